@@ -1,0 +1,423 @@
+/*
+ * system.c -- builds the simulated host from a system_config, runs it, and
+ * reports. The schema of the whole scenario file is assembled here from the
+ * schemas the models declare.
+ */
+#include "models/system.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/report.h"
+#include "sim/resource.h"
+
+/* ---- schema ---------------------------------------------------------- */
+
+static const scn_field cost_fields[] = {
+#define X(name, text)                                                         \
+    {.key = #name, .type = SCN_DURATION, .offset = offsetof(vmm_costs, name), \
+     .doc = text " (default: the preset's value)"},
+    VMM_COST_MAP(X)
+#undef X
+};
+
+static const scn_schema costs_schema = {
+    .name = "costs",
+    .size = sizeof(vmm_costs),
+    .fields = cost_fields,
+    .nfields = sizeof cost_fields / sizeof cost_fields[0],
+};
+
+static const scn_field run_fields[] = {
+    {.key = "duration", .type = SCN_DURATION, .offset = offsetof(run_config, duration),
+     .min = 1, .def = "10ms", .doc = "simulated time to run, warm-up included"},
+    {.key = "warmup", .type = SCN_DURATION, .offset = offsetof(run_config, warmup),
+     .def = "1ms", .doc = "time before statistics start; must be less than duration"},
+    {.key = "max_requests", .type = SCN_U64, .offset = offsetof(run_config, max_requests),
+     .def = "0", .doc = "stop after this many measured completions (0: no limit)"},
+};
+
+static const scn_schema run_schema = {
+    .name = "run",
+    .size = sizeof(run_config),
+    .fields = run_fields,
+    .nfields = sizeof run_fields / sizeof run_fields[0],
+};
+
+static const scn_field system_fields[] = {
+    {.key = "name", .type = SCN_STRING, .offset = offsetof(system_config, name),
+     .flags = SCN_REQUIRED, .min = 1, .max = 128,
+     .doc = "scenario name, copied into the results"},
+    {.key = "seed", .type = SCN_U64, .offset = offsetof(system_config, seed),
+     .def = "1", .doc = "seed of every random stream (each entity draws its own)"},
+    {.key = "clock", .type = SCN_FREQ, .offset = offsetof(system_config, clock_hz),
+     .flags = SCN_CLOCK, .min = 1e6, .max = 1e11, .def = "3GHz",
+     .doc = "host clock; durations in ns/us/ms/s convert to cycles with it"},
+    {.key = "preset", .type = SCN_ENUM, .offset = offsetof(system_config, preset),
+     .def = "x86-kvm-2012", .enum_names = vmm_preset_names,
+     .doc = "named table of primitive costs (see docs/costs.md)"},
+    {.key = "costs", .type = SCN_STRUCT, .offset = offsetof(system_config, costs),
+     .sub = &costs_schema, .doc = "overrides of the preset's primitive costs"},
+    {.key = "run", .type = SCN_STRUCT, .offset = offsetof(system_config, run),
+     .sub = &run_schema, .doc = "how long to simulate and what to measure"},
+    {.key = "guests", .type = SCN_LIST, .offset = offsetof(system_config, guests),
+     .count_offset = offsetof(system_config, nguests), .flags = SCN_REQUIRED,
+     .min = 1, .max = 64, .sub = &guest_schema, .doc = "guest classes"},
+    {.key = "device", .type = SCN_STRUCT, .offset = offsetof(system_config, device),
+     .sub = &loopback_schema, .doc = "the loopback device every guest uses"},
+};
+
+const scn_schema system_schema = {
+    .name = "scenario",
+    .size = sizeof(system_config),
+    .fields = system_fields,
+    .nfields = sizeof system_fields / sizeof system_fields[0],
+};
+
+const char system_default_scenario[] =
+    "# pvsim's built-in scenario: two guest classes on one loopback device.\n"
+    "name: default\n"
+    "seed: 1\n"
+    "clock: 3GHz\n"
+    "preset: x86-kvm-2012\n"
+    "run:\n"
+    "  duration: 20ms\n"
+    "  warmup: 2ms\n"
+    "guests:\n"
+    "  - name: small\n"
+    "    count: 2\n"
+    "    workload: {depth: 4, size: 4KiB, think: 2us, think_dist: exponential}\n"
+    "  - name: large\n"
+    "    count: 1\n"
+    "    workload: {depth: 2, size: 64KiB, think: 10us, think_dist: exponential}\n"
+    "device:\n"
+    "  workers: 2\n"
+    "  fixed: 1us\n"
+    "  per_byte: 0.1\n";
+
+/* ---- loading ----------------------------------------------------------- */
+
+/* True when the scenario (or a --set) gave `path` explicitly. */
+static int given(const scn_doc *doc, const char *path)
+{
+    scn_mark m = scn_mark_of(doc, path);
+    return m.line != 0 || m.col != 0;
+}
+
+/* Costs the scenario did not override come from the chosen preset. */
+static void resolve_costs(system_config *cfg, const scn_doc *doc)
+{
+    vmm_costs preset;
+    vmm_costs_from_preset(&preset, cfg->preset);
+    for (int i = 0; i < VMM_COST_COUNT; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "costs.%s", vmm_cost_key((vmm_cost_id)i));
+        if (!given(doc, path))
+            *vmm_cost_ref(&cfg->costs, (vmm_cost_id)i) =
+                *vmm_cost_ref(&preset, (vmm_cost_id)i);
+    }
+}
+
+/* Rules that span several keys, pointing at the key to change. */
+static void check_semantics(const system_config *cfg, const scn_doc *doc,
+                            scn_errors *errs)
+{
+    if (cfg->run.warmup >= cfg->run.duration)
+        scn_errors_add(errs, scn_mark_of(doc, "run.warmup"),
+                       "run.warmup: expected less than run.duration (%llu cycles), "
+                       "found %llu cycles",
+                       (unsigned long long)cfg->run.duration,
+                       (unsigned long long)cfg->run.warmup);
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->guests[i].name, cfg->guests[j].name) != 0)
+                continue;
+            char path[64];
+            snprintf(path, sizeof path, "guests.%zu.name", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected a name not used by another guest class, "
+                           "found '%s' (also guests.%zu.name)",
+                           path, cfg->guests[i].name, j);
+        }
+    }
+}
+
+int system_load(const scn_source *src, system_config *cfg, scn_errors *errs)
+{
+    scn_source s = *src;
+    if (!s.path && !s.text) {
+        s.path = "<built-in>";
+        s.text = system_default_scenario;
+        s.text_len = sizeof system_default_scenario - 1;
+    }
+    memset(cfg, 0, sizeof *cfg);
+    scn_doc *doc = NULL;
+    int rc = scn_load(&system_schema, &s, cfg, &doc, errs);
+    if (rc == 0) {
+        resolve_costs(cfg, doc);
+        check_semantics(cfg, doc, errs);
+        if (errs->count > 0)
+            rc = SIM_ESCENARIO;
+    }
+    scn_doc_free(doc);
+    return rc;
+}
+
+void system_config_free(system_config *cfg)
+{
+    scn_free(&system_schema, cfg);
+}
+
+/* ---- running ----------------------------------------------------------- */
+
+typedef struct guest_class {
+    const guest_config *cfg;
+    guest_stats stats;
+    guest **instances;
+} guest_class;
+
+typedef struct system {
+    const system_config *cfg;
+    sim_kernel *k;
+    loopback *dev;
+    guest_class *classes;
+    sim_time window_start, window_end;
+    uint64_t measured;              /* completions since warm-up */
+    int warm;
+} host;
+
+static void on_completed(sim_kernel *k, void *ctx)
+{
+    host *s = ctx;
+    if (!s->warm)
+        return;
+    s->measured++;
+    if (s->cfg->run.max_requests && s->measured >= s->cfg->run.max_requests)
+        sim_stop(k);
+}
+
+/* End of warm-up: forget everything measured so far. */
+static void warmup_over(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    host *s = ctx;
+    s->warm = 1;
+    s->window_start = sim_now(k);
+    loopback_reset_stats(s->dev);
+    for (size_t c = 0; c < s->cfg->nguests; c++) {
+        guest_stats_reset(&s->classes[c].stats);
+        for (uint64_t i = 0; i < s->cfg->guests[c].count; i++)
+            guest_reset_stats(s->classes[c].instances[i]);
+    }
+}
+
+static int build_class(host *s, size_t c)
+{
+    guest_class *gc = &s->classes[c];
+    gc->cfg = &s->cfg->guests[c];
+    if (guest_stats_init(&gc->stats))
+        return SIM_ENOMEM;
+    gc->instances = calloc(gc->cfg->count, sizeof *gc->instances);
+    if (!gc->instances)
+        return SIM_ENOMEM;
+    guest_hooks hooks = {on_completed, s};
+    for (uint64_t i = 0; i < gc->cfg->count; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "guest/%s/%llu", gc->cfg->name,
+                 (unsigned long long)i);
+        gc->instances[i] = guest_new(s->k, gc->cfg, &s->cfg->costs,
+                                     loopback_device(s->dev), &gc->stats, hooks,
+                                     s->cfg->seed, name);
+        if (!gc->instances[i])
+            return SIM_ENOMEM;
+        int rc = guest_start(gc->instances[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int build(host *s)
+{
+    s->k = sim_kernel_new(NULL);
+    if (!s->k)
+        return SIM_ENOMEM;
+    s->dev = loopback_new(s->k, &s->cfg->device);
+    s->classes = calloc(s->cfg->nguests, sizeof *s->classes);
+    if (!s->dev || !s->classes)
+        return SIM_ENOMEM;
+    for (size_t c = 0; c < s->cfg->nguests; c++) {
+        int rc = build_class(s, c);
+        if (rc)
+            return rc;
+    }
+    return sim_schedule_at(s->k, s->cfg->run.warmup, SIM_BAND_FIRST,
+                           warmup_over, s, 0, NULL);
+}
+
+static void teardown(host *s)
+{
+    for (size_t c = 0; s->classes && c < s->cfg->nguests; c++) {
+        guest_class *gc = &s->classes[c];
+        for (uint64_t i = 0; gc->instances && i < gc->cfg->count; i++)
+            guest_free(gc->instances[i]);
+        free(gc->instances);
+        guest_stats_fini(&gc->stats);
+    }
+    free(s->classes);
+    loopback_free(s->dev);
+    sim_kernel_free(s->k);
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static json_t *breakdown_json(const guest_stats *st)
+{
+    json_t *o = json_object();
+    double n = st->requests ? (double)st->requests : 1.0;
+    rep_set(o, "exit", json_real((double)st->sum_exit / n));
+    rep_set(o, "device", json_real((double)st->sum_device / n));
+    rep_set(o, "interrupt", json_real((double)st->sum_interrupt / n));
+    rep_set(o, "queueing", json_real((double)st->sum_queueing / n));
+    return o;
+}
+
+static json_t *exits_json(const guest_stats *st)
+{
+    json_t *o = json_object();
+    rep_set(o, "pio_write", json_integer((json_int_t)st->exits_pio_write));
+    rep_set(o, "external_interrupt", json_integer((json_int_t)st->exits_irq));
+    rep_set(o, "eoi", json_integer((json_int_t)st->exits_eoi));
+    return o;
+}
+
+/* The metrics every class and the totals report, over the window. */
+static json_t *metrics_json(const host *s, const guest_stats *st)
+{
+    uint64_t hz = s->cfg->clock_hz;
+    double seconds = (double)(s->window_end - s->window_start) / (double)hz;
+    uint64_t exits = st->exits_pio_write + st->exits_irq + st->exits_eoi;
+    json_t *o = json_object();
+    rep_set(o, "requests", json_integer((json_int_t)st->requests));
+    rep_set(o, "bytes", json_integer((json_int_t)st->bytes));
+    rep_set(o, "submit_failures", json_integer((json_int_t)st->submit_failures));
+    rep_set(o, "throughput_rps", json_real(seconds > 0 ? st->requests / seconds : 0));
+    rep_set(o, "throughput_bytes_per_s", json_real(seconds > 0 ? st->bytes / seconds : 0));
+    rep_set(o, "latency_cycles", rep_quantiles(&st->latency, 0));
+    rep_set(o, "latency_ns", rep_quantiles(&st->latency, hz));
+    rep_set(o, "breakdown_cycles", breakdown_json(st));
+    rep_set(o, "exits_per_request",
+            json_real(st->requests ? (double)exits / (double)st->requests : 0));
+    rep_set(o, "exits", exits_json(st));
+    rep_set(o, "interrupts", json_integer((json_int_t)st->interrupts));
+    return o;
+}
+
+static void add_stats(guest_stats *sum, const guest_stats *st)
+{
+    sum->requests += st->requests;
+    sum->bytes += st->bytes;
+    sum->submit_failures += st->submit_failures;
+    sum->exits_pio_write += st->exits_pio_write;
+    sum->exits_irq += st->exits_irq;
+    sum->exits_eoi += st->exits_eoi;
+    sum->interrupts += st->interrupts;
+    sum->sum_exit += st->sum_exit;
+    sum->sum_device += st->sum_device;
+    sum->sum_interrupt += st->sum_interrupt;
+    sum->sum_queueing += st->sum_queueing;
+    sim_hist_merge(&sum->latency, &st->latency);
+}
+
+static json_t *class_json(const host *s, const guest_class *gc)
+{
+    json_t *o = json_object();
+    rep_set(o, "name", json_string(gc->cfg->name));
+    rep_set(o, "instances", json_integer((json_int_t)gc->cfg->count));
+    rep_set(o, "metrics", metrics_json(s, &gc->stats));
+    double util = 0;
+    for (uint64_t i = 0; i < gc->cfg->count; i++) {
+        sim_resource_stats rs;
+        guest_get_vcpu_stats(gc->instances[i], &rs);
+        util += rs.utilisation;
+    }
+    rep_set(o, "vcpu_utilisation", json_real(util / (double)gc->cfg->count));
+    return o;
+}
+
+static json_t *device_json(const host *s)
+{
+    sim_resource_stats rs;
+    loopback_get_stats(s->dev, &rs);
+    json_t *o = json_object();
+    rep_set(o, "workers", json_integer((json_int_t)s->cfg->device.workers));
+    rep_set(o, "utilisation", json_real(rs.utilisation));
+    rep_set(o, "mean_queue_len", json_real(rs.mean_queue_len));
+    rep_set(o, "peak_queue_len", json_integer(rs.peak_queue_len));
+    return o;
+}
+
+static json_t *costs_json(const vmm_costs *c)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < VMM_COST_COUNT; i++)
+        rep_set(o, vmm_cost_key((vmm_cost_id)i),
+                json_integer((json_int_t)*vmm_cost_ref((vmm_costs *)c, (vmm_cost_id)i)));
+    return o;
+}
+
+static json_t *window_json(const host *s)
+{
+    json_t *o = json_object();
+    rep_set(o, "start_cycles", json_integer((json_int_t)s->window_start));
+    rep_set(o, "end_cycles", json_integer((json_int_t)s->window_end));
+    rep_set(o, "seconds", json_real((double)(s->window_end - s->window_start) /
+                                    (double)s->cfg->clock_hz));
+    return o;
+}
+
+static json_t *results_json(const host *s)
+{
+    const system_config *cfg = s->cfg;
+    sim_kernel_stats ks;
+    sim_kernel_get_stats(s->k, &ks);
+    json_t *root = json_object();
+    rep_set(root, "schema", json_string(REP_SCHEMA));
+    rep_set(root, "pvsim_version", json_string(PVSIM_VERSION));
+    rep_set(root, "scenario", json_string(cfg->name));
+    rep_set(root, "seed", json_integer((json_int_t)cfg->seed));
+    rep_set(root, "clock_hz", json_integer((json_int_t)cfg->clock_hz));
+    rep_set(root, "preset", json_string(vmm_presets[cfg->preset].name));
+    rep_set(root, "costs_cycles", costs_json(&cfg->costs));
+    rep_set(root, "window", window_json(s));
+    rep_set(root, "events", json_integer((json_int_t)ks.executed));
+
+    guest_stats total;
+    guest_stats_init(&total);
+    json_t *classes = json_array();
+    for (size_t c = 0; c < cfg->nguests; c++) {
+        add_stats(&total, &s->classes[c].stats);
+        json_array_append_new(classes, class_json(s, &s->classes[c]));
+    }
+    rep_set(root, "totals", metrics_json(s, &total));
+    rep_set(root, "classes", classes);
+    rep_set(root, "device", device_json(s));
+    guest_stats_fini(&total);
+    return root;
+}
+
+int system_run(const system_config *cfg, json_t **results)
+{
+    host s = {.cfg = cfg};
+    int rc = build(&s);
+    if (rc == 0) {
+        sim_run(s.k, cfg->run.duration, 0);
+        s.window_end = sim_now(s.k);
+        *results = results_json(&s);
+        if (!*results)
+            rc = SIM_ENOMEM;
+    }
+    teardown(&s);
+    return rc;
+}

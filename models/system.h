@@ -1,0 +1,57 @@
+/*
+ * system.h -- one simulated host: its guests, its device, the run control,
+ * and the results document.
+ *
+ * This is the root of the scenario schema: system_load() turns a YAML file
+ * (or the built-in default scenario) into a validated system_config, with
+ * the preset's costs filled in wherever the scenario did not override them,
+ * and system_run() simulates it and returns the results as a JSON object.
+ */
+#ifndef PVSIM_MODELS_SYSTEM_H
+#define PVSIM_MODELS_SYSTEM_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/guest.h"
+#include "models/loopback.h"
+#include "models/vmm.h"
+#include "sim/scenario.h"
+
+typedef struct run_config {
+    uint64_t duration;              /* simulated cycles, warm-up included */
+    uint64_t warmup;                /* cycles before statistics start */
+    uint64_t max_requests;          /* stop after this many measured
+                                       completions; 0 = no limit */
+} run_config;
+
+typedef struct system_config {
+    char *name;
+    uint64_t seed;
+    uint64_t clock_hz;
+    int preset;                     /* index into vmm_presets */
+    vmm_costs costs;                /* resolved: preset, then overrides */
+    run_config run;
+    guest_config *guests;
+    size_t nguests;
+    loopback_config device;
+} system_config;
+
+extern const scn_schema system_schema;
+
+/* The scenario run when the user names no file. */
+extern const char system_default_scenario[];
+
+/* Loads and validates a scenario (src->path NULL and src->text NULL means
+ * the built-in default). Returns 0 or a SIM_* status with `errs` filled.
+ * Free `cfg` with system_config_free() whatever the outcome. */
+int system_load(const scn_source *src, system_config *cfg, scn_errors *errs);
+void system_config_free(system_config *cfg);
+
+/* Simulates `cfg` and stores a new results object in `*results` (caller
+ * owns it). Returns 0 or a SIM_* status. Deterministic: the same config
+ * gives the same document, byte for byte once dumped. */
+int system_run(const system_config *cfg, json_t **results);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * report.c -- JSON helpers and the atomic writer of report.h.
+ */
+#include "sim/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sim/error.h"
+
+#define DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12))
+
+double rep_ns(double cycles, uint64_t clock_hz)
+{
+    return clock_hz ? cycles * 1e9 / (double)clock_hz : 0.0;
+}
+
+int rep_set(json_t *obj, const char *key, json_t *value)
+{
+    if (!value)
+        return -1;
+    return json_object_set_new(obj, key, value) ? -1 : 0;
+}
+
+static json_t *cycles_or_ns(uint64_t cycles, uint64_t clock_hz)
+{
+    if (clock_hz)
+        return json_real(rep_ns((double)cycles, clock_hz));
+    return json_integer((json_int_t)cycles);
+}
+
+json_t *rep_quantiles(const sim_hist *h, uint64_t clock_hz)
+{
+    static const struct { const char *key; double q; } qs[] = {
+        {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}, {"max", 1.0},
+    };
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    double mean = sim_hist_mean(h);
+    int bad = rep_set(o, "mean", json_real(clock_hz ? rep_ns(mean, clock_hz) : mean));
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+        bad |= rep_set(o, qs[i].key, cycles_or_ns(sim_hist_quantile(h, qs[i].q), clock_hz));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *rep_dump(const json_t *doc)
+{
+    return json_dumps(doc, DUMP_FLAGS);
+}
+
+static void set_err(char *err, size_t errlen, const char *what, const char *path)
+{
+    snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+}
+
+int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen)
+{
+    char *text = rep_dump(doc);
+    if (!text) {
+        snprintf(err, errlen, "cannot encode results for %s", path);
+        return SIM_ENOMEM;
+    }
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    int rc = SIM_EIO;
+    if (!tmp) {
+        free(text);
+        return SIM_ENOMEM;
+    }
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        set_err(err, errlen, "cannot create", tmp);
+        goto done;
+    }
+    /* mkstemp makes the file 0600; results are meant to be shared like any
+     * file the user creates, so honour the umask instead. */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        set_err(err, errlen, "cannot open", tmp);
+        unlink(tmp);
+        goto done;
+    }
+    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        set_err(err, errlen, ok ? "cannot rename to" : "cannot write", ok ? path : tmp);
+        unlink(tmp);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(tmp);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * report.h -- results as JSON documents (Jansson), written atomically.
+ *
+ * A run's results are one JSON object (schema "pvsim-results/1"); models
+ * build it with these helpers, the CLI prints a table from it, and later
+ * tools (sweeps, regress) read it back. Reals are written with 12
+ * significant digits and keys in insertion order, so the same run gives the
+ * same bytes on every machine.
+ */
+#ifndef PVSIM_SIM_REPORT_H
+#define PVSIM_SIM_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/stats.h"
+
+#define REP_SCHEMA "pvsim-results/1"
+
+/* Nanoseconds for `cycles` at `clock_hz`. */
+double rep_ns(double cycles, uint64_t clock_hz);
+
+/* {"mean", "p50", "p90", "p99", "p999", "max"} of `h`, in cycles (integers,
+ * mean real) when clock_hz is 0, else in nanoseconds (reals). New reference;
+ * NULL when memory is short. */
+json_t *rep_quantiles(const sim_hist *h, uint64_t clock_hz);
+
+/* obj[key] = value, taking the reference; returns -1 if value is NULL or
+ * the set fails (so callers can chain checks), else 0. */
+int rep_set(json_t *obj, const char *key, json_t *value);
+
+/* Writes `doc` to `path` through a temporary file in the same directory and
+ * rename(), so readers never see a partial file. Creates no directories.
+ * Returns 0, or SIM_EIO with a reason in `err`. */
+int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen);
+
+/* The JSON text exactly as rep_write_json writes it; caller frees. */
+char *rep_dump(const json_t *doc);
+
+#endif

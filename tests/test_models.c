@@ -1,0 +1,212 @@
+/*
+ * test_models.c -- the loopback system driven through the real kernel and
+ * the real scenario loader: exact cost chains, queueing, determinism, cost
+ * overrides and the semantic checks.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "models/system.h"
+#include "models/vmm.h"
+#include "sim/report.h"
+
+/* One guest, one request at a time, no think time, a device with a fixed
+ * 1000-cycle service: every request costs exactly the chain. */
+static const char one_guest[] =
+    "name: exact\n"
+    "clock: 1GHz\n"
+    "run: {duration: 1000000, warmup: 100000}\n"
+    "guests:\n"
+    "  - name: g\n"
+    "    workload: {depth: 1, size: 4KiB}\n"
+    "device: {workers: 1, fixed: 1000, per_byte: 0}\n";
+
+static int load_text(const char *text, const char *const *sets, size_t nsets,
+                     system_config *cfg, scn_errors *errs)
+{
+    scn_source src = {.path = "test.yaml", .text = text, .text_len = strlen(text),
+                      .sets = sets, .nsets = nsets};
+    memset(errs, 0, sizeof *errs);
+    return system_load(&src, cfg, errs);
+}
+
+static json_t *run_text(const char *text, const char *const *sets, size_t nsets)
+{
+    system_config cfg;
+    scn_errors errs;
+    int rc = load_text(text, sets, nsets, &cfg, &errs);
+    if (rc != 0) {
+        char line[1024];
+        scn_error_format(&errs.items[0], line, sizeof line);
+        cr_assert_fail("scenario rejected: %s", line);
+    }
+    json_t *r = NULL;
+    cr_assert_eq(system_run(&cfg, &r), 0);
+    system_config_free(&cfg);
+    return r;
+}
+
+static json_t *at(json_t *o, const char *path)
+{
+    char key[64];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        o = json_object_get(o, key);
+        path += n + (path[n] == '.');
+    }
+    cr_assert_not_null(o, "missing %s", path);
+    return o;
+}
+
+static double num(json_t *o, const char *path)
+{
+    return json_number_value(at(o, path));
+}
+
+Test(models, closed_loop_latency_is_the_cost_chain)
+{
+    json_t *r = run_text(one_guest, NULL, 0);
+    vmm_costs c;
+    vmm_costs_from_preset(&c, 0);
+    double chain = (double)(c.pio_write_exit + 1000 + c.irq_exit + c.eoi_exit);
+    cr_assert_float_eq(num(r, "totals.latency_cycles.mean"), chain, 1e-9);
+    cr_assert_float_eq(num(r, "totals.latency_cycles.max"), chain, 1e-9);
+    cr_assert_float_eq(num(r, "totals.breakdown_cycles.queueing"), 0.0, 1e-9);
+    cr_assert_float_eq(num(r, "totals.breakdown_cycles.device"), 1000.0, 1e-9);
+    cr_assert_float_eq(num(r, "totals.exits_per_request"), 3.0, 1e-12);
+    /* The window is 900,000 cycles; each request takes `chain` cycles back
+     * to back, so completions in it differ from 900000/chain by at most 1. */
+    double expect = 900000.0 / chain;
+    cr_assert(fabs(num(r, "totals.requests") - expect) <= 1.0, "requests %f",
+              num(r, "totals.requests"));
+    cr_assert_float_eq(num(r, "totals.latency_ns.mean"), chain, 1e-6); /* 1 GHz */
+    json_decref(r);
+}
+
+Test(models, cost_override_replaces_the_preset_value)
+{
+    const char *sets[] = {"costs.pio_write_exit=100"};
+    json_t *r = run_text(one_guest, sets, 1);
+    vmm_costs c;
+    vmm_costs_from_preset(&c, 0);
+    cr_assert_eq(json_integer_value(at(r, "costs_cycles.pio_write_exit")), 100);
+    cr_assert_eq(json_integer_value(at(r, "costs_cycles.irq_exit")), (json_int_t)c.irq_exit);
+    cr_assert_float_eq(num(r, "totals.breakdown_cycles.exit"), 100.0, 1e-9);
+    json_decref(r);
+}
+
+Test(models, durations_with_units_use_the_clock)
+{
+    const char *sets[] = {"device.fixed=2us"};
+    json_t *r = run_text(one_guest, sets, 1);
+    cr_assert_float_eq(num(r, "totals.breakdown_cycles.device"), 2000.0, 1e-9);
+    json_decref(r);
+}
+
+/* Two requests in flight on one worker: the second waits for the device,
+ * and their kicks and interrupts wait for the single vCPU. */
+Test(models, depth_beyond_workers_queues)
+{
+    const char *sets[] = {"guests.0.workload.depth=2", "device.fixed=20000"};
+    json_t *r = run_text(one_guest, sets, 2);
+    cr_assert_gt(num(r, "totals.breakdown_cycles.queueing"), 1000.0);
+    cr_assert_gt(num(r, "device.utilisation"), 0.9);
+    json_decref(r);
+}
+
+Test(models, per_byte_cost_scales_with_size)
+{
+    const char *sets[] = {"device.per_byte=0.5", "guests.0.workload.size=8KiB"};
+    json_t *r = run_text(one_guest, sets, 2);
+    cr_assert_float_eq(num(r, "totals.breakdown_cycles.device"), 1000.0 + 4096.0, 1e-9);
+    json_decref(r);
+}
+
+static char *dump_run(const char *text, const char *const *sets, size_t n)
+{
+    json_t *r = run_text(text, sets, n);
+    char *s = rep_dump(r);
+    json_decref(r);
+    return s;
+}
+
+Test(models, same_seed_same_bytes_other_seed_other_bytes)
+{
+    char *a = dump_run(system_default_scenario, NULL, 0);
+    char *b = dump_run(system_default_scenario, NULL, 0);
+    const char *seed[] = {"seed=2"};
+    char *c = dump_run(system_default_scenario, seed, 1);
+    cr_assert_str_eq(a, b);
+    cr_assert_str_neq(a, c);
+    free(a);
+    free(b);
+    free(c);
+}
+
+/* Adding a guest class must not change another class's random stream:
+ * with think times drawn per instance, class `small` keeps its numbers
+ * when the device is not shared-contended (many workers). */
+Test(models, adding_a_guest_leaves_other_streams_alone)
+{
+    const char *base[] = {"device.workers=64"};
+    const char *more[] = {"device.workers=64", "guests.2.name=extra"};
+    json_t *a = run_text(system_default_scenario, base, 1);
+    json_t *b = run_text(system_default_scenario, more, 2);
+    json_t *ca = json_array_get(at(a, "classes"), 0);
+    json_t *cb = json_array_get(at(b, "classes"), 0);
+    cr_assert(json_equal(at(ca, "metrics"), at(cb, "metrics")));
+    json_decref(a);
+    json_decref(b);
+}
+
+Test(models, results_carry_schema_and_identity)
+{
+    json_t *r = run_text(one_guest, NULL, 0);
+    cr_assert_str_eq(json_string_value(at(r, "schema")), REP_SCHEMA);
+    cr_assert_str_eq(json_string_value(at(r, "scenario")), "exact");
+    cr_assert_str_eq(json_string_value(at(r, "preset")), "x86-kvm-2012");
+    cr_assert_eq(json_integer_value(at(r, "seed")), 1);
+    json_decref(r);
+}
+
+Test(models, warmup_not_before_duration_is_an_error)
+{
+    system_config cfg;
+    scn_errors errs;
+    const char *sets[] = {"run.warmup=2000000"};
+    cr_assert_eq(load_text(one_guest, sets, 1, &cfg, &errs), SIM_ESCENARIO);
+    cr_assert_eq(errs.count, 1);
+    cr_assert(strstr(errs.items[0].message, "run.warmup: expected less than run.duration"),
+              "%s", errs.items[0].message);
+    system_config_free(&cfg);
+}
+
+Test(models, duplicate_class_names_are_an_error)
+{
+    system_config cfg;
+    scn_errors errs;
+    const char *sets[] = {"guests.1.name=g"};
+    cr_assert_eq(load_text(one_guest, sets, 1, &cfg, &errs), SIM_ESCENARIO);
+    char line[1024];
+    scn_error_format(&errs.items[0], line, sizeof line);
+    cr_assert(strstr(line, "guests.1.name: expected a name not used by another guest class"),
+              "%s", line);
+    system_config_free(&cfg);
+}
+
+Test(models, preset_names_match_presets)
+{
+    size_t n = 0;
+    for (; vmm_presets[n].name; n++) {
+        cr_assert_not_null(vmm_preset_names[n]);
+        cr_assert_str_eq(vmm_presets[n].name, vmm_preset_names[n]);
+        for (int i = 0; i < VMM_COST_COUNT; i++) {
+            cr_assert_gt(vmm_presets[n].costs[i].cycles, 0);
+            cr_assert_not_null(vmm_presets[n].costs[i].source, "%s has no source",
+                               vmm_cost_key((vmm_cost_id)i));
+        }
+    }
+    cr_assert_null(vmm_preset_names[n]);
+}
