@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# cli.sh -- end-to-end tests of the real `pvsim` executable.
+# usage: cli.sh PVSIM SOURCE_DIR CASE
+# Each CASE is one CTest test (tests/CMakeLists.txt); it exits non-zero with
+# a message on the first failed expectation.
+set -uo pipefail
+pvsim=$1
+src=$2
+case_name=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$src" || exit 1
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_status WANT CMD...: runs CMD with output in $work/out, $work/err.
+expect_status() {
+  local want=$1; shift
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  [ "$got" -eq "$want" ] || { cat "$work/out" "$work/err" >&2; fail "$* exited $got, want $want"; }
+}
+
+contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
+
+case_help() {
+  expect_status 0 "$pvsim" --help
+  contains "$work/out" "usage: pvsim <command>"
+  contains "$work/out" "examples:"
+  expect_status 0 "$pvsim" run --help
+  contains "$work/out" "--set PATH=VALUE"
+  contains "$work/out" "examples:"
+  expect_status 0 "$pvsim" check --help
+  expect_status 0 "$pvsim" bench --help
+  expect_status 0 "$pvsim" --version
+  grep -Eq '^pvsim [0-9]+\.[0-9]+\.[0-9]+$' "$work/out" || fail "bad --version"
+}
+
+case_usage_errors() {
+  expect_status 2 "$pvsim"
+  expect_status 2 "$pvsim" frobnicate
+  contains "$work/err" "unknown command 'frobnicate'"
+  expect_status 2 "$pvsim" run --no-such-flag
+  expect_status 2 "$pvsim" run --seed -4
+  contains "$work/err" "--seed: expected an unsigned integer, found '-4'"
+  expect_status 2 "$pvsim" run a.yaml b.yaml
+  expect_status 2 "$pvsim" check
+  expect_status 2 "$pvsim" run "$work/missing.yaml"
+  contains "$work/err" "missing.yaml"
+  expect_status 2 "$pvsim" bench kernel --pending 0
+}
+
+case_run_default() {
+  expect_status 0 "$pvsim" run --out "$work/o"
+  contains "$work/out" "latency, cycles"
+  contains "$work/out" "total"
+  contains "$work/out" "results: $work/o/default.json"
+  python3 - "$work/o/default.json" <<'PY' || fail "results JSON"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["schema"] == "pvsim-results/1", r["schema"]
+t = r["totals"]
+assert t["requests"] > 1000, t["requests"]
+assert t["exits_per_request"] == 3.0
+b = t["breakdown_cycles"]
+parts = b["exit"] + b["device"] + b["interrupt"] + b["queueing"]
+assert abs(parts - t["latency_cycles"]["mean"]) < 1e-6 * parts, (parts, t["latency_cycles"])
+assert [c["name"] for c in r["classes"]] == ["small", "large"]
+PY
+  [ -z "$(ls "$work/o" | grep -v '^default.json$')" ] || fail "temporary files left in $work/o"
+  expect_status 0 "$pvsim" run scenarios/loopback.yaml --quiet --out "$work/q"
+  [ ! -s "$work/out" ] || fail "--quiet printed output"
+  [ -s "$work/q/loopback.json" ] || fail "no results for loopback.yaml"
+}
+
+case_determinism() {
+  expect_status 0 "$pvsim" run scenarios/loopback.yaml --quiet --out "$work/a"
+  expect_status 0 "$pvsim" run scenarios/loopback.yaml --quiet --out "$work/b"
+  cmp "$work/a/loopback.json" "$work/b/loopback.json" || fail "same seed, different bytes"
+  expect_status 0 "$pvsim" run scenarios/loopback.yaml --quiet --seed 2 --out "$work/c"
+  if cmp -s "$work/a/loopback.json" "$work/c/loopback.json"; then fail "seed had no effect"; fi
+  # --seed N equals --set seed=N, and --seed wins whatever the order.
+  expect_status 0 "$pvsim" run scenarios/loopback.yaml --quiet --seed 2 --set seed=9 --out "$work/d"
+  cmp "$work/c/loopback.json" "$work/d/loopback.json" || fail "--seed did not win over --set seed"
+}
+
+# Every tests/bad/*.yaml names the exact stderr of `pvsim check` in its
+# `# expect:` lines ({file} stands for the path given on the command line).
+case_bad_scenarios() {
+  local n=0 f want
+  for f in tests/bad/*.yaml; do
+    want=$(sed -n 's/^# expect: //p' "$f" | sed "s|{file}|$f|g")
+    [ -n "$want" ] || fail "$f has no '# expect:' line"
+    expect_status 2 "$pvsim" check "$f"
+    [ "$(cat "$work/err")" = "$want" ] || {
+      printf 'want:\n%s\ngot:\n%s\n' "$want" "$(cat "$work/err")" >&2; fail "$f"; }
+    n=$((n + 1))
+  done
+  [ "$n" -ge 10 ] || fail "only $n bad scenarios"
+  # --set errors name the override, not a file position.
+  expect_status 2 "$pvsim" check scenarios/loopback.yaml --set guests.0.workload.depth=0
+  contains "$work/err" "guests.0.workload.depth"
+  expect_status 2 "$pvsim" check scenarios/loopback.yaml --set guests.0.wrokload.depth=1
+  contains "$work/err" "did you mean 'workload'?"
+}
+
+case_good_scenarios() {
+  local f
+  for f in scenarios/*.yaml; do
+    expect_status 0 "$pvsim" check "$f"
+    contains "$work/out" "$f: ok"
+  done
+}
+
+# docs/scenarios.md embeds `pvsim reference` between two markers.
+case_reference_docs() {
+  expect_status 0 "$pvsim" reference
+  sed -n '/^<!-- BEGIN pvsim reference -->$/,/^<!-- END pvsim reference -->$/p' \
+    docs/scenarios.md | sed '1d;$d' >"$work/doc"
+  diff -u "$work/doc" "$work/out" >&2 ||
+    fail "docs/scenarios.md is stale: regenerate it from 'pvsim reference'"
+}
+
+case_presets() {
+  expect_status 0 "$pvsim" presets
+  contains "$work/out" "x86-kvm-2012"
+  contains "$work/out" "outl_to_kernel"
+  # Every preset value printed by the tool appears in docs/costs.md.
+  local key val
+  while read -r key val _; do
+    grep -q "| \`$key\` | $val |" docs/costs.md || fail "docs/costs.md lacks $key = $val"
+  done < <(grep -E '^  [a-z_]+ +[0-9]+ cycles' "$work/out")
+}
+
+case_bench() {
+  expect_status 0 "$pvsim" bench kernel --pending 64 --events 100000
+  contains "$work/out" "ns/event"
+}
+
+"case_$case_name"
+echo "cli $case_name: ok"
