@@ -14,10 +14,16 @@
 
 /* ---- schema ---------------------------------------------------------- */
 
+/* Upper bounds that keep every sum of times far from overflowing uint64:
+ * no single cost above 10^12 cycles (over 5 minutes at 3 GHz), no run
+ * longer than 10^16 cycles (about 40 days at 3 GHz). */
+#define MAX_COST 1e12
+#define MAX_RUN 1e16
+
 static const scn_field cost_fields[] = {
 #define X(name, text)                                                         \
     {.key = #name, .type = SCN_DURATION, .offset = offsetof(vmm_costs, name), \
-     .doc = text " (default: the preset's value)"},
+     .min = 0, .max = MAX_COST, .doc = text " (default: the preset's value)"},
     VMM_COST_MAP(X)
 #undef X
 };
@@ -31,9 +37,11 @@ static const scn_schema costs_schema = {
 
 static const scn_field run_fields[] = {
     {.key = "duration", .type = SCN_DURATION, .offset = offsetof(run_config, duration),
-     .min = 1, .def = "10ms", .doc = "simulated time to run, warm-up included"},
+     .min = 1, .max = MAX_RUN, .def = "10ms",
+     .doc = "simulated time to run, warm-up included"},
     {.key = "warmup", .type = SCN_DURATION, .offset = offsetof(run_config, warmup),
-     .def = "1ms", .doc = "time before statistics start; must be less than duration"},
+     .max = MAX_RUN, .def = "1ms",
+     .doc = "time before statistics start; must be less than duration"},
     {.key = "max_requests", .type = SCN_U64, .offset = offsetof(run_config, max_requests),
      .def = "0", .doc = "stop after this many measured completions (0: no limit)"},
 };
@@ -119,10 +127,57 @@ static void resolve_costs(system_config *cfg, const scn_doc *doc)
     }
 }
 
+/* Memory grows with guest instances and outstanding requests; these caps
+ * keep any scenario within a few hundred MiB. */
+#define MAX_INSTANCES 4096
+#define MAX_OUTSTANDING (1u << 22)
+
+/* Limits on the sum over guest classes. */
+static void check_totals(const system_config *cfg, const scn_doc *doc,
+                         scn_errors *errs)
+{
+    uint64_t instances = 0, outstanding = 0;
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        instances += cfg->guests[i].count;
+        outstanding += cfg->guests[i].count * cfg->guests[i].workload.depth;
+    }
+    if (instances > MAX_INSTANCES)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most %u guest instances in all, "
+                       "found %llu", MAX_INSTANCES, (unsigned long long)instances);
+    if (outstanding > MAX_OUTSTANDING)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most %u outstanding requests in all "
+                       "(count x workload.depth), found %llu", MAX_OUTSTANDING,
+                       (unsigned long long)outstanding);
+}
+
+/* A closed loop whose request takes no time would run forever without
+ * time advancing. */
+static void check_progress(const system_config *cfg, const scn_doc *doc,
+                           scn_errors *errs)
+{
+    const vmm_costs *c = &cfg->costs;
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        const guest_workload_config *w = &cfg->guests[i].workload;
+        uint64_t cycle = c->pio_write_exit + c->irq_exit + c->eoi_exit + w->think +
+                         loopback_service(&cfg->device, w->size);
+        if (cycle > 0)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "guests.%zu.workload", i);
+        scn_errors_add(errs, scn_mark_of(doc, path),
+                       "%s: expected a request cycle of at least one cycle (exits, "
+                       "device service and think time), found 0 cycles", path);
+    }
+}
+
 /* Rules that span several keys, pointing at the key to change. */
 static void check_semantics(const system_config *cfg, const scn_doc *doc,
                             scn_errors *errs)
 {
+    check_totals(cfg, doc, errs);
+    check_progress(cfg, doc, errs);
     if (cfg->run.warmup >= cfg->run.duration)
         scn_errors_add(errs, scn_mark_of(doc, "run.warmup"),
                        "run.warmup: expected less than run.duration (%llu cycles), "
@@ -407,12 +462,29 @@ static json_t *results_json(const host *s)
     return root;
 }
 
-int system_run(const system_config *cfg, json_t **results)
+/* Runs to the end of the scenario in slices of simulated time, reporting
+ * the fraction done after each; stops early if a handler stopped the
+ * kernel (max_requests). */
+static void run_sliced(host *s, system_progress_fn progress, void *ctx)
+{
+    enum { SLICES = 200 };
+    sim_time end = s->cfg->run.duration;
+    for (int i = 1; i <= SLICES; i++) {
+        sim_time until = i == SLICES ? end : end / SLICES * (sim_time)i;
+        if (sim_run(s->k, until, 0) != SIM_STOP_TIME_LIMIT)
+            break;
+        if (progress)
+            progress(ctx, (double)sim_now(s->k) / (double)end);
+    }
+}
+
+int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
+               json_t **results)
 {
     host s = {.cfg = cfg};
     int rc = build(&s);
     if (rc == 0) {
-        sim_run(s.k, cfg->run.duration, 0);
+        run_sliced(&s, progress, ctx);
         s.window_end = sim_now(s.k);
         *results = results_json(&s);
         if (!*results)

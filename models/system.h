@@ -49,9 +49,14 @@ extern const char system_default_scenario[];
 int system_load(const scn_source *src, system_config *cfg, scn_errors *errs);
 void system_config_free(system_config *cfg);
 
+/* Called during a run with the fraction of simulated time done, in (0, 1]. */
+typedef void (*system_progress_fn)(void *ctx, double fraction);
+
 /* Simulates `cfg` and stores a new results object in `*results` (caller
- * owns it). Returns 0 or a SIM_* status. Deterministic: the same config
- * gives the same document, byte for byte once dumped. */
-int system_run(const system_config *cfg, json_t **results);
+ * owns it). `progress` (may be NULL) is called about 200 times along the
+ * way. Returns 0 or a SIM_* status. Deterministic: the same config gives
+ * the same document, byte for byte once dumped. */
+int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
+               json_t **results);
 
 #endif

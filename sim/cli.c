@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench/hold.h"
 #include "models/system.h"
@@ -217,6 +218,13 @@ static void print_table(const json_t *r, double wall_s)
 
 /* ---- run ----------------------------------------------------------------- */
 
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* mkdir -p: creates `dir` and its parents. */
 static int make_dirs(const char *dir)
 {
@@ -249,13 +257,6 @@ static void results_path(char *buf, size_t len, const char *dir, const char *nam
     snprintf(buf, len, "%s/%s.json", dir, safe);
 }
 
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int write_results(const char *dir, const system_config *cfg, const json_t *r,
                          int quiet)
 {
@@ -272,6 +273,37 @@ static int write_results(const char *dir, const system_config *cfg, const json_t
     if (!quiet)
         printf("\nresults: %s\n", path);
     return 0;
+}
+
+/* Progress of a long run on stderr: a bar with an ETA on a terminal, a
+ * plain line every 10 s otherwise; nothing for runs shorter than that. */
+typedef struct progress {
+    double start, last;
+    int tty, shown;
+} progress;
+
+static void show_progress(void *ctx, double fraction)
+{
+    static const char bar[] = "##############################";
+    progress *p = ctx;
+    double now = wall_seconds();
+    double since_start = now - p->start;
+    if (since_start < (p->tty ? 0.5 : 10.0) || now - p->last < (p->tty ? 0.2 : 10.0))
+        return;
+    p->last = now;
+    p->shown = 1;
+    double eta = fraction > 0 ? since_start * (1 - fraction) / fraction : 0;
+    if (p->tty)
+        fprintf(stderr, "\r[%-30.*s] %3.0f%% simulated, %.0f s left ",
+                (int)(fraction * 30), bar, fraction * 100, eta);
+    else
+        fprintf(stderr, "pvsim: %.0f%% simulated, %.0f s left\n", fraction * 100, eta);
+}
+
+static void end_progress(const progress *p)
+{
+    if (p->tty && p->shown)
+        fputs("\r\033[K", stderr);
 }
 
 /* Collects FILE, --set and --seed for run and check; 0 or an exit status. */
@@ -349,7 +381,9 @@ static int cmd_run(int argc, char **argv)
     }
     json_t *results = NULL;
     double t0 = wall_seconds();
-    int st = system_run(&cfg, &results);
+    progress prog = {.start = t0, .last = t0, .tty = isatty(STDERR_FILENO)};
+    int st = system_run(&cfg, quiet ? NULL : show_progress, &prog, &results);
+    end_progress(&prog);
     double wall = wall_seconds() - t0;
     if (st != 0) {
         fprintf(stderr, "pvsim: run failed: %s\n", sim_strerror(st));

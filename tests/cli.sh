@@ -118,7 +118,7 @@ case_reference_docs() {
   sed -n '/^<!-- BEGIN pvsim reference -->$/,/^<!-- END pvsim reference -->$/p' \
     docs/scenarios.md | sed '1d;$d' >"$work/doc"
   diff -u "$work/doc" "$work/out" >&2 ||
-    fail "docs/scenarios.md is stale: regenerate it from 'pvsim reference'"
+    fail "docs/scenarios.md is stale: run .ci/update-docs PATH/TO/pvsim"
 }
 
 case_presets() {

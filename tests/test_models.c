@@ -42,7 +42,7 @@ static json_t *run_text(const char *text, const char *const *sets, size_t nsets)
         cr_assert_fail("scenario rejected: %s", line);
     }
     json_t *r = NULL;
-    cr_assert_eq(system_run(&cfg, &r), 0);
+    cr_assert_eq(system_run(&cfg, NULL, NULL, &r), 0);
     system_config_free(&cfg);
     return r;
 }
