@@ -169,21 +169,49 @@ static double jnum(const json_t *o, const char *path)
     return v ? json_number_value(v) : 0.0;
 }
 
-static void print_row(const char *name, const json_t *m, long guests)
+static void print_throughput_row(const char *name, const json_t *m, long guests)
 {
-    printf("%-12s %6ld %9.0f %10.0f %8.1f  %9.0f %9.0f %9.0f %9.0f  %9.0f %9.0f %9.0f %9.0f  %5.2f\n",
-           name, guests, jnum(m, "requests"), jnum(m, "throughput_rps"),
+    printf("%-12s %6ld %10.0f %10.0f %9.1f %9.2f\n", name, guests,
+           jnum(m, "requests"), jnum(m, "throughput_rps"),
            jnum(m, "throughput_bytes_per_s") / (1024.0 * 1024.0),
+           jnum(m, "exits_per_request"));
+}
+
+static void print_latency_row(const char *name, const json_t *m)
+{
+    printf("%-12s %8.0f %8.0f %8.0f %8.0f | %7.0f %7.0f %7.0f %7.0f\n", name,
            jnum(m, "latency_cycles.mean"), jnum(m, "latency_cycles.p50"),
            jnum(m, "latency_cycles.p99"), jnum(m, "latency_cycles.max"),
            jnum(m, "latency_ns.mean"), jnum(m, "latency_ns.p50"),
-           jnum(m, "latency_ns.p99"), jnum(m, "latency_ns.max"),
-           jnum(m, "exits_per_request"));
+           jnum(m, "latency_ns.p99"), jnum(m, "latency_ns.max"));
+}
+
+/* One row per guest class and a total, first throughput, then latency. */
+static void print_rows(const json_t *r, int latency)
+{
+    const json_t *classes = json_object_get(r, "classes");
+    const json_t *totals = json_object_get(r, "totals");
+    size_t i;
+    json_t *c;
+    long all = 0;
+    json_array_foreach(classes, i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        const json_t *m = json_object_get(c, "metrics");
+        long n = (long)jnum(c, "instances");
+        all += n;
+        if (latency)
+            print_latency_row(name, m);
+        else
+            print_throughput_row(name, m, n);
+    }
+    if (latency)
+        print_latency_row("total", totals);
+    else
+        print_throughput_row("total", totals, all);
 }
 
 static void print_table(const json_t *r, double wall_s)
 {
-    const json_t *classes = json_object_get(r, "classes");
     const json_t *totals = json_object_get(r, "totals");
     double events = jnum(r, "events");
     printf("scenario %s: seed %.0f, preset %s, clock %.3f GHz\n",
@@ -192,21 +220,13 @@ static void print_table(const json_t *r, double wall_s)
     printf("measured %.3f ms of simulated time; %.0f events in %.2f s (%.1f M events/s)\n\n",
            jnum(r, "window.seconds") * 1e3, events, wall_s,
            wall_s > 0 ? events / wall_s / 1e6 : 0.0);
-    printf("%-12s %6s %9s %10s %8s  %-39s  %-39s  %5s\n", "", "", "", "", "",
-           "latency, cycles", "latency, ns", "");
-    printf("%-12s %6s %9s %10s %8s  %9s %9s %9s %9s  %9s %9s %9s %9s  %5s\n",
-           "class", "guests", "requests", "req/s", "MiB/s", "mean", "p50", "p99",
-           "max", "mean", "p50", "p99", "max", "exits");
-    size_t i;
-    json_t *c;
-    long all = 0;
-    json_array_foreach(classes, i, c) {
-        long n = (long)jnum(c, "instances");
-        all += n;
-        print_row(json_string_value(json_object_get(c, "name")),
-                  json_object_get(c, "metrics"), n);
-    }
-    print_row("total", totals, all);
+    printf("%-12s %6s %10s %10s %9s %9s\n", "class", "guests", "requests", "req/s",
+           "MiB/s", "exits/req");
+    print_rows(r, 0);
+    printf("\n%-12s %35s | %31s\n", "latency", "cycles", "ns");
+    printf("%-12s %8s %8s %8s %8s | %7s %7s %7s %7s\n", "", "mean", "p50", "p99", "max",
+           "mean", "p50", "p99", "max");
+    print_rows(r, 1);
     printf("\nmean cost per request, cycles: exit %.0f, device %.0f, interrupt %.0f, queueing %.0f\n",
            jnum(totals, "breakdown_cycles.exit"), jnum(totals, "breakdown_cycles.device"),
            jnum(totals, "breakdown_cycles.interrupt"),

@@ -52,8 +52,9 @@ case_usage_errors() {
 
 case_run_default() {
   expect_status 0 "$pvsim" run --out "$work/o"
-  contains "$work/out" "latency, cycles"
-  contains "$work/out" "total"
+  contains "$work/out" "exits/req"
+  grep -Eq '^latency +cycles \| +ns$' "$work/out" || fail "no latency table"
+  grep -Eq '^total +3 +[0-9]+ ' "$work/out" || fail "no total row"
   contains "$work/out" "results: $work/o/default.json"
   python3 - "$work/o/default.json" <<'PY' || fail "results JSON"
 import json, sys
