@@ -259,33 +259,31 @@ static int attach(builder *b, ytree_node *node)
     return 0;
 }
 
+/* Reports an anchor ('&') or alias ('*') named `name` at `ev`. */
+static int refuse_reference(builder *b, const yaml_event_t *ev, const char *kind,
+                            char sigil, const yaml_char_t *name)
+{
+    char path[256], prefix[260];
+    stack_path(b, true, path, sizeof path);
+    path_prefix(path, prefix, sizeof prefix);
+    ytree_err(b->errs, event_mark(b, ev),
+              "%sexpected a value, found %s '%c%.64s' "
+              "(anchors and aliases are not allowed)",
+              prefix, kind, sigil, (const char *)name);
+    return SIM_ESCENARIO;
+}
+
 /* Anchors are refused outright: without them no alias can refer back, and
  * the tree is never larger than the text. */
 static int refuse_anchor(builder *b, const yaml_event_t *ev,
                          const yaml_char_t *anchor)
 {
-    if (!anchor)
-        return 0;
-    char path[256], prefix[260];
-    stack_path(b, true, path, sizeof path);
-    path_prefix(path, prefix, sizeof prefix);
-    ytree_err(b->errs, event_mark(b, ev),
-              "%sexpected a value, found an anchor '&%.64s' "
-              "(anchors and aliases are not allowed)",
-              prefix, (const char *)anchor);
-    return SIM_ESCENARIO;
+    return anchor ? refuse_reference(b, ev, "an anchor", '&', anchor) : 0;
 }
 
 static int on_alias(builder *b, const yaml_event_t *ev)
 {
-    char path[256], prefix[260];
-    stack_path(b, true, path, sizeof path);
-    path_prefix(path, prefix, sizeof prefix);
-    ytree_err(b->errs, event_mark(b, ev),
-              "%sexpected a value, found an alias '*%.64s' "
-              "(anchors and aliases are not allowed)",
-              prefix, (const char *)ev->data.alias.anchor);
-    return SIM_ESCENARIO;
+    return refuse_reference(b, ev, "an alias", '*', ev->data.alias.anchor);
 }
 
 static int on_scalar(builder *b, const yaml_event_t *ev)
