@@ -327,24 +327,26 @@ static void teardown(host *s)
 
 /* ---- results ----------------------------------------------------------- */
 
+/* The builders below use json_pack, which returns NULL when anything in
+ * the object fails, a nested NULL included: a results document is complete
+ * or not made at all. */
+
 static json_t *breakdown_json(const guest_stats *st)
 {
-    json_t *o = json_object();
     double n = st->requests ? (double)st->requests : 1.0;
-    rep_set(o, "exit", json_real((double)st->sum_exit / n));
-    rep_set(o, "device", json_real((double)st->sum_device / n));
-    rep_set(o, "interrupt", json_real((double)st->sum_interrupt / n));
-    rep_set(o, "queueing", json_real((double)st->sum_queueing / n));
-    return o;
+    return json_pack("{s:f, s:f, s:f, s:f}",
+                     "exit", (double)st->sum_exit / n,
+                     "device", (double)st->sum_device / n,
+                     "interrupt", (double)st->sum_interrupt / n,
+                     "queueing", (double)st->sum_queueing / n);
 }
 
 static json_t *exits_json(const guest_stats *st)
 {
-    json_t *o = json_object();
-    rep_set(o, "pio_write", json_integer((json_int_t)st->exits_pio_write));
-    rep_set(o, "external_interrupt", json_integer((json_int_t)st->exits_irq));
-    rep_set(o, "eoi", json_integer((json_int_t)st->exits_eoi));
-    return o;
+    return json_pack("{s:I, s:I, s:I}",
+                     "pio_write", (json_int_t)st->exits_pio_write,
+                     "external_interrupt", (json_int_t)st->exits_irq,
+                     "eoi", (json_int_t)st->exits_eoi);
 }
 
 /* The metrics every class and the totals report, over the window. */
@@ -352,21 +354,21 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
 {
     uint64_t hz = s->cfg->clock_hz;
     double seconds = (double)(s->window_end - s->window_start) / (double)hz;
+    double per_s = seconds > 0 ? 1.0 / seconds : 0.0;
     uint64_t exits = st->exits_pio_write + st->exits_irq + st->exits_eoi;
-    json_t *o = json_object();
-    rep_set(o, "requests", json_integer((json_int_t)st->requests));
-    rep_set(o, "bytes", json_integer((json_int_t)st->bytes));
-    rep_set(o, "submit_failures", json_integer((json_int_t)st->submit_failures));
-    rep_set(o, "throughput_rps", json_real(seconds > 0 ? st->requests / seconds : 0));
-    rep_set(o, "throughput_bytes_per_s", json_real(seconds > 0 ? st->bytes / seconds : 0));
-    rep_set(o, "latency_cycles", rep_quantiles(&st->latency, 0));
-    rep_set(o, "latency_ns", rep_quantiles(&st->latency, hz));
-    rep_set(o, "breakdown_cycles", breakdown_json(st));
-    rep_set(o, "exits_per_request",
-            json_real(st->requests ? (double)exits / (double)st->requests : 0));
-    rep_set(o, "exits", exits_json(st));
-    rep_set(o, "interrupts", json_integer((json_int_t)st->interrupts));
-    return o;
+    double n = st->requests ? (double)st->requests : 1.0;
+    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:o, s:I}",
+                     "requests", (json_int_t)st->requests,
+                     "bytes", (json_int_t)st->bytes,
+                     "submit_failures", (json_int_t)st->submit_failures,
+                     "throughput_rps", (double)st->requests * per_s,
+                     "throughput_bytes_per_s", (double)st->bytes * per_s,
+                     "latency_cycles", rep_quantiles(&st->latency, 0),
+                     "latency_ns", rep_quantiles(&st->latency, hz),
+                     "breakdown_cycles", breakdown_json(st),
+                     "exits_per_request", st->requests ? (double)exits / n : 0.0,
+                     "exits", exits_json(st),
+                     "interrupts", (json_int_t)st->interrupts);
 }
 
 static void add_stats(guest_stats *sum, const guest_stats *st)
@@ -387,49 +389,65 @@ static void add_stats(guest_stats *sum, const guest_stats *st)
 
 static json_t *class_json(const host *s, const guest_class *gc)
 {
-    json_t *o = json_object();
-    rep_set(o, "name", json_string(gc->cfg->name));
-    rep_set(o, "instances", json_integer((json_int_t)gc->cfg->count));
-    rep_set(o, "metrics", metrics_json(s, &gc->stats));
     double util = 0;
     for (uint64_t i = 0; i < gc->cfg->count; i++) {
         sim_resource_stats rs;
         guest_get_vcpu_stats(gc->instances[i], &rs);
         util += rs.utilisation;
     }
-    rep_set(o, "vcpu_utilisation", json_real(util / (double)gc->cfg->count));
-    return o;
+    return json_pack("{s:s, s:I, s:o, s:f}",
+                     "name", gc->cfg->name,
+                     "instances", (json_int_t)gc->cfg->count,
+                     "metrics", metrics_json(s, &gc->stats),
+                     "vcpu_utilisation", util / (double)gc->cfg->count);
 }
 
 static json_t *device_json(const host *s)
 {
     sim_resource_stats rs;
     loopback_get_stats(s->dev, &rs);
-    json_t *o = json_object();
-    rep_set(o, "workers", json_integer((json_int_t)s->cfg->device.workers));
-    rep_set(o, "utilisation", json_real(rs.utilisation));
-    rep_set(o, "mean_queue_len", json_real(rs.mean_queue_len));
-    rep_set(o, "peak_queue_len", json_integer(rs.peak_queue_len));
-    return o;
+    return json_pack("{s:I, s:f, s:f, s:I}",
+                     "workers", (json_int_t)s->cfg->device.workers,
+                     "utilisation", rs.utilisation,
+                     "mean_queue_len", rs.mean_queue_len,
+                     "peak_queue_len", (json_int_t)rs.peak_queue_len);
 }
 
 static json_t *costs_json(const vmm_costs *c)
 {
+    vmm_costs copy = *c;
     json_t *o = json_object();
-    for (int i = 0; i < VMM_COST_COUNT; i++)
-        rep_set(o, vmm_cost_key((vmm_cost_id)i),
-                json_integer((json_int_t)*vmm_cost_ref((vmm_costs *)c, (vmm_cost_id)i)));
+    for (int i = 0; o && i < VMM_COST_COUNT; i++) {
+        uint64_t v = *vmm_cost_ref(&copy, (vmm_cost_id)i);
+        if (rep_set(o, vmm_cost_key((vmm_cost_id)i), json_integer((json_int_t)v))) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
     return o;
 }
 
 static json_t *window_json(const host *s)
 {
-    json_t *o = json_object();
-    rep_set(o, "start_cycles", json_integer((json_int_t)s->window_start));
-    rep_set(o, "end_cycles", json_integer((json_int_t)s->window_end));
-    rep_set(o, "seconds", json_real((double)(s->window_end - s->window_start) /
-                                    (double)s->cfg->clock_hz));
-    return o;
+    return json_pack("{s:I, s:I, s:f}",
+                     "start_cycles", (json_int_t)s->window_start,
+                     "end_cycles", (json_int_t)s->window_end,
+                     "seconds", (double)(s->window_end - s->window_start) /
+                                    (double)s->cfg->clock_hz);
+}
+
+/* Per-class results, and their sum in `total`. NULL on failure. */
+static json_t *classes_json(const host *s, guest_stats *total)
+{
+    json_t *classes = json_array();
+    for (size_t c = 0; classes && c < s->cfg->nguests; c++) {
+        add_stats(total, &s->classes[c].stats);
+        if (json_array_append_new(classes, class_json(s, &s->classes[c]))) {
+            json_decref(classes);
+            classes = NULL;
+        }
+    }
+    return classes;
 }
 
 static json_t *results_json(const host *s)
@@ -437,27 +455,24 @@ static json_t *results_json(const host *s)
     const system_config *cfg = s->cfg;
     sim_kernel_stats ks;
     sim_kernel_get_stats(s->k, &ks);
-    json_t *root = json_object();
-    rep_set(root, "schema", json_string(REP_SCHEMA));
-    rep_set(root, "pvsim_version", json_string(PVSIM_VERSION));
-    rep_set(root, "scenario", json_string(cfg->name));
-    rep_set(root, "seed", json_integer((json_int_t)cfg->seed));
-    rep_set(root, "clock_hz", json_integer((json_int_t)cfg->clock_hz));
-    rep_set(root, "preset", json_string(vmm_presets[cfg->preset].name));
-    rep_set(root, "costs_cycles", costs_json(&cfg->costs));
-    rep_set(root, "window", window_json(s));
-    rep_set(root, "events", json_integer((json_int_t)ks.executed));
-
     guest_stats total;
-    guest_stats_init(&total);
-    json_t *classes = json_array();
-    for (size_t c = 0; c < cfg->nguests; c++) {
-        add_stats(&total, &s->classes[c].stats);
-        json_array_append_new(classes, class_json(s, &s->classes[c]));
-    }
-    rep_set(root, "totals", metrics_json(s, &total));
-    rep_set(root, "classes", classes);
-    rep_set(root, "device", device_json(s));
+    if (guest_stats_init(&total))
+        return NULL;
+    json_t *classes = classes_json(s, &total);
+    json_t *root = json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:I, s:o, s:o, s:o}",
+        "schema", REP_SCHEMA,
+        "pvsim_version", PVSIM_VERSION,
+        "scenario", cfg->name,
+        "seed", (json_int_t)cfg->seed,
+        "clock_hz", (json_int_t)cfg->clock_hz,
+        "preset", vmm_presets[cfg->preset].name,
+        "costs_cycles", costs_json(&cfg->costs),
+        "window", window_json(s),
+        "events", (json_int_t)ks.executed,
+        "totals", metrics_json(s, &total),
+        "classes", classes,
+        "device", device_json(s));
     guest_stats_fini(&total);
     return root;
 }
