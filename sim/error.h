@@ -16,7 +16,8 @@
     X(ENOTPENDING, "event is not pending")                                \
     X(EIO, "input/output error")                                          \
     X(ESCENARIO, "invalid scenario")                                      \
-    X(ENOTFOUND, "not found")
+    X(ENOTFOUND, "not found")                                             \
+    X(ENOSPACE, "no free run of the size asked for")
 
 typedef enum sim_status {
     SIM_OK = 0,

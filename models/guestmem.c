@@ -1,0 +1,357 @@
+/*
+ * guestmem.c -- the sparse buddy allocator of guestmem.h.
+ *
+ * Free blocks are kept twice: in one array per order (so allocation pops
+ * the most recently freed block of an order in O(1)), and in an
+ * open-addressing hash from first frame to (order, index in that array) (so
+ * freeing finds its buddy in O(1)). Linear probing with backward-shift
+ * deletion keeps the table free of tombstones. Nothing is stored per
+ * allocated frame.
+ */
+#include "models/guestmem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/error.h"
+
+#define EMPTY UINT64_MAX
+#define MIXED_FREE_RUN 4        /* mean free run in a mixed pageblock, pages */
+
+typedef struct slot_entry {
+    uint64_t frame;             /* EMPTY when unused */
+    uint32_t order, index;
+} slot_entry;
+
+typedef struct order_list {
+    uint64_t *frames;
+    size_t len, cap;
+} order_list;
+
+struct guestmem {
+    uint64_t frames;
+    unsigned min_order;
+    uint64_t free_frames;
+    order_list lists[GM_MAX_ORDER + 1];
+    slot_entry *table;
+    size_t table_cap, table_len;        /* cap is a power of two */
+};
+
+/* ---- the hash from first frame to free block -------------------------- */
+
+static size_t hash_frame(uint64_t frame, size_t mask)
+{
+    uint64_t x = frame * 0x9e3779b97f4a7c15ull;
+    return (size_t)(x ^ (x >> 29)) & mask;
+}
+
+/* The table slot holding `frame`, or SIZE_MAX. */
+static size_t find_slot(const guestmem *m, uint64_t frame)
+{
+    size_t mask = m->table_cap - 1;
+    for (size_t i = hash_frame(frame, mask);; i = (i + 1) & mask) {
+        if (m->table[i].frame == frame)
+            return i;
+        if (m->table[i].frame == EMPTY)
+            return SIZE_MAX;
+    }
+}
+
+static void place(slot_entry *table, size_t cap, slot_entry e)
+{
+    size_t i = hash_frame(e.frame, cap - 1);
+    while (table[i].frame != EMPTY)
+        i = (i + 1) & (cap - 1);
+    table[i] = e;
+}
+
+/* Doubles the table; the load factor stays at most one half. */
+static int grow_table(guestmem *m)
+{
+    size_t cap = m->table_cap ? m->table_cap * 2 : 64;
+    slot_entry *table = malloc(cap * sizeof *table);
+    if (!table)
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        table[i].frame = EMPTY;
+    for (size_t i = 0; i < m->table_cap; i++)
+        if (m->table[i].frame != EMPTY)
+            place(table, cap, m->table[i]);
+    free(m->table);
+    m->table = table;
+    m->table_cap = cap;
+    return 0;
+}
+
+/* Deletes slot `i`, shifting later members of its probe run back so that
+ * lookups never stop early at the hole. */
+static void delete_slot(guestmem *m, size_t i)
+{
+    size_t mask = m->table_cap - 1;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (m->table[j].frame == EMPTY)
+            break;
+        size_t home = hash_frame(m->table[j].frame, mask);
+        /* Move j back into i unless its home lies cyclically in (i, j]. */
+        int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            m->table[i] = m->table[j];
+            i = j;
+        }
+    }
+    m->table[i].frame = EMPTY;
+    m->table_len--;
+}
+
+/* ---- free blocks -------------------------------------------------------- */
+
+static int add_free(guestmem *m, uint64_t frame, unsigned order)
+{
+    order_list *l = &m->lists[order];
+    if ((m->table_len + 1) * 2 > m->table_cap && grow_table(m))
+        return SIM_ENOMEM;
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        uint64_t *frames = realloc(l->frames, cap * sizeof *frames);
+        if (!frames)
+            return SIM_ENOMEM;
+        l->frames = frames;
+        l->cap = cap;
+    }
+    l->frames[l->len] = frame;
+    place(m->table, m->table_cap, (slot_entry){frame, order, (uint32_t)l->len});
+    l->len++;
+    m->table_len++;
+    m->free_frames += 1ull << order;
+    return 0;
+}
+
+/* Removes the free block in table slot `i`. */
+static void remove_free(guestmem *m, size_t i)
+{
+    slot_entry e = m->table[i];
+    order_list *l = &m->lists[e.order];
+    uint64_t last = l->frames[l->len - 1];
+    l->frames[e.index] = last;
+    if (last != e.frame)
+        m->table[find_slot(m, last)].index = e.index;
+    l->len--;
+    delete_slot(m, i);
+    m->free_frames -= 1ull << e.order;
+}
+
+static void drop_all_free(guestmem *m)
+{
+    for (unsigned o = 0; o <= GM_MAX_ORDER; o++)
+        m->lists[o].len = 0;
+    for (size_t i = 0; i < m->table_cap; i++)
+        m->table[i].frame = EMPTY;
+    m->table_len = 0;
+    m->free_frames = 0;
+}
+
+/* Frees the aligned run [first, end) as the largest aligned blocks. */
+static int release_run(guestmem *m, uint64_t first, uint64_t end)
+{
+    while (first < end) {
+        unsigned o = m->min_order;
+        while (o < GM_MAX_ORDER && (first & ((2ull << o) - 1)) == 0 &&
+               first + (2ull << o) <= end)
+            o++;
+        int rc = guestmem_release(m, first, o);
+        if (rc)
+            return rc;
+        first += 1ull << o;
+    }
+    return 0;
+}
+
+/* ---- public API ----------------------------------------------------------- */
+
+guestmem *guestmem_new(uint64_t bytes, unsigned min_order)
+{
+    uint64_t frames = bytes >> GM_FRAME_SHIFT;
+    if (min_order > GM_MAX_ORDER || frames == 0 ||
+        bytes != frames << GM_FRAME_SHIFT || frames % (1ull << min_order))
+        return NULL;
+    guestmem *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->frames = frames;
+    m->min_order = min_order;
+    if (grow_table(m) || release_run(m, 0, frames)) {
+        guestmem_free_all(m);
+        return NULL;
+    }
+    return m;
+}
+
+void guestmem_free_all(guestmem *m)
+{
+    if (!m)
+        return;
+    for (unsigned o = 0; o <= GM_MAX_ORDER; o++)
+        free(m->lists[o].frames);
+    free(m->table);
+    free(m);
+}
+
+int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame)
+{
+    if (order < m->min_order || order > GM_MAX_ORDER)
+        return SIM_EINVAL;
+    unsigned o = order;
+    while (o <= GM_MAX_ORDER && m->lists[o].len == 0)
+        o++;
+    if (o > GM_MAX_ORDER)
+        return SIM_ENOSPACE;
+    uint64_t first = m->lists[o].frames[m->lists[o].len - 1];
+    remove_free(m, find_slot(m, first));
+    /* Keep the lower half, free the upper, down to the order asked for. */
+    while (o > order) {
+        o--;
+        int rc = add_free(m, first + (1ull << o), o);
+        if (rc)
+            return rc;
+    }
+    *frame = first;
+    return 0;
+}
+
+int guestmem_release(guestmem *m, uint64_t frame, unsigned order)
+{
+    if (order < m->min_order || order > GM_MAX_ORDER ||
+        (frame & ((1ull << order) - 1)) || frame >= m->frames ||
+        (1ull << order) > m->frames - frame || find_slot(m, frame) != SIZE_MAX)
+        return SIM_EINVAL;
+    while (order < GM_MAX_ORDER) {
+        uint64_t buddy = frame ^ (1ull << order);
+        size_t i = find_slot(m, buddy);
+        if (i == SIZE_MAX || m->table[i].order != order)
+            break;
+        remove_free(m, i);
+        frame &= ~(1ull << order);
+        order++;
+    }
+    return add_free(m, frame, order);
+}
+
+unsigned guestmem_order_for(const guestmem *m, uint64_t bytes)
+{
+    unsigned o = m->min_order;
+    while (o < GM_MAX_ORDER && (1ull << (o + GM_FRAME_SHIFT)) < bytes)
+        o++;
+    return o;
+}
+
+double guestmem_unusable_index(const guestmem *m, unsigned order)
+{
+    if (m->free_frames == 0)
+        return 0.0;
+    uint64_t below = 0;
+    for (unsigned o = 0; o < order && o <= GM_MAX_ORDER; o++)
+        below += (uint64_t)m->lists[o].len << o;
+    return (double)below / (double)m->free_frames;
+}
+
+void guestmem_get_stats(const guestmem *m, guestmem_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->frames = m->frames;
+    out->free_frames = m->free_frames;
+    out->largest_free_order = -1;
+    for (unsigned o = 0; o <= GM_MAX_ORDER; o++) {
+        out->free_blocks[o] = m->lists[o].len;
+        out->stored_blocks += m->lists[o].len;
+        if (m->lists[o].len)
+            out->largest_free_order = (int)o;
+    }
+}
+
+/* ---- aging ------------------------------------------------------------------ */
+
+enum { PB_USED, PB_FREE, PB_MIXED };
+
+/* A geometric run length with the given mean (>= 1), in integer draws only,
+ * so aging is identical on every machine. */
+static uint64_t geometric(sim_rng *rng, uint64_t mean)
+{
+    uint64_t n = 1;
+    while (sim_rng_below(rng, mean) != 0)
+        n++;
+    return n;
+}
+
+/* Frees about half of a pageblock, in runs averaging MIXED_FREE_RUN pages
+ * between used runs of the same mean, starting and ending used so that the
+ * pageblock can never merge whole. */
+static int age_mixed(guestmem *m, uint64_t first, uint64_t end, sim_rng *rng)
+{
+    uint64_t page = 1ull << m->min_order;
+    uint64_t at = first + geometric(rng, MIXED_FREE_RUN) * page;
+    while (at < end) {
+        uint64_t run = geometric(rng, MIXED_FREE_RUN) * page;
+        uint64_t stop = at + run < end - page ? at + run : end - page;
+        if (stop > at) {
+            int rc = release_run(m, at, stop);
+            if (rc)
+                return rc;
+        }
+        at = stop + geometric(rng, MIXED_FREE_RUN) * page;
+    }
+    return 0;
+}
+
+/* Deals out exact numbers of free and mixed pageblocks in random places
+ * (a Fisher-Yates shuffle), so the target is met to within rounding. */
+static unsigned char *deal_pageblocks(uint64_t n, double used, double frag, sim_rng *rng)
+{
+    unsigned char *kind = calloc(n ? n : 1, 1);
+    if (!kind)
+        return NULL;
+    double free_share = 1.0 - used;
+    /* A mixed pageblock is about half free, so it takes two mixed
+     * pageblocks to hold one pageblock's worth of unusable free memory. */
+    uint64_t n_free = (uint64_t)(free_share * (1.0 - frag) * (double)n + 0.5);
+    uint64_t n_mixed = (uint64_t)(2.0 * free_share * frag * (double)n + 0.5);
+    if (n_free > n)
+        n_free = n;
+    if (n_mixed > n - n_free)
+        n_mixed = n - n_free;
+    for (uint64_t i = 0; i < n; i++)
+        kind[i] = i < n_free ? PB_FREE : i < n_free + n_mixed ? PB_MIXED : PB_USED;
+    for (uint64_t i = n; i > 1; i--) {
+        uint64_t j = sim_rng_below(rng, i);
+        unsigned char t = kind[i - 1];
+        kind[i - 1] = kind[j];
+        kind[j] = t;
+    }
+    return kind;
+}
+
+int guestmem_age(guestmem *m, double used, double fragmentation, sim_rng *rng)
+{
+    if (!(used >= 0 && used <= 1 && fragmentation >= 0 && fragmentation <= 1) ||
+        m->free_frames != m->frames)
+        return SIM_EINVAL;
+    unsigned pb_order = m->min_order + GM_PAGEBLOCK_ORDER;
+    uint64_t pb = 1ull << (pb_order < GM_MAX_ORDER ? pb_order : GM_MAX_ORDER);
+    uint64_t n = (m->frames + pb - 1) / pb;
+    unsigned char *kind = deal_pageblocks(n, used, fragmentation, rng);
+    if (!kind)
+        return SIM_ENOMEM;
+    drop_all_free(m);                   /* start from everything in use */
+    int rc = 0;
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        uint64_t first = i * pb;
+        uint64_t end = first + pb < m->frames ? first + pb : m->frames;
+        if (kind[i] == PB_FREE)
+            rc = release_run(m, first, end);
+        else if (kind[i] == PB_MIXED)
+            rc = age_mixed(m, first, end, rng);
+    }
+    free(kind);
+    return rc;
+}
