@@ -238,6 +238,11 @@ int guestmem_release(guestmem *m, uint64_t frame, unsigned order)
     return add_free(m, frame, order);
 }
 
+unsigned guestmem_page_order(const guestmem *m)
+{
+    return m->min_order;
+}
+
 unsigned guestmem_order_for(const guestmem *m, uint64_t bytes)
 {
     unsigned o = m->min_order;

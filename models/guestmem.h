@@ -67,6 +67,9 @@ int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame);
  * see. */
 int guestmem_release(guestmem *m, uint64_t frame, unsigned order);
 
+/* The guest's page size as an order (0: 4 KiB, 9: 2 MiB). */
+unsigned guestmem_page_order(const guestmem *m);
+
 /* The smallest order whose block holds `bytes` (at least min_order). */
 unsigned guestmem_order_for(const guestmem *m, uint64_t bytes);
 

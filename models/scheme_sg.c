@@ -1,0 +1,37 @@
+/*
+ * scheme_sg.c -- lguest's shape: a descriptor of up to max_sections
+ * (guest-physical address, length) sections, each within one page.
+ *
+ * The guest writes one section per page of the buffer (pages are
+ * scattered, and lguest sections may not cross a page), and a longer list
+ * is split into several descriptors, each sent with its own hypercall. The
+ * host converts each section's guest-physical address with a memslot
+ * lookup; there is no page walk and nothing to cache.
+ */
+#include "models/scheme.h"
+
+static scheme *create(const scheme_env *env)
+{
+    return paged_scheme_create(env, sizeof(paged_buffers));
+}
+
+static int describe(scheme *s, uint32_t slot, scheme_cost *c)
+{
+    (void)slot;
+    const paged_buffers *pb = (const paged_buffers *)s;
+    uint32_t per = pb->env.cfg->max_sections;
+    c->kicks += (pb->npages + per - 1) / per;
+    return 0;
+}
+
+static void resolve(scheme *s, uint32_t slot, scheme_cost *c)
+{
+    (void)slot;
+    const paged_buffers *pb = (const paged_buffers *)s;
+    c->memslot_lookups += pb->npages;
+    c->host_cycles += (uint64_t)pb->npages * pb->env.costs->memslot_lookup;
+}
+
+const scheme_ops scheme_sg = {"sg", create, paged_scheme_setup, describe, resolve,
+                              paged_scheme_complete, paged_scheme_remap,
+                              paged_scheme_destroy};
