@@ -2,20 +2,19 @@
  * guest.c -- the closed-loop guest of guest.h.
  *
  * Each outstanding request owns one slot of a preallocated array for the
- * guest's lifetime, so the steady state allocates nothing. A request's life:
- *   issue -> vCPU: PIO-write exit -> device -> vCPU: irq exit + EOI exit
- *         -> record -> think -> issue.
+ * guest's lifetime, so the steady state allocates nothing.
  */
 #include "models/guest.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/resource.h"
 #include "sim/rng.h"
 
 static const char *const think_dist_names[] = {"fixed", "exponential", NULL};
+static const char *const page_size_names[] = {"4KiB", "2MiB", NULL};
 
 static const scn_field workload_fields[] = {
     {.key = "depth", .type = SCN_U64, .offset = offsetof(guest_workload_config, depth),
@@ -37,6 +36,31 @@ static const scn_schema workload_schema = {
     .nfields = sizeof workload_fields / sizeof workload_fields[0],
 };
 
+static const scn_field memory_fields[] = {
+    {.key = "size", .type = SCN_SIZE, .offset = offsetof(guest_memory_config, size),
+     .min = 4194304.0, .max = 68719476736.0, .def = "4GiB",
+     .doc = "guest-physical memory; a whole number of pages"},
+    {.key = "page_size", .type = SCN_ENUM, .offset = offsetof(guest_memory_config, page_size),
+     .def = "4KiB", .enum_names = page_size_names, .doc = "the guest's page size"},
+    {.key = "used", .type = SCN_DOUBLE, .offset = offsetof(guest_memory_config, used),
+     .min = 0, .max = 0.99, .def = "0",
+     .doc = "share of memory in use by the rest of the guest before the run"},
+    {.key = "fragmentation", .type = SCN_DOUBLE,
+     .offset = offsetof(guest_memory_config, fragmentation), .min = 0, .max = 1, .def = "0",
+     .doc = "share of free memory in runs shorter than 2 MiB after aging "
+            "(Linux's unusable free space index)"},
+    {.key = "remap_rate", .type = SCN_DOUBLE, .offset = offsetof(guest_memory_config, remap_rate),
+     .min = 0, .max = 1e9, .def = "0",
+     .doc = "buffer pages the guest moves to other frames, per second"},
+};
+
+static const scn_schema memory_schema = {
+    .name = "memory",
+    .size = sizeof(guest_memory_config),
+    .fields = memory_fields,
+    .nfields = sizeof memory_fields / sizeof memory_fields[0],
+};
+
 static const scn_field guest_fields[] = {
     {.key = "name", .type = SCN_STRING, .offset = offsetof(guest_config, name),
      .flags = SCN_REQUIRED, .min = 1, .max = 64,
@@ -45,6 +69,8 @@ static const scn_field guest_fields[] = {
      .min = 1, .max = 1024, .def = "1", .doc = "instances of this guest class"},
     {.key = "workload", .type = SCN_STRUCT, .offset = offsetof(guest_config, workload),
      .sub = &workload_schema, .doc = "the I/O each instance issues"},
+    {.key = "memory", .type = SCN_STRUCT, .offset = offsetof(guest_config, memory),
+     .sub = &memory_schema, .doc = "each instance's guest-physical memory"},
 };
 
 const scn_schema guest_schema = {
@@ -54,23 +80,32 @@ const scn_schema guest_schema = {
     .nfields = sizeof guest_fields / sizeof guest_fields[0],
 };
 
+unsigned guest_page_order(const guest_memory_config *m)
+{
+    return m->page_size == GUEST_PAGE_2M ? 9 : 0;
+}
+
 typedef struct request {
     pv_io io;                       /* first: the device hands back &io */
     guest *g;
     sim_time issued;
+    scheme_cost cost;
 } request;
 
 struct guest {
-    sim_kernel *k;
-    const guest_config *cfg;
-    const vmm_costs *costs;
-    pv_device dev;
+    guest_env env;
     guest_stats *stats;
-    guest_hooks hooks;
     sim_resource *vcpu;
-    sim_rng rng;
+    sim_rng rng;                    /* the workload's */
+    sim_rng scheme_rng, remap_rng;
+    guestmem *mem;
+    scheme *scheme;
+    uint32_t pages_per_buffer;
+    uint64_t kick_cost;
     request *slots;
 };
+
+/* ---- statistics ---------------------------------------------------------- */
 
 int guest_stats_init(guest_stats *s)
 {
@@ -91,27 +126,85 @@ void guest_stats_reset(guest_stats *s)
     s->latency = hist;
 }
 
-static void issue(sim_kernel *k, void *ctx, uint64_t arg);
-static void kicked(sim_kernel *k, void *ctx, uint64_t arg);
-static void device_done(sim_kernel *k, pv_io *io);
-static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg);
+void guest_stats_add(guest_stats *sum, const guest_stats *st)
+{
+#define X(name) sum->name += st->name;
+    GUEST_COUNTERS(X)
+#undef X
+    scheme_cost_add(&sum->scheme, &st->scheme);
+    sum->alloc_failures += st->alloc_failures;
+    sim_hist_merge(&sum->latency, &st->latency);
+}
 
-guest *guest_new(sim_kernel *k, const guest_config *cfg, const vmm_costs *costs,
-                 pv_device dev, guest_stats *stats, guest_hooks hooks,
-                 uint64_t seed, const char *instance)
+/* ---- building ------------------------------------------------------------ */
+
+static void issue(sim_kernel *k, void *ctx, uint64_t arg);
+static void remap_event(sim_kernel *k, void *ctx, uint64_t arg);
+static void device_done(sim_kernel *k, pv_io *io);
+
+static void seed_stream(sim_rng *r, uint64_t seed, const char *instance, const char *what)
+{
+    char name[160];
+    snprintf(name, sizeof name, "%s%s", instance, what);
+    sim_rng_seed(r, seed, name);
+}
+
+guestmem *guest_age_memory(const guest_config *cfg, uint64_t seed, const char *instance,
+                           int *rc)
+{
+    const guest_memory_config *mc = &cfg->memory;
+    sim_rng age_rng;
+    seed_stream(&age_rng, seed, instance, "/memory");
+    guestmem *m = guestmem_new(mc->size, guest_page_order(mc));
+    *rc = m ? guestmem_age(m, mc->used, mc->fragmentation, &age_rng) : SIM_ENOMEM;
+    if (*rc) {
+        guestmem_free_all(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Copies the aged memory and sets the scheme up over it. */
+static int build_memory(guest *g, scheme_cost *setup)
+{
+    g->mem = guestmem_clone(g->env.memory);
+    if (!g->mem)
+        return SIM_ENOMEM;
+    scheme_env se = {.mem = g->mem, .tc = g->env.tc, .space = g->env.space,
+                     .costs = g->env.scheme_costs, .cfg = g->env.scheme_cfg,
+                     .rng = &g->scheme_rng, .slots = (uint32_t)g->env.cfg->workload.depth,
+                     .bytes = g->env.cfg->workload.size};
+    g->scheme = g->env.scheme->create(&se);
+    if (!g->scheme)
+        return SIM_ENOMEM;
+    return g->env.scheme->setup(g->scheme, setup);
+}
+
+guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
 {
     guest *g = calloc(1, sizeof *g);
+    *rc = SIM_ENOMEM;
     if (!g)
         return NULL;
-    *g = (guest){.k = k, .cfg = cfg, .costs = costs, .dev = dev,
-                 .stats = stats, .hooks = hooks};
-    g->vcpu = sim_resource_new(k, 1, 0);
+    g->env = *env;
+    g->stats = env->stats;
+    const guest_config *cfg = env->cfg;
+    uint64_t page_bytes = 4096ull << guest_page_order(&cfg->memory);
+    g->pages_per_buffer = (uint32_t)((cfg->workload.size + page_bytes - 1) / page_bytes);
+    /* lguest's descriptors go by hypercall; the others kick a doorbell port. */
+    g->kick_cost = env->scheme == &scheme_sg ? env->costs->hypercall_exit
+                                             : env->costs->pio_write_exit;
+    seed_stream(&g->rng, env->seed, env->instance, "");
+    seed_stream(&g->scheme_rng, env->seed, env->instance, "/scheme");
+    seed_stream(&g->remap_rng, env->seed, env->instance, "/remap");
+    g->vcpu = sim_resource_new(env->k, 1, 0);
     g->slots = calloc(cfg->workload.depth, sizeof *g->slots);
-    if (!g->vcpu || !g->slots) {
+    if (g->vcpu && g->slots)
+        *rc = build_memory(g, setup);
+    if (*rc) {
         guest_free(g);
         return NULL;
     }
-    sim_rng_seed(&g->rng, seed, instance);
     for (uint64_t i = 0; i < cfg->workload.depth; i++) {
         g->slots[i].g = g;
         g->slots[i].io.bytes = cfg->workload.size;
@@ -124,78 +217,120 @@ void guest_free(guest *g)
 {
     if (!g)
         return;
+    if (g->scheme)
+        g->env.scheme->destroy(g->scheme);
+    guestmem_free_all(g->mem);
     sim_resource_free(g->vcpu);
     free(g->slots);
     free(g);
 }
 
+static uint64_t remap_gap(guest *g)
+{
+    double mean = (double)g->env.clock_hz / g->env.cfg->memory.remap_rate;
+    return (uint64_t)(sim_rng_exp(&g->remap_rng, mean) + 0.5) + 1;
+}
+
 int guest_start(guest *g)
 {
-    for (uint64_t i = 0; i < g->cfg->workload.depth; i++) {
-        int rc = sim_schedule(g->k, 0, SIM_BAND_NORMAL, issue, g, i, NULL);
+    for (uint64_t i = 0; i < g->env.cfg->workload.depth; i++) {
+        int rc = sim_schedule(g->env.k, 0, SIM_BAND_NORMAL, issue, g, i, NULL);
         if (rc)
             return rc;
     }
+    if (g->env.cfg->memory.remap_rate > 0)
+        return sim_schedule(g->env.k, remap_gap(g), SIM_BAND_NORMAL, remap_event, g, 0,
+                            NULL);
     return 0;
 }
 
-/* Starts request slot `arg`: the driver writes the doorbell port, which
- * exits to the hypervisor on the guest's vCPU. */
+/* ---- a request's life ------------------------------------------------------ */
+
+static void kicked(sim_kernel *k, void *ctx, uint64_t arg);
+static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* Starts request slot `arg`: the driver describes the buffer, then the
+ * vCPU copies what must be copied, takes any extra exits, and kicks. */
 static void issue(sim_kernel *k, void *ctx, uint64_t arg)
 {
     guest *g = ctx;
     request *r = &g->slots[arg];
+    memset(&r->cost, 0, sizeof r->cost);
     r->issued = sim_now(k);
-    if (sim_resource_submit(g->vcpu, g->costs->pio_write_exit, kicked, r, 0))
+    if (g->env.scheme->describe(g->scheme, (uint32_t)arg, &r->cost) != 0) {
+        g->stats->failed++;
+        g->stats->alloc_failures += r->cost.alloc_failures;
+        if (sim_schedule(k, g->env.retry, SIM_BAND_NORMAL, issue, g, arg, NULL))
+            g->stats->submit_failures++;
+        return;
+    }
+    uint64_t vcpu = r->cost.copy_cycles + r->cost.exit_cycles +
+                    (uint64_t)r->cost.kicks * g->kick_cost;
+    if (sim_resource_submit(g->vcpu, vcpu, kicked, r, 0))
         g->stats->submit_failures++;
 }
 
-/* The exit was handled: the request reaches the device. */
+/* The kicks were taken: the device's worker resolves the buffer, then
+ * serves the request. */
 static void kicked(sim_kernel *k, void *ctx, uint64_t arg)
 {
     (void)k;
     (void)arg;
     request *r = ctx;
-    if (r->g->dev.submit(r->g->dev.self, &r->io))
-        r->g->stats->submit_failures++;
+    guest *g = r->g;
+    g->env.scheme->resolve(g->scheme, (uint32_t)(r - g->slots), &r->cost);
+    r->io.parts = r->cost.kicks;
+    r->io.host_cycles = r->cost.host_cycles;
+    if (g->env.dev.submit(g->env.dev.self, &r->io))
+        g->stats->submit_failures++;
 }
 
-/* The device completed: the interrupt is injected into the vCPU, which
+/* The device completed: one interrupt is injected into the vCPU, which
  * takes the external-interrupt exit and, after the handler, the EOI exit. */
 static void device_done(sim_kernel *k, pv_io *io)
 {
     (void)k;
     request *r = (request *)io;
     guest *g = r->g;
-    uint64_t cost = g->costs->irq_exit + g->costs->eoi_exit;
+    uint64_t cost = g->env.costs->irq_exit + g->env.costs->eoi_exit;
     if (sim_resource_submit(g->vcpu, cost, interrupt_handled, r, 0))
         g->stats->submit_failures++;
 }
 
 static uint64_t draw_think(guest *g)
 {
-    const guest_workload_config *w = &g->cfg->workload;
+    const guest_workload_config *w = &g->env.cfg->workload;
     if (w->think == 0 || w->think_dist == GUEST_THINK_FIXED)
         return w->think;
     return (uint64_t)(sim_rng_exp(&g->rng, (double)w->think) + 0.5);
 }
 
+/* Splits the latency into where its cycles went; queueing is the rest. */
 static void record(guest *g, const request *r, sim_time now)
 {
     guest_stats *s = g->stats;
+    const scheme_cost *c = &r->cost;
     uint64_t latency = now - r->issued;
-    uint64_t exit = g->costs->pio_write_exit;
-    uint64_t interrupt = g->costs->irq_exit + g->costs->eoi_exit;
+    uint64_t notify = (uint64_t)c->kicks * g->kick_cost;
+    uint64_t interrupt = g->env.costs->irq_exit + g->env.costs->eoi_exit;
+    uint64_t device = r->io.device_cycles - c->host_cycles;
     s->requests++;
     s->bytes += r->io.bytes;
-    s->exits_pio_write++;
+    s->exits_kick += c->kicks;
+    s->exits_other += c->extra_exits;
     s->exits_irq++;
     s->exits_eoi++;
     s->interrupts++;
-    s->sum_exit += exit;
-    s->sum_device += r->io.device_cycles;
+    s->sum_notify += notify;
+    s->sum_exit += c->exit_cycles;
+    s->sum_translate += c->host_cycles;
+    s->sum_copy += c->copy_cycles;
+    s->sum_device += device;
     s->sum_interrupt += interrupt;
-    s->sum_queueing += latency - exit - r->io.device_cycles - interrupt;
+    s->sum_queueing += latency - notify - c->exit_cycles - c->host_cycles - c->copy_cycles -
+                       device - interrupt;
+    scheme_cost_add(&s->scheme, c);
+    s->alloc_failures += c->alloc_failures;
     sim_hist_record(&s->latency, latency);
 }
 
@@ -204,12 +339,27 @@ static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg)
     (void)arg;
     request *r = ctx;
     guest *g = r->g;
+    uint32_t slot = (uint32_t)(r - g->slots);
     record(g, r, sim_now(k));
-    uint64_t slot = (uint64_t)(r - g->slots);
+    g->env.scheme->complete(g->scheme, slot);
     if (sim_schedule(k, draw_think(g), SIM_BAND_NORMAL, issue, g, slot, NULL))
         g->stats->submit_failures++;
-    if (g->hooks.completed)
-        g->hooks.completed(k, g->hooks.ctx);
+    if (g->env.hooks.completed)
+        g->env.hooks.completed(k, g->env.hooks.ctx);
+}
+
+/* The guest moves one page of one buffer to another frame. */
+static void remap_event(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    guest *g = ctx;
+    uint32_t slot = (uint32_t)sim_rng_below(&g->remap_rng, g->env.cfg->workload.depth);
+    uint32_t page = (uint32_t)sim_rng_below(&g->remap_rng, g->pages_per_buffer);
+    scheme_cost c = {0};
+    g->env.scheme->remap(g->scheme, slot, page, &c);
+    g->stats->remaps++;
+    g->stats->alloc_failures += c.alloc_failures;
+    if (sim_schedule(k, remap_gap(g), SIM_BAND_NORMAL, remap_event, g, arg, NULL))
+        g->stats->submit_failures++;
 }
 
 void guest_reset_stats(guest *g)
@@ -220,4 +370,11 @@ void guest_reset_stats(guest *g)
 void guest_get_vcpu_stats(const guest *g, sim_resource_stats *out)
 {
     sim_resource_get_stats(g->vcpu, out);
+}
+
+void guest_get_memory_stats(const guest *g, guestmem_stats *out, double *unusable)
+{
+    guestmem_get_stats(g->mem, out);
+    *unusable = guestmem_unusable_index(g->mem, guest_page_order(&g->env.cfg->memory) +
+                                                    GM_PAGEBLOCK_ORDER);
 }

@@ -1,15 +1,27 @@
 /*
- * guest.h -- a guest with one vCPU running a closed-loop I/O workload.
+ * guest.h -- a guest with one vCPU running a closed-loop I/O workload
+ * through a buffer scheme.
  *
- * The guest keeps `depth` requests outstanding. Each request is kicked by a
- * PIO write (one exit on the vCPU), served by the device, and completed by
- * an injected interrupt (an external-interrupt exit and an EOI exit on the
- * vCPU). After a think time the slot issues its next request. The vCPU is a
- * FIFO resource, so kicks and interrupts of different requests queue behind
- * each other: that wait is the request's queueing cost.
+ * The guest keeps `depth` requests outstanding, each in a slot that owns
+ * one buffer of the scheme's making. A request's life:
+ *   describe (scheme, guest side: copies, allocation, registration)
+ *   -> vCPU: the copies, any extra exits, and one kick per part (a PIO
+ *      write, or a hypercall for sg descriptors)
+ *   -> resolve (scheme, host side: walks, cache and memslot lookups),
+ *      done by the device's worker before it serves the request
+ *   -> device service -> vCPU: interrupt exit + EOI exit
+ *   -> record -> think -> the slot's next request.
+ * A request the scheme cannot describe (no contiguous memory, on_fragmented
+ * = fail) is counted as failed and the slot retries after run.retry. The
+ * vCPU is a FIFO resource, so the exits of different requests queue.
  *
- * Instances of one guest class share a guest_stats, so results are per
- * class and memory does not grow with a histogram per instance.
+ * Guest memory is a guestmem aged at creation. When remap_rate > 0, the
+ * guest moves random buffer pages to new frames at that rate (a Poisson
+ * process), which invalidates cached translations and stale registrations.
+ *
+ * Every random stream is named after the instance (guest/<class>/<i>/...),
+ * and the workload's own stream is separate from the scheme's and the
+ * remaps', so all variants of a scenario see the same workload.
  */
 #ifndef PVSIM_MODELS_GUEST_H
 #define PVSIM_MODELS_GUEST_H
@@ -17,12 +29,14 @@
 #include <stdint.h>
 
 #include "models/device.h"
+#include "models/scheme.h"
 #include "models/vmm.h"
 #include "sim/resource.h"
 #include "sim/scenario.h"
 #include "sim/stats.h"
 
 typedef enum guest_think_dist { GUEST_THINK_FIXED, GUEST_THINK_EXPONENTIAL } guest_think_dist;
+typedef enum guest_page_size { GUEST_PAGE_4K, GUEST_PAGE_2M } guest_page_size;
 
 typedef struct guest_workload_config {
     uint64_t depth;                 /* requests outstanding per guest */
@@ -32,21 +46,43 @@ typedef struct guest_workload_config {
     int think_dist;                 /* guest_think_dist */
 } guest_workload_config;
 
+typedef struct guest_memory_config {
+    uint64_t size;                  /* guest-physical bytes */
+    int page_size;                  /* guest_page_size */
+    double used;                    /* share in use before the run */
+    double fragmentation;           /* unusable free space index at 2 MiB */
+    double remap_rate;              /* buffer pages moved per second */
+} guest_memory_config;
+
 typedef struct guest_config {
     char *name;                     /* class name; instances are name/0.. */
     uint64_t count;                 /* instances of this class */
     guest_workload_config workload;
+    guest_memory_config memory;
 } guest_config;
 
 extern const scn_schema guest_schema;
 
-/* Per-class results; all sums in cycles. */
+/* The allocator order of a memory config's page size. */
+unsigned guest_page_order(const guest_memory_config *m);
+
+/* The counters of guest_stats, as an X-macro so that summing them cannot
+ * miss one. failed: requests the scheme could not send; submit_failures:
+ * requests a queue refused; sum_*: cycles of the breakdown. */
+#define GUEST_COUNTERS(X)                                                     \
+    X(requests) X(bytes) X(failed) X(submit_failures)                        \
+    X(exits_kick) X(exits_irq) X(exits_eoi) X(exits_other)                   \
+    X(interrupts) X(remaps)                                                   \
+    X(sum_notify) X(sum_exit) X(sum_translate) X(sum_copy) X(sum_device)     \
+    X(sum_interrupt) X(sum_queueing)
+
+/* Per-class results; sums in cycles. */
 typedef struct guest_stats {
-    uint64_t requests, bytes;
-    uint64_t submit_failures;       /* requests the device refused */
-    uint64_t exits_pio_write, exits_irq, exits_eoi;
-    uint64_t interrupts;
-    uint64_t sum_exit, sum_device, sum_interrupt, sum_queueing;
+#define X(name) uint64_t name;
+    GUEST_COUNTERS(X)
+#undef X
+    scheme_cost scheme;             /* counters of completed requests */
+    uint64_t alloc_failures;        /* every failed contiguous allocation */
     sim_hist latency;               /* issue to interrupt handled */
 } guest_stats;
 
@@ -54,6 +90,8 @@ int guest_stats_init(guest_stats *s);
 void guest_stats_fini(guest_stats *s);
 /* Forgets everything recorded (end of warm-up). */
 void guest_stats_reset(guest_stats *s);
+/* Adds `st` into `sum` (histograms merged). */
+void guest_stats_add(guest_stats *sum, const guest_stats *st);
 
 /* Called after each completed request, for run control. */
 typedef struct guest_hooks {
@@ -61,22 +99,48 @@ typedef struct guest_hooks {
     void *ctx;
 } guest_hooks;
 
+/* What a guest instance is built from; everything outlives the guest. */
+typedef struct guest_env {
+    sim_kernel *k;
+    const guest_config *cfg;
+    const vmm_costs *costs;
+    pv_device dev;
+    guest_stats *stats;
+    guest_hooks hooks;
+    uint64_t seed;
+    const char *instance;           /* names the streams; copied */
+    const scheme_ops *scheme;
+    const scheme_config *scheme_cfg;
+    const scheme_costs *scheme_costs;
+    const guestmem *memory;         /* aged memory to start from (cloned) */
+    tcache *tc;                     /* the host's, shared */
+    uint32_t space;                 /* this guest's address space in tc */
+    uint64_t retry;                 /* cycles before a failed slot retries */
+    uint64_t clock_hz;
+} guest_env;
+
 typedef struct guest guest;
 
-/* Creates one guest instance. `costs`, `stats` and the device must outlive
- * it; `instance` names its random stream (copied). NULL when memory is
- * short. */
-guest *guest_new(sim_kernel *k, const guest_config *cfg, const vmm_costs *costs,
-                 pv_device dev, guest_stats *stats, guest_hooks hooks,
-                 uint64_t seed, const char *instance);
+/* Ages fresh memory for an instance as its config says, from the
+ * instance's own stream. NULL with `*rc` set. */
+guestmem *guest_age_memory(const guest_config *cfg, uint64_t seed, const char *instance,
+                           int *rc);
+
+/* Creates one guest instance over a copy of env->memory and sets its
+ * scheme up (registration at go-live; its cost lands in `setup`). NULL
+ * with `*rc` set (SIM_ENOSPACE when the buffers do not fit, SIM_ENOMEM). */
+guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc);
 void guest_free(guest *g);
 
-/* Issues the first `depth` requests at the current time. Returns 0 or the
- * first SIM_* status met. */
+/* Issues the first `depth` requests at the current time and starts the
+ * remap process. Returns 0 or the first SIM_* status met. */
 int guest_start(guest *g);
 
 /* The vCPU's utilisation and queue statistics. */
 void guest_reset_stats(guest *g);
 void guest_get_vcpu_stats(const guest *g, sim_resource_stats *out);
+
+/* The guest memory's state (after aging, and as the run leaves it). */
+void guest_get_memory_stats(const guest *g, guestmem_stats *out, double *unusable);
 
 #endif

@@ -198,6 +198,35 @@ void guestmem_free_all(guestmem *m)
     free(m);
 }
 
+guestmem *guestmem_clone(const guestmem *m)
+{
+    guestmem *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *m;
+    memset(c->lists, 0, sizeof c->lists);
+    c->table = malloc(m->table_cap * sizeof *c->table);
+    int ok = c->table != NULL;
+    for (unsigned o = 0; ok && o <= GM_MAX_ORDER; o++) {
+        const order_list *l = &m->lists[o];
+        if (l->cap == 0)
+            continue;
+        c->lists[o].frames = malloc(l->cap * sizeof *l->frames);
+        ok = c->lists[o].frames != NULL;
+        if (ok) {
+            memcpy(c->lists[o].frames, l->frames, l->len * sizeof *l->frames);
+            c->lists[o].len = l->len;
+            c->lists[o].cap = l->cap;
+        }
+    }
+    if (!ok) {
+        guestmem_free_all(c);
+        return NULL;
+    }
+    memcpy(c->table, m->table, m->table_cap * sizeof *c->table);
+    return c;
+}
+
 int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame)
 {
     if (order < m->min_order || order > GM_MAX_ORDER)

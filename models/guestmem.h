@@ -47,6 +47,11 @@ typedef struct guestmem_stats {
 guestmem *guestmem_new(uint64_t bytes, unsigned min_order);
 void guestmem_free_all(guestmem *m);
 
+/* An independent copy of `m` in its current state (aged or not), for
+ * simulating several variants over the same memory without aging it again.
+ * NULL when memory is short. */
+guestmem *guestmem_clone(const guestmem *m);
+
 /* Ages fresh memory: afterwards a fraction `used` of it is allocated
  * (owned by "the rest of the guest", never freed by the model) and about
  * `fragmentation` of the free memory lies in blocks smaller than a

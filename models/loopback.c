@@ -32,9 +32,9 @@ const scn_schema loopback_schema = {
     .nfields = sizeof loopback_fields / sizeof loopback_fields[0],
 };
 
-uint64_t loopback_service(const loopback_config *cfg, uint64_t bytes)
+uint64_t loopback_service(const loopback_config *cfg, uint64_t bytes, uint32_t parts)
 {
-    return cfg->fixed + (uint64_t)llround(cfg->per_byte * (double)bytes);
+    return cfg->fixed * parts + (uint64_t)llround(cfg->per_byte * (double)bytes);
 }
 
 loopback *loopback_new(sim_kernel *k, const loopback_config *cfg)
@@ -70,7 +70,7 @@ static void served(sim_kernel *k, void *ctx, uint64_t arg)
 static int submit(void *self, pv_io *io)
 {
     loopback *d = self;
-    io->device_cycles = loopback_service(&d->cfg, io->bytes);
+    io->device_cycles = io->host_cycles + loopback_service(&d->cfg, io->bytes, io->parts);
     return sim_resource_submit(d->workers, io->device_cycles, served, io, 0);
 }
 

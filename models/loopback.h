@@ -32,9 +32,9 @@ void loopback_free(loopback *d);
 /* The device as seen by guests; valid while `d` lives. */
 pv_device loopback_device(loopback *d);
 
-/* Service time of a request of `bytes` (fixed + per_byte * bytes, rounded
- * to the nearest cycle). */
-uint64_t loopback_service(const loopback_config *cfg, uint64_t bytes);
+/* Service time of `bytes` sent as `parts` requests: fixed per part plus
+ * per_byte * bytes, rounded to the nearest cycle. */
+uint64_t loopback_service(const loopback_config *cfg, uint64_t bytes, uint32_t parts);
 
 /* Restarts the utilisation integral (end of warm-up). */
 void loopback_reset_stats(loopback *d);

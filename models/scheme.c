@@ -23,7 +23,8 @@ const scheme_ops *scheme_find(const char *name)
 
 void scheme_cost_add(scheme_cost *sum, const scheme_cost *add)
 {
-    sum->guest_cycles += add->guest_cycles;
+    sum->copy_cycles += add->copy_cycles;
+    sum->exit_cycles += add->exit_cycles;
     sum->host_cycles += add->host_cycles;
     sum->kicks += add->kicks;
     sum->extra_exits += add->extra_exits;

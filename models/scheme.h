@@ -52,10 +52,11 @@ typedef struct scheme_config {
     uint32_t max_sections;      /* sg: sections per descriptor (16) */
 } scheme_config;
 
-/* What a step costs. Cycles are split by where they are spent. */
+/* What a step costs, by where and on what the cycles are spent. */
 typedef struct scheme_cost {
-    uint64_t guest_cycles;      /* on the guest's vCPU, before the kick */
-    uint64_t host_cycles;       /* on the host, resolving the buffer */
+    uint64_t copy_cycles;       /* guest vCPU: copying the data */
+    uint64_t exit_cycles;       /* guest vCPU: exits other than kicks */
+    uint64_t host_cycles;       /* host: resolving the buffer */
     uint32_t kicks;             /* notifications (exits) needed */
     uint32_t extra_exits;       /* other exits (registrations) */
     uint64_t copy_bytes, bounce_bytes;

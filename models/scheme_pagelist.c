@@ -42,7 +42,7 @@ static void register_buffer(pagelist *s, uint32_t slot, scheme_cost *c)
     uint32_t n = s->pb.npages;
     c->registrations++;
     c->extra_exits++;
-    c->guest_cycles += k->registration_exit;
+    c->exit_cycles += k->registration_exit;
     c->memslot_lookups += n;
     c->pins += n;
     c->host_cycles += (uint64_t)n * (k->memslot_lookup + k->pin_per_page);
@@ -70,7 +70,7 @@ static int describe(scheme *sch, uint32_t slot, scheme_cost *c)
     int in_place = sim_rng_unit(s->pb.env.rng) < s->pb.env.cfg->in_registered;
     if (s->state[slot] == UNREGISTERED || !in_place) {
         c->copy_bytes += s->pb.env.bytes;
-        c->guest_cycles += (uint64_t)((double)s->pb.env.bytes * s->pb.env.costs->copy_per_byte + 0.5);
+        c->copy_cycles += (uint64_t)((double)s->pb.env.bytes * s->pb.env.costs->copy_per_byte + 0.5);
     }
     c->kicks += 1;
     return 0;

@@ -108,7 +108,7 @@ static int describe(scheme *sch, uint32_t slot, scheme_cost *c)
     case SCHEME_BOUNCE:
         c->copy_bytes += s->env.bytes;
         c->bounce_bytes += s->env.bytes;
-        c->guest_cycles += (uint64_t)((double)s->env.bytes * s->env.costs->copy_per_byte + 0.5);
+        c->copy_cycles += (uint64_t)((double)s->env.bytes * s->env.costs->copy_per_byte + 0.5);
         c->kicks += 1;
         return 0;
     case SCHEME_SPLIT:

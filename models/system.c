@@ -44,6 +44,9 @@ static const scn_field run_fields[] = {
      .doc = "time before statistics start; must be less than duration"},
     {.key = "max_requests", .type = SCN_U64, .offset = offsetof(run_config, max_requests),
      .def = "0", .doc = "stop after this many measured completions (0: no limit)"},
+    {.key = "retry", .type = SCN_DURATION, .offset = offsetof(run_config, retry),
+     .min = 1, .max = MAX_COST, .def = "10us",
+     .doc = "wait before a slot whose request could not be sent tries again"},
 };
 
 static const scn_schema run_schema = {
@@ -51,6 +54,43 @@ static const scn_schema run_schema = {
     .size = sizeof(run_config),
     .fields = run_fields,
     .nfields = sizeof run_fields / sizeof run_fields[0],
+};
+
+const char *const system_scheme_names[] = {"linear", "page-list", "physical", "sg", NULL};
+static const char *const on_fragmented_names[] = {"bounce", "split", "fail", NULL};
+
+static const scn_field variant_fields[] = {
+    {.key = "name", .type = SCN_STRING, .offset = offsetof(variant_config, name),
+     .min = 1, .max = 64, .doc = "name in the results (default: the scheme's)"},
+    {.key = "scheme", .type = SCN_ENUM, .offset = offsetof(variant_config, scheme),
+     .def = "linear", .enum_names = system_scheme_names,
+     .doc = "how the driver hands buffers to the host (docs/schemes.md)"},
+    {.key = "tcache_entries", .type = SCN_U64,
+     .offset = offsetof(variant_config, tcache_entries), .min = 1, .max = 1 << 24,
+     .def = "512", .doc = "linear: entries of the host's translation cache (LRU)"},
+    {.key = "guest_levels", .type = SCN_U64,
+     .offset = offsetof(variant_config, opts.guest_levels), .min = 2, .max = 5, .def = "4",
+     .doc = "linear: levels of the guest page tables the host walks"},
+    {.key = "max_registered", .type = SCN_U64,
+     .offset = offsetof(variant_config, opts.max_registered), .min = 0, .max = 1 << 20,
+     .def = "64", .doc = "page-list: buffers the host's registry holds, per guest"},
+    {.key = "in_registered", .type = SCN_DOUBLE,
+     .offset = offsetof(variant_config, opts.in_registered), .min = 0, .max = 1, .def = "1",
+     .doc = "page-list: share of requests whose data already lies in a registered buffer"},
+    {.key = "on_fragmented", .type = SCN_ENUM,
+     .offset = offsetof(variant_config, opts.on_fragmented), .def = "bounce",
+     .enum_names = on_fragmented_names,
+     .doc = "physical: what happens when no contiguous run is free"},
+    {.key = "max_sections", .type = SCN_U64,
+     .offset = offsetof(variant_config, opts.max_sections), .min = 1, .max = 4096, .def = "16",
+     .doc = "sg: sections per descriptor (lguest: 16)"},
+};
+
+static const scn_schema variant_schema = {
+    .name = "variant",
+    .size = sizeof(variant_config),
+    .fields = variant_fields,
+    .nfields = sizeof variant_fields / sizeof variant_fields[0],
 };
 
 static const scn_field system_fields[] = {
@@ -74,6 +114,10 @@ static const scn_field system_fields[] = {
      .min = 1, .max = 64, .sub = &guest_schema, .doc = "guest classes"},
     {.key = "device", .type = SCN_STRUCT, .offset = offsetof(system_config, device),
      .sub = &loopback_schema, .doc = "the loopback device every guest uses"},
+    {.key = "variants", .type = SCN_LIST, .offset = offsetof(system_config, variants),
+     .count_offset = offsetof(system_config, nvariants), .min = 0, .max = 16,
+     .sub = &variant_schema,
+     .doc = "buffer schemes to compare over the same workload (default: one linear)"},
 };
 
 const scn_schema system_schema = {
@@ -113,18 +157,65 @@ static int given(const scn_doc *doc, const char *path)
     return m.line != 0 || m.col != 0;
 }
 
-/* Costs the scenario did not override come from the chosen preset. */
-static void resolve_costs(system_config *cfg, const scn_doc *doc)
+/* The primitives each scheme's cost chain uses beyond exits and
+ * interrupts (models/scheme_*.c). */
+static int scheme_needs(int which, vmm_cost_id id)
 {
-    vmm_costs preset;
-    vmm_costs_from_preset(&preset, cfg->preset);
+    /* Rows in enum system_scheme order. */
+    static const vmm_cost_id needs[][4] = {
+        {VMM_COST_mem_ref, VMM_COST_memslot_lookup, VMM_COST_tcache_hit, VMM_COST_COUNT},
+        {VMM_COST_memslot_lookup, VMM_COST_pin_per_page, VMM_COST_copy_per_kib,
+         VMM_COST_hypercall_exit},
+        {VMM_COST_memslot_lookup, VMM_COST_copy_per_kib, VMM_COST_COUNT, VMM_COST_COUNT},
+        {VMM_COST_memslot_lookup, VMM_COST_hypercall_exit, VMM_COST_COUNT, VMM_COST_COUNT},
+    };
+    for (int i = 0; i < 4; i++)
+        if (needs[which][i] == id)
+            return 1;
+    return 0;
+}
+
+/* Costs the scenario did not override come from the chosen preset; one the
+ * preset has no published figure for must be given if a variant needs it. */
+static void resolve_costs(system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    const vmm_preset *p = &vmm_presets[cfg->preset];
     for (int i = 0; i < VMM_COST_COUNT; i++) {
         char path[64];
         snprintf(path, sizeof path, "costs.%s", vmm_cost_key((vmm_cost_id)i));
-        if (!given(doc, path))
-            *vmm_cost_ref(&cfg->costs, (vmm_cost_id)i) =
-                *vmm_cost_ref(&preset, (vmm_cost_id)i);
+        if (given(doc, path))
+            continue;
+        *vmm_cost_ref(&cfg->costs, (vmm_cost_id)i) =
+            vmm_preset_cycles(cfg->preset, (vmm_cost_id)i, cfg->clock_hz);
+        for (size_t v = 0; !p->costs[i].source && v < cfg->nvariants; v++) {
+            if (!scheme_needs(cfg->variants[v].scheme, (vmm_cost_id)i))
+                continue;
+            scn_errors_add(errs, scn_mark_of(doc, "preset"),
+                           "%s: expected a value, as variant '%s' needs it: preset %s "
+                           "has no published figure for it (docs/costs.md)",
+                           path, system_variant_name(&cfg->variants[v]), p->name);
+            break;
+        }
     }
+}
+
+const char *system_variant_name(const variant_config *v)
+{
+    return v->name ? v->name : system_scheme_names[v->scheme];
+}
+
+/* A scenario without variants compares one: linear, with the defaults of
+ * the variant schema (bound from an empty mapping, so they cannot drift). */
+static int default_variant(system_config *cfg, scn_errors *errs)
+{
+    if (cfg->nvariants > 0)
+        return 0;
+    cfg->variants = calloc(1, sizeof *cfg->variants);
+    if (!cfg->variants)
+        return SIM_ENOMEM;
+    cfg->nvariants = 1;
+    scn_source src = {.path = "<default variant>", .text = "{}", .text_len = 2};
+    return scn_load(&variant_schema, &src, cfg->variants, NULL, errs);
 }
 
 /* Memory grows with guest instances and outstanding requests; these caps
@@ -160,8 +251,10 @@ static void check_progress(const system_config *cfg, const scn_doc *doc,
     const vmm_costs *c = &cfg->costs;
     for (size_t i = 0; i < cfg->nguests; i++) {
         const guest_workload_config *w = &cfg->guests[i].workload;
-        uint64_t cycle = c->pio_write_exit + c->irq_exit + c->eoi_exit + w->think +
-                         loopback_service(&cfg->device, w->size);
+        uint64_t kick = c->pio_write_exit < c->hypercall_exit ? c->pio_write_exit
+                                                               : c->hypercall_exit;
+        uint64_t cycle = kick + c->irq_exit + c->eoi_exit + w->think +
+                         loopback_service(&cfg->device, w->size, 1);
         if (cycle > 0)
             continue;
         char path[64];
@@ -172,12 +265,71 @@ static void check_progress(const system_config *cfg, const scn_doc *doc,
     }
 }
 
+#define MAX_TOTAL_MEMORY (256ull << 30)
+
+/* Guest memory: whole pages, a bounded total (aged memory costs host
+ * memory in proportion), and room for the buffers of schemes that hold
+ * them for the whole run (all but physical). */
+static void check_memory(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    int holds_buffers = 0;
+    for (size_t v = 0; v < cfg->nvariants; v++)
+        holds_buffers |= cfg->variants[v].scheme != SYSTEM_PHYSICAL;
+    uint64_t total = 0;
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        const guest_config *g = &cfg->guests[i];
+        uint64_t page = 4096ull << guest_page_order(&g->memory);
+        char path[64];
+        total += g->count * g->memory.size;
+        if (g->memory.size % page) {
+            snprintf(path, sizeof path, "guests.%zu.memory.size", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected a whole number of %llu-byte pages, found %llu bytes",
+                           path, (unsigned long long)page,
+                           (unsigned long long)g->memory.size);
+            continue;
+        }
+        uint64_t buffers = g->workload.depth * ((g->workload.size + page - 1) / page) * page;
+        double room = (double)g->memory.size * (1.0 - g->memory.used);
+        if (holds_buffers && (double)buffers > room) {
+            snprintf(path, sizeof path, "guests.%zu.workload.depth", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected buffers (depth x size, %llu bytes) to fit in the "
+                           "guest's free memory (%.0f bytes)", path,
+                           (unsigned long long)buffers, room);
+        }
+    }
+    if (total > MAX_TOTAL_MEMORY)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most 256 GiB of guest memory in all "
+                       "(count x memory.size), found %llu bytes", (unsigned long long)total);
+}
+
+static void check_variant_names(const system_config *cfg, const scn_doc *doc,
+                                scn_errors *errs)
+{
+    for (size_t i = 0; i < cfg->nvariants; i++) {
+        for (size_t j = 0; j < i; j++) {
+            const char *a = system_variant_name(&cfg->variants[i]);
+            if (strcmp(a, system_variant_name(&cfg->variants[j])) != 0)
+                continue;
+            char path[64];
+            snprintf(path, sizeof path, "variants.%zu", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected a name not used by another variant, found '%s' "
+                           "(also variants.%zu; give one a name)", path, a, j);
+        }
+    }
+}
+
 /* Rules that span several keys, pointing at the key to change. */
 static void check_semantics(const system_config *cfg, const scn_doc *doc,
                             scn_errors *errs)
 {
     check_totals(cfg, doc, errs);
     check_progress(cfg, doc, errs);
+    check_memory(cfg, doc, errs);
+    check_variant_names(cfg, doc, errs);
     if (cfg->run.warmup >= cfg->run.duration)
         scn_errors_add(errs, scn_mark_of(doc, "run.warmup"),
                        "run.warmup: expected less than run.duration (%llu cycles), "
@@ -209,8 +361,10 @@ int system_load(const scn_source *src, system_config *cfg, scn_errors *errs)
     memset(cfg, 0, sizeof *cfg);
     scn_doc *doc = NULL;
     int rc = scn_load(&system_schema, &s, cfg, &doc, errs);
+    if (rc == 0)
+        rc = default_variant(cfg, errs);
     if (rc == 0) {
-        resolve_costs(cfg, doc);
+        resolve_costs(cfg, doc, errs);
         check_semantics(cfg, doc, errs);
         if (errs->count > 0)
             rc = SIM_ESCENARIO;
@@ -224,287 +378,3 @@ void system_config_free(system_config *cfg)
     scn_free(&system_schema, cfg);
 }
 
-/* ---- running ----------------------------------------------------------- */
-
-typedef struct guest_class {
-    const guest_config *cfg;
-    guest_stats stats;
-    guest **instances;
-} guest_class;
-
-typedef struct system {
-    const system_config *cfg;
-    sim_kernel *k;
-    loopback *dev;
-    guest_class *classes;
-    sim_time window_start, window_end;
-    uint64_t measured;              /* completions since warm-up */
-    int warm;
-} host;
-
-static void on_completed(sim_kernel *k, void *ctx)
-{
-    host *s = ctx;
-    if (!s->warm)
-        return;
-    s->measured++;
-    if (s->cfg->run.max_requests && s->measured >= s->cfg->run.max_requests)
-        sim_stop(k);
-}
-
-/* End of warm-up: forget everything measured so far. */
-static void warmup_over(sim_kernel *k, void *ctx, uint64_t arg)
-{
-    (void)arg;
-    host *s = ctx;
-    s->warm = 1;
-    s->window_start = sim_now(k);
-    loopback_reset_stats(s->dev);
-    for (size_t c = 0; c < s->cfg->nguests; c++) {
-        guest_stats_reset(&s->classes[c].stats);
-        for (uint64_t i = 0; i < s->cfg->guests[c].count; i++)
-            guest_reset_stats(s->classes[c].instances[i]);
-    }
-}
-
-static int build_class(host *s, size_t c)
-{
-    guest_class *gc = &s->classes[c];
-    gc->cfg = &s->cfg->guests[c];
-    if (guest_stats_init(&gc->stats))
-        return SIM_ENOMEM;
-    gc->instances = calloc(gc->cfg->count, sizeof *gc->instances);
-    if (!gc->instances)
-        return SIM_ENOMEM;
-    guest_hooks hooks = {on_completed, s};
-    for (uint64_t i = 0; i < gc->cfg->count; i++) {
-        char name[96];
-        snprintf(name, sizeof name, "guest/%s/%llu", gc->cfg->name,
-                 (unsigned long long)i);
-        gc->instances[i] = guest_new(s->k, gc->cfg, &s->cfg->costs,
-                                     loopback_device(s->dev), &gc->stats, hooks,
-                                     s->cfg->seed, name);
-        if (!gc->instances[i])
-            return SIM_ENOMEM;
-        int rc = guest_start(gc->instances[i]);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static int build(host *s)
-{
-    s->k = sim_kernel_new(NULL);
-    if (!s->k)
-        return SIM_ENOMEM;
-    s->dev = loopback_new(s->k, &s->cfg->device);
-    s->classes = calloc(s->cfg->nguests, sizeof *s->classes);
-    if (!s->dev || !s->classes)
-        return SIM_ENOMEM;
-    for (size_t c = 0; c < s->cfg->nguests; c++) {
-        int rc = build_class(s, c);
-        if (rc)
-            return rc;
-    }
-    return sim_schedule_at(s->k, s->cfg->run.warmup, SIM_BAND_FIRST,
-                           warmup_over, s, 0, NULL);
-}
-
-static void teardown(host *s)
-{
-    for (size_t c = 0; s->classes && c < s->cfg->nguests; c++) {
-        guest_class *gc = &s->classes[c];
-        for (uint64_t i = 0; gc->instances && i < gc->cfg->count; i++)
-            guest_free(gc->instances[i]);
-        free(gc->instances);
-        guest_stats_fini(&gc->stats);
-    }
-    free(s->classes);
-    loopback_free(s->dev);
-    sim_kernel_free(s->k);
-}
-
-/* ---- results ----------------------------------------------------------- */
-
-/* The builders below use json_pack, which returns NULL when anything in
- * the object fails, a nested NULL included: a results document is complete
- * or not made at all. */
-
-static json_t *breakdown_json(const guest_stats *st)
-{
-    double n = st->requests ? (double)st->requests : 1.0;
-    return json_pack("{s:f, s:f, s:f, s:f}",
-                     "exit", (double)st->sum_exit / n,
-                     "device", (double)st->sum_device / n,
-                     "interrupt", (double)st->sum_interrupt / n,
-                     "queueing", (double)st->sum_queueing / n);
-}
-
-static json_t *exits_json(const guest_stats *st)
-{
-    return json_pack("{s:I, s:I, s:I}",
-                     "pio_write", (json_int_t)st->exits_pio_write,
-                     "external_interrupt", (json_int_t)st->exits_irq,
-                     "eoi", (json_int_t)st->exits_eoi);
-}
-
-/* The metrics every class and the totals report, over the window. */
-static json_t *metrics_json(const host *s, const guest_stats *st)
-{
-    uint64_t hz = s->cfg->clock_hz;
-    double seconds = (double)(s->window_end - s->window_start) / (double)hz;
-    double per_s = seconds > 0 ? 1.0 / seconds : 0.0;
-    uint64_t exits = st->exits_pio_write + st->exits_irq + st->exits_eoi;
-    double n = st->requests ? (double)st->requests : 1.0;
-    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:o, s:I}",
-                     "requests", (json_int_t)st->requests,
-                     "bytes", (json_int_t)st->bytes,
-                     "submit_failures", (json_int_t)st->submit_failures,
-                     "throughput_rps", (double)st->requests * per_s,
-                     "throughput_bytes_per_s", (double)st->bytes * per_s,
-                     "latency_cycles", rep_quantiles(&st->latency, 0),
-                     "latency_ns", rep_quantiles(&st->latency, hz),
-                     "breakdown_cycles", breakdown_json(st),
-                     "exits_per_request", st->requests ? (double)exits / n : 0.0,
-                     "exits", exits_json(st),
-                     "interrupts", (json_int_t)st->interrupts);
-}
-
-static void add_stats(guest_stats *sum, const guest_stats *st)
-{
-    sum->requests += st->requests;
-    sum->bytes += st->bytes;
-    sum->submit_failures += st->submit_failures;
-    sum->exits_pio_write += st->exits_pio_write;
-    sum->exits_irq += st->exits_irq;
-    sum->exits_eoi += st->exits_eoi;
-    sum->interrupts += st->interrupts;
-    sum->sum_exit += st->sum_exit;
-    sum->sum_device += st->sum_device;
-    sum->sum_interrupt += st->sum_interrupt;
-    sum->sum_queueing += st->sum_queueing;
-    sim_hist_merge(&sum->latency, &st->latency);
-}
-
-static json_t *class_json(const host *s, const guest_class *gc)
-{
-    double util = 0;
-    for (uint64_t i = 0; i < gc->cfg->count; i++) {
-        sim_resource_stats rs;
-        guest_get_vcpu_stats(gc->instances[i], &rs);
-        util += rs.utilisation;
-    }
-    return json_pack("{s:s, s:I, s:o, s:f}",
-                     "name", gc->cfg->name,
-                     "instances", (json_int_t)gc->cfg->count,
-                     "metrics", metrics_json(s, &gc->stats),
-                     "vcpu_utilisation", util / (double)gc->cfg->count);
-}
-
-static json_t *device_json(const host *s)
-{
-    sim_resource_stats rs;
-    loopback_get_stats(s->dev, &rs);
-    return json_pack("{s:I, s:f, s:f, s:I}",
-                     "workers", (json_int_t)s->cfg->device.workers,
-                     "utilisation", rs.utilisation,
-                     "mean_queue_len", rs.mean_queue_len,
-                     "peak_queue_len", (json_int_t)rs.peak_queue_len);
-}
-
-static json_t *costs_json(const vmm_costs *c)
-{
-    vmm_costs copy = *c;
-    json_t *o = json_object();
-    for (int i = 0; o && i < VMM_COST_COUNT; i++) {
-        uint64_t v = *vmm_cost_ref(&copy, (vmm_cost_id)i);
-        if (rep_set(o, vmm_cost_key((vmm_cost_id)i), json_integer((json_int_t)v))) {
-            json_decref(o);
-            o = NULL;
-        }
-    }
-    return o;
-}
-
-static json_t *window_json(const host *s)
-{
-    return json_pack("{s:I, s:I, s:f}",
-                     "start_cycles", (json_int_t)s->window_start,
-                     "end_cycles", (json_int_t)s->window_end,
-                     "seconds", (double)(s->window_end - s->window_start) /
-                                    (double)s->cfg->clock_hz);
-}
-
-/* Per-class results, and their sum in `total`. NULL on failure. */
-static json_t *classes_json(const host *s, guest_stats *total)
-{
-    json_t *classes = json_array();
-    for (size_t c = 0; classes && c < s->cfg->nguests; c++) {
-        add_stats(total, &s->classes[c].stats);
-        if (json_array_append_new(classes, class_json(s, &s->classes[c]))) {
-            json_decref(classes);
-            classes = NULL;
-        }
-    }
-    return classes;
-}
-
-static json_t *results_json(const host *s)
-{
-    const system_config *cfg = s->cfg;
-    sim_kernel_stats ks;
-    sim_kernel_get_stats(s->k, &ks);
-    guest_stats total;
-    if (guest_stats_init(&total))
-        return NULL;
-    json_t *classes = classes_json(s, &total);
-    json_t *root = json_pack(
-        "{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:I, s:o, s:o, s:o}",
-        "schema", REP_SCHEMA,
-        "pvsim_version", PVSIM_VERSION,
-        "scenario", cfg->name,
-        "seed", (json_int_t)cfg->seed,
-        "clock_hz", (json_int_t)cfg->clock_hz,
-        "preset", vmm_presets[cfg->preset].name,
-        "costs_cycles", costs_json(&cfg->costs),
-        "window", window_json(s),
-        "events", (json_int_t)ks.executed,
-        "totals", metrics_json(s, &total),
-        "classes", classes,
-        "device", device_json(s));
-    guest_stats_fini(&total);
-    return root;
-}
-
-/* Runs to the end of the scenario in slices of simulated time, reporting
- * the fraction done after each; stops early if a handler stopped the
- * kernel (max_requests). */
-static void run_sliced(host *s, system_progress_fn progress, void *ctx)
-{
-    enum { SLICES = 200 };
-    sim_time end = s->cfg->run.duration;
-    for (int i = 1; i <= SLICES; i++) {
-        sim_time until = i == SLICES ? end : end / SLICES * (sim_time)i;
-        if (sim_run(s->k, until, 0) != SIM_STOP_TIME_LIMIT)
-            break;
-        if (progress)
-            progress(ctx, (double)sim_now(s->k) / (double)end);
-    }
-}
-
-int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
-               json_t **results)
-{
-    host s = {.cfg = cfg};
-    int rc = build(&s);
-    if (rc == 0) {
-        run_sliced(&s, progress, ctx);
-        s.window_end = sim_now(s.k);
-        *results = results_json(&s);
-        if (!*results)
-            rc = SIM_ENOMEM;
-    }
-    teardown(&s);
-    return rc;
-}

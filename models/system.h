@@ -2,10 +2,11 @@
  * system.h -- one simulated host: its guests, its device, the run control,
  * and the results document.
  *
- * This is the root of the scenario schema: system_load() turns a YAML file
- * (or the built-in default scenario) into a validated system_config, with
- * the preset's costs filled in wherever the scenario did not override them,
- * and system_run() simulates it and returns the results as a JSON object.
+ * This is the root of the scenario schema: system_load() (system.c) turns a
+ * YAML file (or the built-in default scenario) into a validated
+ * system_config, with the preset's costs filled in wherever the scenario
+ * did not override them, and system_run() (host.c) simulates each variant
+ * and returns the results as a JSON object.
  */
 #ifndef PVSIM_MODELS_SYSTEM_H
 #define PVSIM_MODELS_SYSTEM_H
@@ -24,7 +25,18 @@ typedef struct run_config {
     uint64_t warmup;                /* cycles before statistics start */
     uint64_t max_requests;          /* stop after this many measured
                                        completions; 0 = no limit */
+    uint64_t retry;                 /* cycles before a failed request's slot
+                                       tries again */
 } run_config;
+
+/* One way of handing buffers to the host, simulated over the same
+ * workload as every other variant of the scenario. */
+typedef struct variant_config {
+    char *name;                     /* NULL: the scheme's name */
+    int scheme;                     /* index into system_scheme_names */
+    uint64_t tcache_entries;        /* the host's translation cache */
+    scheme_config opts;
+} variant_config;
 
 typedef struct system_config {
     char *name;
@@ -36,7 +48,18 @@ typedef struct system_config {
     guest_config *guests;
     size_t nguests;
     loopback_config device;
+    variant_config *variants;       /* at least one after system_load */
+    size_t nvariants;
 } system_config;
+
+/* Indices into system_scheme_names. */
+enum system_scheme { SYSTEM_LINEAR, SYSTEM_PAGELIST, SYSTEM_PHYSICAL, SYSTEM_SG };
+
+/* "linear", "page-list", "physical", "sg", NULL; scheme_find() takes them. */
+extern const char *const system_scheme_names[];
+
+/* The name a variant reports under. */
+const char *system_variant_name(const variant_config *v);
 
 extern const scn_schema system_schema;
 
@@ -52,11 +75,12 @@ void system_config_free(system_config *cfg);
 /* Called during a run with the fraction of simulated time done, in (0, 1]. */
 typedef void (*system_progress_fn)(void *ctx, double fraction);
 
-/* Simulates `cfg` and stores a new results object in `*results` (caller
- * owns it). `progress` (may be NULL) is called about 200 times along the
- * way. Returns 0 or a SIM_* status. Deterministic: the same config gives
- * the same document, byte for byte once dumped. */
+/* Simulates every variant of `cfg` in turn and stores a new results object
+ * in `*results` (caller owns it). `progress` (may be NULL) is called about
+ * 200 times per variant. Returns 0 or a SIM_* status, with a sentence in
+ * `err` naming what failed. Deterministic: the same config gives the same
+ * document, byte for byte once dumped. */
 int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
-               json_t **results);
+               json_t **results, char *err, size_t errlen);
 
 #endif

@@ -23,7 +23,12 @@
     X(userspace_exit, "extra cost of taking an exit out to the userspace device model") \
     X(emulation, "instruction emulation on an exit that needs decoding")      \
     X(irq_exit, "external-interrupt exit that delivers an injected interrupt") \
-    X(eoi_exit, "EOI write exit after the guest handled the interrupt")
+    X(eoi_exit, "EOI write exit after the guest handled the interrupt")      \
+    X(mem_ref, "one page-table entry read from memory during a software walk") \
+    X(memslot_lookup, "guest-physical to host-virtual lookup (memslot search)") \
+    X(tcache_hit, "a hit in the host's translation cache")                   \
+    X(copy_per_kib, "copying one KiB on the guest's vCPU")                   \
+    X(pin_per_page, "validating and pinning one guest page for DMA")
 
 typedef struct vmm_costs {
 #define X(key, doc) uint64_t key;
@@ -38,9 +43,13 @@ typedef enum vmm_cost_id {
     VMM_COST_COUNT
 } vmm_cost_id;
 
-/* One primitive of a preset: its value and where the number comes from. */
+/* One primitive of a preset: its value and where the number comes from.
+ * source NULL: the preset has no published figure for it, and a scenario
+ * that needs it must give it under `costs:`. */
 typedef struct vmm_cost_source {
     uint64_t cycles;
+    double ns;                      /* when > 0: measured in time, converted
+                                       with the scenario's clock */
     const char *source;
 } vmm_cost_source;
 
@@ -63,7 +72,10 @@ const char *vmm_cost_doc(vmm_cost_id id);
 /* Pointer to one primitive inside a cost struct. */
 uint64_t *vmm_cost_ref(vmm_costs *c, vmm_cost_id id);
 
-/* Fills `out` with preset number `index` (an index of vmm_presets). */
-void vmm_costs_from_preset(vmm_costs *out, int index);
+/* Primitive `id` of preset `index` in cycles at `clock_hz`. */
+uint64_t vmm_preset_cycles(int index, vmm_cost_id id, uint64_t clock_hz);
+
+/* Fills `out` with preset number `index` at `clock_hz`. */
+void vmm_costs_from_preset(vmm_costs *out, int index, uint64_t clock_hz);
 
 #endif

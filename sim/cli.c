@@ -169,71 +169,88 @@ static double jnum(const json_t *o, const char *path)
     return v ? json_number_value(v) : 0.0;
 }
 
-static void print_throughput_row(const char *name, const json_t *m, long guests)
+/* The side-by-side tables: one column per variant. `path` is read from
+ * each variant's totals, or from each class's metrics when `cls` >= 0. */
+typedef struct column_set {
+    const json_t *variants;
+    size_t n;
+} column_set;
+
+static const json_t *variant_metrics(const json_t *v, long cls)
 {
-    printf("%-12s %6ld %10.0f %10.0f %9.1f %9.2f\n", name, guests,
-           jnum(m, "requests"), jnum(m, "throughput_rps"),
-           jnum(m, "throughput_bytes_per_s") / (1024.0 * 1024.0),
-           jnum(m, "exits_per_request"));
+    if (cls < 0)
+        return json_object_get(v, "totals");
+    return json_object_get(json_array_get(json_object_get(v, "classes"), (size_t)cls),
+                           "metrics");
 }
 
-static void print_latency_row(const char *name, const json_t *m)
+static void print_header(const column_set *cs, const char *title)
 {
-    printf("%-12s %8.0f %8.0f %8.0f %8.0f | %7.0f %7.0f %7.0f %7.0f\n", name,
-           jnum(m, "latency_cycles.mean"), jnum(m, "latency_cycles.p50"),
-           jnum(m, "latency_cycles.p99"), jnum(m, "latency_cycles.max"),
-           jnum(m, "latency_ns.mean"), jnum(m, "latency_ns.p50"),
-           jnum(m, "latency_ns.p99"), jnum(m, "latency_ns.max"));
+    printf("\n%-22s", title);
+    for (size_t i = 0; i < cs->n; i++)
+        printf(" %11.11s", json_string_value(json_object_get(json_array_get(cs->variants, i),
+                                                             "name")));
+    printf("\n");
 }
 
-/* One row per guest class and a total, first throughput, then latency. */
-static void print_rows(const json_t *r, int latency)
+static void print_row(const column_set *cs, const char *label, long cls, const char *path,
+                      double scale, const char *fmt)
 {
-    const json_t *classes = json_object_get(r, "classes");
-    const json_t *totals = json_object_get(r, "totals");
+    printf("%-22.22s", label);
+    for (size_t i = 0; i < cs->n; i++)
+        printf(fmt, jnum(variant_metrics(json_array_get(cs->variants, i), cls), path) * scale);
+    printf("\n");
+}
+
+/* One row per class and a total row, for one metric. */
+static void print_by_class(const column_set *cs, const json_t *classes, const char *title,
+                           const char *path, double scale, const char *fmt)
+{
+    print_header(cs, title);
     size_t i;
     json_t *c;
-    long all = 0;
-    json_array_foreach(classes, i, c) {
-        const char *name = json_string_value(json_object_get(c, "name"));
-        const json_t *m = json_object_get(c, "metrics");
-        long n = (long)jnum(c, "instances");
-        all += n;
-        if (latency)
-            print_latency_row(name, m);
-        else
-            print_throughput_row(name, m, n);
-    }
-    if (latency)
-        print_latency_row("total", totals);
-    else
-        print_throughput_row("total", totals, all);
+    json_array_foreach(classes, i, c)
+        print_row(cs, json_string_value(json_object_get(c, "name")), (long)i, path, scale, fmt);
+    if (json_array_size(classes) > 1)
+        print_row(cs, "total", -1, path, scale, fmt);
 }
 
 static void print_table(const json_t *r, double wall_s)
 {
-    const json_t *totals = json_object_get(r, "totals");
-    double events = jnum(r, "events");
-    printf("scenario %s: seed %.0f, preset %s, clock %.3f GHz\n",
+    column_set cs = {json_object_get(r, "variants"), 0};
+    cs.n = json_array_size(cs.variants);
+    const json_t *first = json_array_get(cs.variants, 0);
+    const json_t *classes = json_object_get(first, "classes");
+    double events = 0;
+    for (size_t i = 0; i < cs.n; i++)
+        events += jnum(json_array_get(cs.variants, i), "events");
+    printf("scenario %s: seed %.0f, preset %s, clock %.3f GHz, %.3f ms measured\n",
            json_string_value(json_object_get(r, "scenario")), jnum(r, "seed"),
-           json_string_value(json_object_get(r, "preset")), jnum(r, "clock_hz") / 1e9);
-    printf("measured %.3f ms of simulated time; %.0f events in %.2f s (%.1f M events/s)\n\n",
-           jnum(r, "window.seconds") * 1e3, events, wall_s,
-           wall_s > 0 ? events / wall_s / 1e6 : 0.0);
-    printf("%-12s %6s %10s %10s %9s %9s\n", "class", "guests", "requests", "req/s",
-           "MiB/s", "exits/req");
-    print_rows(r, 0);
-    printf("\n%-12s %35s | %31s\n", "latency", "cycles", "ns");
-    printf("%-12s %8s %8s %8s %8s | %7s %7s %7s %7s\n", "", "mean", "p50", "p99", "max",
-           "mean", "p50", "p99", "max");
-    print_rows(r, 1);
-    printf("\nmean cost per request, cycles: exit %.0f, device %.0f, interrupt %.0f, queueing %.0f\n",
-           jnum(totals, "breakdown_cycles.exit"), jnum(totals, "breakdown_cycles.device"),
-           jnum(totals, "breakdown_cycles.interrupt"),
-           jnum(totals, "breakdown_cycles.queueing"));
-    printf("device: %.0f workers, utilisation %.1f%%, mean queue %.2f\n",
-           jnum(r, "device.workers"), 100 * jnum(r, "device.utilisation"),
-           jnum(r, "device.mean_queue_len"));
+           json_string_value(json_object_get(r, "preset")), jnum(r, "clock_hz") / 1e9,
+           jnum(first, "window.seconds") * 1e3);
+    printf("%zu variant%s, %.0f events in %.2f s (%.1f M events/s)\n", cs.n,
+           cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
+    print_by_class(&cs, classes, "mean latency, us", "latency_ns.mean", 1e-3, " %11.2f");
+    print_by_class(&cs, classes, "p99 latency, us", "latency_ns.p99", 1e-3, " %11.2f");
+    print_by_class(&cs, classes, "throughput, k req/s", "throughput_rps", 1e-3, " %11.1f");
+    static const char *const parts[] = {"notify", "exit", "translate", "copy", "device",
+                                        "interrupt", "queueing"};
+    print_header(&cs, "per request (all)");
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char path[64], label[64];
+        snprintf(path, sizeof path, "breakdown_cycles.%s", parts[i]);
+        snprintf(label, sizeof label, "%s, cycles", parts[i]);
+        print_row(&cs, label, -1, path, 1, " %11.0f");
+    }
+    print_row(&cs, "exits", -1, "exits_per_request", 1, " %11.2f");
+    print_row(&cs, "page walks", -1, "scheme.walks_per_request", 1, " %11.2f");
+    print_row(&cs, "tcache hit ratio", -1, "scheme.tcache_hit_ratio", 1, " %11.3f");
+    print_header(&cs, "over the window (all)");
+    print_row(&cs, "requests", -1, "requests", 1, " %11.0f");
+    print_row(&cs, "failed requests", -1, "scheme.failed_requests", 1, " %11.0f");
+    print_row(&cs, "alloc failures", -1, "scheme.alloc_failures", 1, " %11.0f");
+    print_row(&cs, "bounced, MiB", -1, "scheme.bounce_bytes", 1.0 / (1 << 20), " %11.1f");
+    print_row(&cs, "copied, MiB", -1, "scheme.copy_bytes", 1.0 / (1 << 20), " %11.1f");
 }
 
 /* ---- run ----------------------------------------------------------------- */
@@ -402,11 +419,12 @@ static int cmd_run(int argc, char **argv)
     json_t *results = NULL;
     double t0 = wall_seconds();
     progress prog = {.start = t0, .last = t0, .tty = isatty(STDERR_FILENO)};
-    int st = system_run(&cfg, quiet ? NULL : show_progress, &prog, &results);
+    char err[512];
+    int st = system_run(&cfg, quiet ? NULL : show_progress, &prog, &results, err, sizeof err);
     end_progress(&prog);
     double wall = wall_seconds() - t0;
     if (st != 0) {
-        fprintf(stderr, "pvsim: run failed: %s\n", sim_strerror(st));
+        fprintf(stderr, "pvsim: run failed: %s\n", err);
         rc = EXIT_RUN_FAILED;
     } else {
         if (!quiet)
@@ -442,9 +460,18 @@ static int cmd_presets(void)
 {
     for (const vmm_preset *p = vmm_presets; p->name; p++) {
         printf("%s: %s\n", p->name, p->description);
-        for (int i = 0; i < VMM_COST_COUNT; i++)
-            printf("  %-16s %7" PRIu64 " cycles  %s\n", vmm_cost_key((vmm_cost_id)i),
-                   p->costs[i].cycles, p->costs[i].source);
+        for (int i = 0; i < VMM_COST_COUNT; i++) {
+            const vmm_cost_source *c = &p->costs[i];
+            if (!c->source)
+                printf("  %-16s       - (no published figure: give costs.%s)\n",
+                       vmm_cost_key((vmm_cost_id)i), vmm_cost_key((vmm_cost_id)i));
+            else if (c->ns > 0)
+                printf("  %-16s %7.1f ns      %s\n", vmm_cost_key((vmm_cost_id)i), c->ns,
+                       c->source);
+            else
+                printf("  %-16s %7" PRIu64 " cycles  %s\n", vmm_cost_key((vmm_cost_id)i),
+                       c->cycles, c->source);
+        }
     }
     return 0;
 }

@@ -241,3 +241,27 @@ Test(guestmem, a_large_guest_stays_sparse)
                  (unsigned long long)st.stored_blocks, (unsigned long long)bound);
     guestmem_free_all(m);
 }
+
+Test(guestmem, a_clone_behaves_like_the_original_and_is_independent)
+{
+    guestmem *a = guestmem_new(GiB, 0);
+    age(a, 0.6, 0.5, 13);
+    guestmem *b = guestmem_clone(a);
+    cr_assert_not_null(b);
+    for (int i = 0; i < 2000; i++) {
+        uint64_t fa, fb;
+        int ra = guestmem_alloc(a, (unsigned)(i % 6), &fa);
+        int rb = guestmem_alloc(b, (unsigned)(i % 6), &fb);
+        cr_assert_eq(ra, rb);
+        if (ra == 0)
+            cr_assert_eq(fa, fb);
+    }
+    uint64_t f;
+    cr_assert_eq(guestmem_alloc(a, 0, &f), 0);          /* only a changes */
+    guestmem_stats sa, sb;
+    guestmem_get_stats(a, &sa);
+    guestmem_get_stats(b, &sb);
+    cr_assert_eq(sa.free_frames + 1, sb.free_frames);
+    guestmem_free_all(a);
+    guestmem_free_all(b);
+}

@@ -1,0 +1,446 @@
+/*
+ * host.c -- simulates each variant of a system_config on a freshly built
+ * host (kernel, device, translation cache, aged guests) and reports it.
+ *
+ * Variants run one after another over the same workload: every guest
+ * rebuilds its memory from the same streams, so only the scheme differs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/system.h"
+#include "sim/report.h"
+#include "sim/resource.h"
+
+typedef struct guest_class {
+    const guest_config *cfg;
+    guest_stats stats;
+    scheme_cost setup;              /* go-live costs of all instances */
+    guest **instances;
+} guest_class;
+
+typedef struct host {
+    const system_config *cfg;
+    guestmem *const *aged;          /* one per instance, in class order */
+    const variant_config *variant;
+    scheme_costs scheme_costs;
+    sim_kernel *k;
+    loopback *dev;
+    tcache *tc;
+    guest_class *classes;
+    sim_time window_start, window_end;
+    uint64_t measured;              /* completions since warm-up */
+    int warm;
+} host;
+
+/* ---- building ------------------------------------------------------------ */
+
+static void on_completed(sim_kernel *k, void *ctx)
+{
+    host *s = ctx;
+    if (!s->warm)
+        return;
+    s->measured++;
+    if (s->cfg->run.max_requests && s->measured >= s->cfg->run.max_requests)
+        sim_stop(k);
+}
+
+/* End of warm-up: forget everything measured so far. */
+static void warmup_over(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    host *s = ctx;
+    s->warm = 1;
+    s->window_start = sim_now(k);
+    loopback_reset_stats(s->dev);
+    for (size_t c = 0; c < s->cfg->nguests; c++) {
+        guest_stats_reset(&s->classes[c].stats);
+        for (uint64_t i = 0; i < s->cfg->guests[c].count; i++)
+            guest_reset_stats(s->classes[c].instances[i]);
+    }
+}
+
+static scheme_costs to_scheme_costs(const vmm_costs *c)
+{
+    return (scheme_costs){.mem_ref = c->mem_ref, .memslot_lookup = c->memslot_lookup,
+                          .tcache_hit = c->tcache_hit,
+                          .copy_per_byte = (double)c->copy_per_kib / 1024.0,
+                          .pin_per_page = c->pin_per_page,
+                          .registration_exit = c->hypercall_exit};
+}
+
+/* The instance's name, which also names its random streams. */
+static void instance_name(char *buf, size_t len, const guest_config *g, uint64_t i)
+{
+    snprintf(buf, len, "guest/%s/%llu", g->name, (unsigned long long)i);
+}
+
+static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t errlen)
+{
+    guest_class *gc = &s->classes[c];
+    gc->cfg = &s->cfg->guests[c];
+    if (guest_stats_init(&gc->stats))
+        return SIM_ENOMEM;
+    gc->instances = calloc(gc->cfg->count, sizeof *gc->instances);
+    if (!gc->instances)
+        return SIM_ENOMEM;
+    for (uint64_t i = 0; i < gc->cfg->count; i++) {
+        char name[96];
+        instance_name(name, sizeof name, gc->cfg, i);
+        guest_env env = {.k = s->k, .cfg = gc->cfg, .costs = &s->cfg->costs,
+                         .dev = loopback_device(s->dev), .stats = &gc->stats,
+                         .hooks = {on_completed, s}, .seed = s->cfg->seed, .instance = name,
+                         .scheme = scheme_find(system_scheme_names[s->variant->scheme]),
+                         .scheme_cfg = &s->variant->opts, .scheme_costs = &s->scheme_costs,
+                         .memory = s->aged[*space], .tc = s->tc, .space = *space,
+                         .retry = s->cfg->run.retry,
+                         .clock_hz = s->cfg->clock_hz};
+        int rc;
+        (*space)++;
+        gc->instances[i] = guest_new(&env, &gc->setup, &rc);
+        if (!gc->instances[i]) {
+            snprintf(err, errlen, "variant %s: guest %s: %s", system_variant_name(s->variant),
+                     name, sim_strerror(rc));
+            return rc;
+        }
+        rc = guest_start(gc->instances[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int build(host *s, char *err, size_t errlen)
+{
+    s->scheme_costs = to_scheme_costs(&s->cfg->costs);
+    s->k = sim_kernel_new(NULL);
+    if (!s->k)
+        return SIM_ENOMEM;
+    s->dev = loopback_new(s->k, &s->cfg->device);
+    s->tc = tcache_new((uint32_t)s->variant->tcache_entries);
+    s->classes = calloc(s->cfg->nguests, sizeof *s->classes);
+    if (!s->dev || !s->tc || !s->classes)
+        return SIM_ENOMEM;
+    uint32_t space = 0;
+    for (size_t c = 0; c < s->cfg->nguests; c++) {
+        int rc = build_class(s, c, &space, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return sim_schedule_at(s->k, s->cfg->run.warmup, SIM_BAND_FIRST, warmup_over, s, 0,
+                           NULL);
+}
+
+static void teardown(host *s)
+{
+    for (size_t c = 0; s->classes && c < s->cfg->nguests; c++) {
+        guest_class *gc = &s->classes[c];
+        for (uint64_t i = 0; gc->instances && i < gc->cfg->count; i++)
+            guest_free(gc->instances[i]);
+        free(gc->instances);
+        guest_stats_fini(&gc->stats);
+    }
+    free(s->classes);
+    tcache_free(s->tc);
+    loopback_free(s->dev);
+    sim_kernel_free(s->k);
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+/* The builders below use json_pack, which returns NULL when anything in
+ * the object fails, a nested NULL included: a results document is complete
+ * or not made at all. */
+
+static double per(uint64_t n, uint64_t requests)
+{
+    return (double)n / (double)(requests ? requests : 1);
+}
+
+static json_t *breakdown_json(const guest_stats *st)
+{
+    uint64_t n = st->requests;
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+                     "notify", per(st->sum_notify, n), "exit", per(st->sum_exit, n),
+                     "translate", per(st->sum_translate, n), "copy", per(st->sum_copy, n),
+                     "device", per(st->sum_device, n),
+                     "interrupt", per(st->sum_interrupt, n),
+                     "queueing", per(st->sum_queueing, n));
+}
+
+static json_t *exits_json(const guest_stats *st)
+{
+    return json_pack("{s:I, s:I, s:I, s:I}",
+                     "kick", (json_int_t)st->exits_kick,
+                     "external_interrupt", (json_int_t)st->exits_irq,
+                     "eoi", (json_int_t)st->exits_eoi,
+                     "other", (json_int_t)st->exits_other);
+}
+
+/* What the scheme did, per completed request, and the allocator's luck. */
+static json_t *scheme_json(const guest_stats *st)
+{
+    const scheme_cost *c = &st->scheme;
+    uint64_t n = st->requests;
+    uint64_t lookups = (uint64_t)c->tcache_hits + c->tcache_misses;
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I}",
+                     "kicks_per_request", per(c->kicks, n),
+                     "walks_per_request", per(c->walks, n),
+                     "page_refs_per_request", per(c->page_refs, n),
+                     "memslot_lookups_per_request", per(c->memslot_lookups, n),
+                     "tcache_hit_ratio", lookups ? (double)c->tcache_hits / (double)lookups : 0.0,
+                     "copy_bytes", (json_int_t)c->copy_bytes,
+                     "bounce_bytes", (json_int_t)c->bounce_bytes,
+                     "registrations", (json_int_t)c->registrations,
+                     "alloc_failures", (json_int_t)st->alloc_failures,
+                     "failed_requests", (json_int_t)st->failed,
+                     "remaps", (json_int_t)st->remaps);
+}
+
+/* The metrics every class and the totals report, over the window. */
+static json_t *metrics_json(const host *s, const guest_stats *st)
+{
+    uint64_t hz = s->cfg->clock_hz;
+    double seconds = (double)(s->window_end - s->window_start) / (double)hz;
+    double rate = seconds > 0 ? 1.0 / seconds : 0.0;
+    uint64_t exits = st->exits_kick + st->exits_irq + st->exits_eoi + st->exits_other;
+    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:o, s:I, s:o}",
+                     "requests", (json_int_t)st->requests,
+                     "bytes", (json_int_t)st->bytes,
+                     "submit_failures", (json_int_t)st->submit_failures,
+                     "throughput_rps", (double)st->requests * rate,
+                     "throughput_bytes_per_s", (double)st->bytes * rate,
+                     "latency_cycles", rep_quantiles(&st->latency, 0),
+                     "latency_ns", rep_quantiles(&st->latency, hz),
+                     "breakdown_cycles", breakdown_json(st),
+                     "exits_per_request", per(exits, st->requests),
+                     "exits", exits_json(st),
+                     "interrupts", (json_int_t)st->interrupts,
+                     "scheme", scheme_json(st));
+}
+
+/* The aged memory of a class: its instances' free share, unusable index
+ * at 2 MiB (averaged) and free blocks by order (summed). */
+static json_t *memory_json(const guest_class *gc)
+{
+    uint64_t blocks[GM_MAX_ORDER + 1] = {0};
+    double free_share = 0, unusable = 0;
+    for (uint64_t i = 0; i < gc->cfg->count; i++) {
+        guestmem_stats ms;
+        double u;
+        guest_get_memory_stats(gc->instances[i], &ms, &u);
+        free_share += (double)ms.free_frames / (double)ms.frames;
+        unusable += u;
+        for (int o = 0; o <= GM_MAX_ORDER; o++)
+            blocks[o] += ms.free_blocks[o];
+    }
+    json_t *by_order = json_array();
+    for (int o = 0; by_order && o <= GM_MAX_ORDER; o++)
+        if (json_array_append_new(by_order, json_integer((json_int_t)blocks[o]))) {
+            json_decref(by_order);
+            by_order = NULL;
+        }
+    double n = (double)gc->cfg->count;
+    return json_pack("{s:f, s:f, s:o}", "free_share", free_share / n,
+                     "unusable_index_2MiB", unusable / n, "free_blocks_by_order", by_order);
+}
+
+static json_t *setup_json(const scheme_cost *c)
+{
+    return json_pack("{s:I, s:I, s:I, s:I}", "registrations", (json_int_t)c->registrations,
+                     "exits", (json_int_t)c->extra_exits, "pinned_pages", (json_int_t)c->pins,
+                     "host_cycles", (json_int_t)c->host_cycles);
+}
+
+static json_t *class_json(const host *s, const guest_class *gc)
+{
+    double util = 0;
+    for (uint64_t i = 0; i < gc->cfg->count; i++) {
+        sim_resource_stats rs;
+        guest_get_vcpu_stats(gc->instances[i], &rs);
+        util += rs.utilisation;
+    }
+    return json_pack("{s:s, s:I, s:o, s:f, s:o, s:o}",
+                     "name", gc->cfg->name,
+                     "instances", (json_int_t)gc->cfg->count,
+                     "metrics", metrics_json(s, &gc->stats),
+                     "vcpu_utilisation", util / (double)gc->cfg->count,
+                     "memory", memory_json(gc),
+                     "setup", setup_json(&gc->setup));
+}
+
+static json_t *device_json(const host *s)
+{
+    sim_resource_stats rs;
+    loopback_get_stats(s->dev, &rs);
+    tcache_stats ts;
+    tcache_get_stats(s->tc, &ts);
+    return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I}",
+                     "workers", (json_int_t)s->cfg->device.workers,
+                     "utilisation", rs.utilisation,
+                     "mean_queue_len", rs.mean_queue_len,
+                     "peak_queue_len", (json_int_t)rs.peak_queue_len,
+                     "tcache_entries", (json_int_t)ts.entries,
+                     "tcache_evictions", (json_int_t)ts.evictions);
+}
+
+static json_t *window_json(const host *s)
+{
+    return json_pack("{s:I, s:I, s:f}",
+                     "start_cycles", (json_int_t)s->window_start,
+                     "end_cycles", (json_int_t)s->window_end,
+                     "seconds", (double)(s->window_end - s->window_start) /
+                                    (double)s->cfg->clock_hz);
+}
+
+/* Per-class results, and their sum in `total`. NULL on failure. */
+static json_t *classes_json(const host *s, guest_stats *total)
+{
+    json_t *classes = json_array();
+    for (size_t c = 0; classes && c < s->cfg->nguests; c++) {
+        guest_stats_add(total, &s->classes[c].stats);
+        if (json_array_append_new(classes, class_json(s, &s->classes[c]))) {
+            json_decref(classes);
+            classes = NULL;
+        }
+    }
+    return classes;
+}
+
+static json_t *variant_json(const host *s)
+{
+    sim_kernel_stats ks;
+    sim_kernel_get_stats(s->k, &ks);
+    guest_stats total;
+    if (guest_stats_init(&total))
+        return NULL;
+    json_t *classes = classes_json(s, &total);
+    json_t *v = json_pack("{s:s, s:s, s:o, s:I, s:o, s:o, s:o}",
+                          "name", system_variant_name(s->variant),
+                          "scheme", system_scheme_names[s->variant->scheme],
+                          "window", window_json(s),
+                          "events", (json_int_t)ks.executed,
+                          "totals", metrics_json(s, &total),
+                          "classes", classes,
+                          "device", device_json(s));
+    guest_stats_fini(&total);
+    return v;
+}
+
+static json_t *costs_json(const vmm_costs *c)
+{
+    vmm_costs copy = *c;
+    json_t *o = json_object();
+    for (int i = 0; o && i < VMM_COST_COUNT; i++) {
+        uint64_t v = *vmm_cost_ref(&copy, (vmm_cost_id)i);
+        if (rep_set(o, vmm_cost_key((vmm_cost_id)i), json_integer((json_int_t)v))) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+/* ---- running --------------------------------------------------------------- */
+
+typedef struct progress_share {
+    system_progress_fn fn;
+    void *ctx;
+    size_t index, count;            /* this variant of all */
+} progress_share;
+
+/* Runs to the end of the scenario in slices of simulated time, reporting
+ * the fraction of all variants done after each; stops early if a handler
+ * stopped the kernel (max_requests). */
+static void run_sliced(host *s, const progress_share *p)
+{
+    enum { SLICES = 200 };
+    sim_time end = s->cfg->run.duration;
+    for (int i = 1; i <= SLICES; i++) {
+        sim_time until = i == SLICES ? end : end / SLICES * (sim_time)i;
+        if (sim_run(s->k, until, 0) != SIM_STOP_TIME_LIMIT)
+            break;
+        if (p->fn)
+            p->fn(p->ctx, ((double)p->index + (double)sim_now(s->k) / (double)end) /
+                              (double)p->count);
+    }
+}
+
+static int run_variant(const system_config *cfg, guestmem *const *aged,
+                       const variant_config *v, const progress_share *p, json_t **out,
+                       char *err, size_t errlen)
+{
+    host s = {.cfg = cfg, .aged = aged, .variant = v};
+    int rc = build(&s, err, errlen);
+    if (rc == 0) {
+        run_sliced(&s, p);
+        s.window_end = sim_now(s.k);
+        *out = variant_json(&s);
+        if (!*out)
+            rc = SIM_ENOMEM;
+    }
+    teardown(&s);
+    return rc;
+}
+
+/* Ages every instance's memory once; each variant starts from a copy. */
+static guestmem **age_all(const system_config *cfg, size_t *n, char *err, size_t errlen)
+{
+    *n = 0;
+    for (size_t c = 0; c < cfg->nguests; c++)
+        *n += cfg->guests[c].count;
+    guestmem **aged = calloc(*n, sizeof *aged);
+    size_t k = 0;
+    for (size_t c = 0; aged && c < cfg->nguests; c++) {
+        for (uint64_t i = 0; i < cfg->guests[c].count; i++, k++) {
+            char name[96];
+            int rc;
+            instance_name(name, sizeof name, &cfg->guests[c], i);
+            aged[k] = guest_age_memory(&cfg->guests[c], cfg->seed, name, &rc);
+            if (!aged[k]) {
+                snprintf(err, errlen, "guest %s: aging its memory: %s", name, sim_strerror(rc));
+                return aged;
+            }
+        }
+    }
+    return aged;
+}
+
+static void free_aged(guestmem **aged, size_t n)
+{
+    for (size_t i = 0; aged && i < n; i++)
+        guestmem_free_all(aged[i]);
+    free(aged);
+}
+
+int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
+               json_t **results, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    size_t naged;
+    guestmem **aged = age_all(cfg, &naged, err, errlen);
+    int rc = aged && (naged == 0 || aged[naged - 1]) ? 0 : SIM_ENOMEM;
+    json_t *variants = rc ? NULL : json_array();
+    if (!variants)
+        rc = SIM_ENOMEM;
+    for (size_t v = 0; rc == 0 && v < cfg->nvariants; v++) {
+        progress_share p = {progress, ctx, v, cfg->nvariants};
+        json_t *one = NULL;
+        rc = run_variant(cfg, aged, &cfg->variants[v], &p, &one, err, errlen);
+        if (rc == 0 && json_array_append_new(variants, one))
+            rc = SIM_ENOMEM;
+    }
+    free_aged(aged, naged);
+    if (rc) {
+        json_decref(variants);
+        return rc;
+    }
+    *results = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}",
+                         "schema", REP_SCHEMA, "pvsim_version", PVSIM_VERSION,
+                         "scenario", cfg->name, "seed", (json_int_t)cfg->seed,
+                         "clock_hz", (json_int_t)cfg->clock_hz,
+                         "preset", vmm_presets[cfg->preset].name,
+                         "costs_cycles", costs_json(&cfg->costs), "variants", variants);
+    return *results ? 0 : SIM_ENOMEM;
+}
