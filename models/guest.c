@@ -17,14 +17,14 @@ static const char *const think_dist_names[] = {"fixed", "exponential", NULL};
 static const char *const page_size_names[] = {"4KiB", "2MiB", NULL};
 
 static const scn_field workload_fields[] = {
-    {.key = "depth", .type = SCN_U64, .offset = offsetof(guest_workload_config, depth),
+    {.key = "depth", .type = SCN_U64, .offset = SCN_AT(guest_workload_config, depth, uint64_t),
      .min = 1, .max = 65536, .def = "1", .doc = "requests kept outstanding (closed loop)"},
-    {.key = "size", .type = SCN_SIZE, .offset = offsetof(guest_workload_config, size),
+    {.key = "size", .type = SCN_SIZE, .offset = SCN_AT(guest_workload_config, size, uint64_t),
      .min = 1, .max = 1073741824.0, .def = "4KiB", .doc = "payload bytes per request"},
-    {.key = "think", .type = SCN_DURATION, .offset = offsetof(guest_workload_config, think),
+    {.key = "think", .type = SCN_DURATION, .offset = SCN_AT(guest_workload_config, think, uint64_t),
      .max = 1e12, .def = "0",
      .doc = "mean time between a completion and the slot's next request"},
-    {.key = "think_dist", .type = SCN_ENUM, .offset = offsetof(guest_workload_config, think_dist),
+    {.key = "think_dist", .type = SCN_ENUM, .offset = SCN_AT(guest_workload_config, think_dist, int),
      .def = "fixed", .enum_names = think_dist_names,
      .doc = "distribution of the think time"},
 };
@@ -37,19 +37,18 @@ static const scn_schema workload_schema = {
 };
 
 static const scn_field memory_fields[] = {
-    {.key = "size", .type = SCN_SIZE, .offset = offsetof(guest_memory_config, size),
+    {.key = "size", .type = SCN_SIZE, .offset = SCN_AT(guest_memory_config, size, uint64_t),
      .min = 4194304.0, .max = 68719476736.0, .def = "4GiB",
      .doc = "guest-physical memory; a whole number of pages"},
-    {.key = "page_size", .type = SCN_ENUM, .offset = offsetof(guest_memory_config, page_size),
+    {.key = "page_size", .type = SCN_ENUM, .offset = SCN_AT(guest_memory_config, page_size, int),
      .def = "4KiB", .enum_names = page_size_names, .doc = "the guest's page size"},
-    {.key = "used", .type = SCN_DOUBLE, .offset = offsetof(guest_memory_config, used),
+    {.key = "used", .type = SCN_DOUBLE, .offset = SCN_AT(guest_memory_config, used, double),
      .min = 0, .max = 0.99, .def = "0",
      .doc = "share of memory in use by the rest of the guest before the run"},
-    {.key = "fragmentation", .type = SCN_DOUBLE,
-     .offset = offsetof(guest_memory_config, fragmentation), .min = 0, .max = 1, .def = "0",
+    {.key = "fragmentation", .type = SCN_DOUBLE, .offset = SCN_AT(guest_memory_config, fragmentation, double), .min = 0, .max = 1, .def = "0",
      .doc = "share of free memory in runs shorter than 2 MiB after aging "
             "(Linux's unusable free space index)"},
-    {.key = "remap_rate", .type = SCN_DOUBLE, .offset = offsetof(guest_memory_config, remap_rate),
+    {.key = "remap_rate", .type = SCN_DOUBLE, .offset = SCN_AT(guest_memory_config, remap_rate, double),
      .min = 0, .max = 1e9, .def = "0",
      .doc = "buffer pages the guest moves to other frames, per second"},
 };
@@ -62,10 +61,10 @@ static const scn_schema memory_schema = {
 };
 
 static const scn_field guest_fields[] = {
-    {.key = "name", .type = SCN_STRING, .offset = offsetof(guest_config, name),
+    {.key = "name", .type = SCN_STRING, .offset = SCN_AT(guest_config, name, char *),
      .flags = SCN_REQUIRED, .min = 1, .max = 64,
      .doc = "guest class name; instances are named <name>/0, <name>/1, ..."},
-    {.key = "count", .type = SCN_U64, .offset = offsetof(guest_config, count),
+    {.key = "count", .type = SCN_U64, .offset = SCN_AT(guest_config, count, uint64_t),
      .min = 1, .max = 1024, .def = "1", .doc = "instances of this guest class"},
     {.key = "workload", .type = SCN_STRUCT, .offset = offsetof(guest_config, workload),
      .sub = &workload_schema, .doc = "the I/O each instance issues"},

@@ -61,9 +61,14 @@ static void warmup_over(sim_kernel *k, void *ctx, uint64_t arg)
     }
 }
 
-static scheme_costs to_scheme_costs(const vmm_costs *c)
+/* The schemes see one cost per walk reference: the expectation over the
+ * variant's cache-hit share, which keeps the run free of extra draws. */
+static scheme_costs to_scheme_costs(const vmm_costs *c, const variant_config *v)
 {
-    return (scheme_costs){.mem_ref = c->mem_ref, .memslot_lookup = c->memslot_lookup,
+    double ref = v->walk_cache_hit * (double)c->cache_ref +
+                 (1.0 - v->walk_cache_hit) * (double)c->mem_ref;
+    return (scheme_costs){.mem_ref = (uint64_t)(ref + 0.5),
+                          .memslot_lookup = c->memslot_lookup,
                           .tcache_hit = c->tcache_hit,
                           .copy_per_byte = (double)c->copy_per_kib / 1024.0,
                           .pin_per_page = c->pin_per_page,
@@ -113,7 +118,7 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
 
 static int build(host *s, char *err, size_t errlen)
 {
-    s->scheme_costs = to_scheme_costs(&s->cfg->costs);
+    s->scheme_costs = to_scheme_costs(&s->cfg->costs, s->variant);
     s->k = sim_kernel_new(NULL);
     if (!s->k)
         return SIM_ENOMEM;

@@ -14,13 +14,13 @@ struct loopback {
 };
 
 static const scn_field loopback_fields[] = {
-    {.key = "workers", .type = SCN_U64, .offset = offsetof(loopback_config, workers),
+    {.key = "workers", .type = SCN_U64, .offset = SCN_AT(loopback_config, workers, uint64_t),
      .min = 1, .max = 4096, .def = "1",
      .doc = "backend threads serving requests in FIFO order"},
-    {.key = "fixed", .type = SCN_DURATION, .offset = offsetof(loopback_config, fixed),
+    {.key = "fixed", .type = SCN_DURATION, .offset = SCN_AT(loopback_config, fixed, uint64_t),
      .max = 1e12, .def = "1us",
      .doc = "service time per request (example value, not a measurement)"},
-    {.key = "per_byte", .type = SCN_DOUBLE, .offset = offsetof(loopback_config, per_byte),
+    {.key = "per_byte", .type = SCN_DOUBLE, .offset = SCN_AT(loopback_config, per_byte, double),
      .min = 0, .max = 1e6, .def = "0.1",
      .doc = "service cycles per payload byte (example value, not a measurement)"},
 };

@@ -43,13 +43,14 @@ typedef enum scheme_on_fragmented {
     SCHEME_FAIL                 /* count the request as failed */
 } scheme_on_fragmented;
 
+/* Bound from the scenario: SCN_U64 fields must be uint64_t. */
 typedef struct scheme_config {
-    unsigned guest_levels;      /* guest page-table levels walked (4) */
-    uint32_t max_registered;    /* page-list: registry size in buffers */
+    uint64_t guest_levels;      /* guest page-table levels walked (4) */
+    uint64_t max_registered;    /* page-list: registry size in buffers */
     double in_registered;       /* page-list: share of requests whose data
                                    already lies in a registered buffer */
     int on_fragmented;          /* physical: scheme_on_fragmented */
-    uint32_t max_sections;      /* sg: sections per descriptor (16) */
+    uint64_t max_sections;      /* sg: sections per descriptor (16) */
 } scheme_config;
 
 /* What a step costs, by where and on what the cycles are spent. */

@@ -22,7 +22,7 @@
 
 static const scn_field cost_fields[] = {
 #define X(name, text)                                                         \
-    {.key = #name, .type = SCN_DURATION, .offset = offsetof(vmm_costs, name), \
+    {.key = #name, .type = SCN_DURATION, .offset = SCN_AT(vmm_costs, name, uint64_t), \
      .min = 0, .max = MAX_COST, .doc = text " (default: the preset's value)"},
     VMM_COST_MAP(X)
 #undef X
@@ -36,15 +36,15 @@ static const scn_schema costs_schema = {
 };
 
 static const scn_field run_fields[] = {
-    {.key = "duration", .type = SCN_DURATION, .offset = offsetof(run_config, duration),
+    {.key = "duration", .type = SCN_DURATION, .offset = SCN_AT(run_config, duration, uint64_t),
      .min = 1, .max = MAX_RUN, .def = "10ms",
      .doc = "simulated time to run, warm-up included"},
-    {.key = "warmup", .type = SCN_DURATION, .offset = offsetof(run_config, warmup),
+    {.key = "warmup", .type = SCN_DURATION, .offset = SCN_AT(run_config, warmup, uint64_t),
      .max = MAX_RUN, .def = "1ms",
      .doc = "time before statistics start; must be less than duration"},
-    {.key = "max_requests", .type = SCN_U64, .offset = offsetof(run_config, max_requests),
+    {.key = "max_requests", .type = SCN_U64, .offset = SCN_AT(run_config, max_requests, uint64_t),
      .def = "0", .doc = "stop after this many measured completions (0: no limit)"},
-    {.key = "retry", .type = SCN_DURATION, .offset = offsetof(run_config, retry),
+    {.key = "retry", .type = SCN_DURATION, .offset = SCN_AT(run_config, retry, uint64_t),
      .min = 1, .max = MAX_COST, .def = "10us",
      .doc = "wait before a slot whose request could not be sent tries again"},
 };
@@ -60,29 +60,26 @@ const char *const system_scheme_names[] = {"linear", "page-list", "physical", "s
 static const char *const on_fragmented_names[] = {"bounce", "split", "fail", NULL};
 
 static const scn_field variant_fields[] = {
-    {.key = "name", .type = SCN_STRING, .offset = offsetof(variant_config, name),
+    {.key = "name", .type = SCN_STRING, .offset = SCN_AT(variant_config, name, char *),
      .min = 1, .max = 64, .doc = "name in the results (default: the scheme's)"},
-    {.key = "scheme", .type = SCN_ENUM, .offset = offsetof(variant_config, scheme),
+    {.key = "scheme", .type = SCN_ENUM, .offset = SCN_AT(variant_config, scheme, int),
      .def = "linear", .enum_names = system_scheme_names,
      .doc = "how the driver hands buffers to the host (docs/schemes.md)"},
-    {.key = "tcache_entries", .type = SCN_U64,
-     .offset = offsetof(variant_config, tcache_entries), .min = 1, .max = 1 << 24,
+    {.key = "tcache_entries", .type = SCN_U64, .offset = SCN_AT(variant_config, tcache_entries, uint64_t), .min = 1, .max = 1 << 24,
      .def = "512", .doc = "linear: entries of the host's translation cache (LRU)"},
-    {.key = "guest_levels", .type = SCN_U64,
-     .offset = offsetof(variant_config, opts.guest_levels), .min = 2, .max = 5, .def = "4",
+    {.key = "walk_cache_hit", .type = SCN_DOUBLE, .offset = SCN_AT(variant_config, walk_cache_hit, double), .min = 0, .max = 1, .def = "0",
+     .doc = "linear: share of page-walk references that hit the CPU caches "
+            "(costs.cache_ref) instead of memory (costs.mem_ref)"},
+    {.key = "guest_levels", .type = SCN_U64, .offset = SCN_AT(variant_config, opts.guest_levels, uint64_t), .min = 2, .max = 5, .def = "4",
      .doc = "linear: levels of the guest page tables the host walks"},
-    {.key = "max_registered", .type = SCN_U64,
-     .offset = offsetof(variant_config, opts.max_registered), .min = 0, .max = 1 << 20,
+    {.key = "max_registered", .type = SCN_U64, .offset = SCN_AT(variant_config, opts.max_registered, uint64_t), .min = 0, .max = 1 << 20,
      .def = "64", .doc = "page-list: buffers the host's registry holds, per guest"},
-    {.key = "in_registered", .type = SCN_DOUBLE,
-     .offset = offsetof(variant_config, opts.in_registered), .min = 0, .max = 1, .def = "1",
+    {.key = "in_registered", .type = SCN_DOUBLE, .offset = SCN_AT(variant_config, opts.in_registered, double), .min = 0, .max = 1, .def = "1",
      .doc = "page-list: share of requests whose data already lies in a registered buffer"},
-    {.key = "on_fragmented", .type = SCN_ENUM,
-     .offset = offsetof(variant_config, opts.on_fragmented), .def = "bounce",
+    {.key = "on_fragmented", .type = SCN_ENUM, .offset = SCN_AT(variant_config, opts.on_fragmented, int), .def = "bounce",
      .enum_names = on_fragmented_names,
      .doc = "physical: what happens when no contiguous run is free"},
-    {.key = "max_sections", .type = SCN_U64,
-     .offset = offsetof(variant_config, opts.max_sections), .min = 1, .max = 4096, .def = "16",
+    {.key = "max_sections", .type = SCN_U64, .offset = SCN_AT(variant_config, opts.max_sections, uint64_t), .min = 1, .max = 4096, .def = "16",
      .doc = "sg: sections per descriptor (lguest: 16)"},
 };
 
@@ -94,15 +91,15 @@ static const scn_schema variant_schema = {
 };
 
 static const scn_field system_fields[] = {
-    {.key = "name", .type = SCN_STRING, .offset = offsetof(system_config, name),
+    {.key = "name", .type = SCN_STRING, .offset = SCN_AT(system_config, name, char *),
      .flags = SCN_REQUIRED, .min = 1, .max = 128,
      .doc = "scenario name, copied into the results"},
-    {.key = "seed", .type = SCN_U64, .offset = offsetof(system_config, seed),
+    {.key = "seed", .type = SCN_U64, .offset = SCN_AT(system_config, seed, uint64_t),
      .def = "1", .doc = "seed of every random stream (each entity draws its own)"},
-    {.key = "clock", .type = SCN_FREQ, .offset = offsetof(system_config, clock_hz),
+    {.key = "clock", .type = SCN_FREQ, .offset = SCN_AT(system_config, clock_hz, uint64_t),
      .flags = SCN_CLOCK, .min = 1e6, .max = 1e11, .def = "3GHz",
      .doc = "host clock; durations in ns/us/ms/s convert to cycles with it"},
-    {.key = "preset", .type = SCN_ENUM, .offset = offsetof(system_config, preset),
+    {.key = "preset", .type = SCN_ENUM, .offset = SCN_AT(system_config, preset, int),
      .def = "x86-kvm-2012", .enum_names = vmm_preset_names,
      .doc = "named table of primitive costs (see docs/costs.md)"},
     {.key = "costs", .type = SCN_STRUCT, .offset = offsetof(system_config, costs),
@@ -163,7 +160,7 @@ static int scheme_needs(int which, vmm_cost_id id)
 {
     /* Rows in enum system_scheme order. */
     static const vmm_cost_id needs[][4] = {
-        {VMM_COST_mem_ref, VMM_COST_memslot_lookup, VMM_COST_tcache_hit, VMM_COST_COUNT},
+        {VMM_COST_mem_ref, VMM_COST_memslot_lookup, VMM_COST_tcache_hit, VMM_COST_cache_ref},
         {VMM_COST_memslot_lookup, VMM_COST_pin_per_page, VMM_COST_copy_per_kib,
          VMM_COST_hypercall_exit},
         {VMM_COST_memslot_lookup, VMM_COST_copy_per_kib, VMM_COST_COUNT, VMM_COST_COUNT},

@@ -35,6 +35,8 @@ typedef struct variant_config {
     char *name;                     /* NULL: the scheme's name */
     int scheme;                     /* index into system_scheme_names */
     uint64_t tcache_entries;        /* the host's translation cache */
+    double walk_cache_hit;          /* share of walk references that hit
+                                       the CPU caches */
     scheme_config opts;
 } variant_config;
 

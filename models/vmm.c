@@ -38,6 +38,8 @@ const vmm_preset vmm_presets[] = {
                                    "(vmcall, " KUT2012 ")"},
             [VMM_COST_mem_ref] = {218, 0, WESTMERE ": RAM latency 40 cycles + 67 ns "
                                   "(local memory); 67 ns at 2.66 GHz is 178 cycles"},
+            [VMM_COST_cache_ref] = {42, 0, WESTMERE ": L3 cache latency 40-42 cycles "
+                                    "(42 on most cores)"},
             [VMM_COST_memslot_lookup] = {28, 0, MEMSLOT ": average search_memslots() "
                                          "lookup 28 cycles with the LRU slot cache (46 "
                                          "without), guest boot workload"},

@@ -25,6 +25,7 @@
     X(irq_exit, "external-interrupt exit that delivers an injected interrupt") \
     X(eoi_exit, "EOI write exit after the guest handled the interrupt")      \
     X(mem_ref, "one page-table entry read from memory during a software walk") \
+    X(cache_ref, "one page-table entry read that hits the CPU caches (L3)")  \
     X(memslot_lookup, "guest-physical to host-virtual lookup (memslot search)") \
     X(tcache_hit, "a hit in the host's translation cache")                   \
     X(copy_per_kib, "copying one KiB on the guest's vCPU")                   \

@@ -56,6 +56,15 @@ enum scn_flags {
 
 typedef struct scn_schema scn_schema;
 
+/* offsetof(type, member) that refuses to compile unless the member has
+ * the C type the binder writes for the field: uint64_t for SCN_U64,
+ * SCN_SIZE, SCN_DURATION and SCN_FREQ; double, bool, char * and int for
+ * SCN_DOUBLE, SCN_BOOL, SCN_STRING and SCN_ENUM. A mismatch would make the
+ * binder write past the member. */
+#define SCN_AT(type, member, ctype)                                           \
+    (offsetof(type, member) +                                                 \
+     0 * sizeof(char[_Generic(((type *)0)->member, ctype: 1, default: -1)]))
+
 typedef struct scn_field {
     const char *key;
     scn_type type;

@@ -47,17 +47,17 @@ typedef struct t_root {
 static const char *const dist_names[] = {"fixed", "exponential", "uniform", NULL};
 
 static const scn_field work_fields[] = {
-    {.key = "depth", .type = SCN_U64, .offset = offsetof(t_work, depth),
+    {.key = "depth", .type = SCN_U64, .offset = SCN_AT(t_work, depth, uint64_t),
      .min = 1, .max = 64, .def = "4", .doc = "requests outstanding"},
-    {.key = "size", .type = SCN_SIZE, .offset = offsetof(t_work, size),
+    {.key = "size", .type = SCN_SIZE, .offset = SCN_AT(t_work, size, uint64_t),
      .max = 1048576, .def = "4KiB", .doc = "bytes per request"},
-    {.key = "think", .type = SCN_DURATION, .offset = offsetof(t_work, think),
+    {.key = "think", .type = SCN_DURATION, .offset = SCN_AT(t_work, think, uint64_t),
      .def = "0", .doc = "time between requests"},
-    {.key = "dist", .type = SCN_ENUM, .offset = offsetof(t_work, dist),
+    {.key = "dist", .type = SCN_ENUM, .offset = SCN_AT(t_work, dist, int),
      .def = "fixed", .enum_names = dist_names, .doc = "think distribution"},
-    {.key = "pinned", .type = SCN_BOOL, .offset = offsetof(t_work, pinned),
+    {.key = "pinned", .type = SCN_BOOL, .offset = SCN_AT(t_work, pinned, bool),
      .def = "false", .doc = "pin | to a CPU"},
-    {.key = "ratio", .type = SCN_DOUBLE, .offset = offsetof(t_work, ratio),
+    {.key = "ratio", .type = SCN_DOUBLE, .offset = SCN_AT(t_work, ratio, double),
      .min = 0, .max = 1, .def = "0.5", .doc = "read share"},
 };
 
@@ -66,9 +66,9 @@ static const scn_schema work_schema = {
     .nfields = sizeof work_fields / sizeof work_fields[0]};
 
 static const scn_field guest_fields[] = {
-    {.key = "name", .type = SCN_STRING, .offset = offsetof(t_guest, name),
+    {.key = "name", .type = SCN_STRING, .offset = SCN_AT(t_guest, name, char *),
      .flags = SCN_REQUIRED, .min = 1, .max = 16, .doc = "guest name"},
-    {.key = "count", .type = SCN_U64, .offset = offsetof(t_guest, count),
+    {.key = "count", .type = SCN_U64, .offset = SCN_AT(t_guest, count, uint64_t),
      .min = 1, .max = 8, .def = "1", .doc = "instances"},
     {.key = "workload", .type = SCN_STRUCT, .offset = offsetof(t_guest, work),
      .sub = &work_schema, .doc = "the I/O"},
@@ -79,16 +79,16 @@ static const scn_schema guest_schema = {
     .nfields = sizeof guest_fields / sizeof guest_fields[0]};
 
 static const scn_field root_fields[] = {
-    {.key = "name", .type = SCN_STRING, .offset = offsetof(t_root, name),
+    {.key = "name", .type = SCN_STRING, .offset = SCN_AT(t_root, name, char *),
      .flags = SCN_REQUIRED, .min = 1, .max = 32, .doc = "scenario name"},
-    {.key = "timeout", .type = SCN_DURATION, .offset = offsetof(t_root, timeout),
+    {.key = "timeout", .type = SCN_DURATION, .offset = SCN_AT(t_root, timeout, uint64_t),
      .min = 1, .max = 1e9, .def = "1us", .doc = "give up after this"},
-    {.key = "clock", .type = SCN_FREQ, .offset = offsetof(t_root, clock),
+    {.key = "clock", .type = SCN_FREQ, .offset = SCN_AT(t_root, clock, uint64_t),
      .flags = SCN_CLOCK, .min = 1e6, .max = 1e10, .def = "1GHz",
      .doc = "host clock"},
-    {.key = "seed", .type = SCN_U64, .offset = offsetof(t_root, seed),
+    {.key = "seed", .type = SCN_U64, .offset = SCN_AT(t_root, seed, uint64_t),
      .def = "1", .doc = "random seed"},
-    {.key = "limit", .type = SCN_U64, .offset = offsetof(t_root, limit),
+    {.key = "limit", .type = SCN_U64, .offset = SCN_AT(t_root, limit, uint64_t),
      .min = 1, .max = 100, .def = "10", .doc = "a bounded integer"},
     {.key = "guests", .type = SCN_LIST, .offset = offsetof(t_root, guests),
      .count_offset = offsetof(t_root, nguests), .flags = SCN_REQUIRED,
