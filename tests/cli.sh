@@ -135,6 +135,42 @@ case_presets() {
   done < <(grep -E '^  [a-z_]+ +[0-9.]+ (cycles|ns) ' "$work/out")
 }
 
+# The flagship comparison: each difference the docs explain is asserted.
+case_schemes() {
+  expect_status 0 "$pvsim" run scenarios/schemes.yaml --quiet --out "$work/s"
+  python3 - "$work/s/schemes.json" <<'PY' || fail "schemes.json"
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = {x["name"]: x for x in r["variants"]}
+assert list(v) == ["linear", "linear-256", "page-list", "physical", "phys-split", "sg"], list(v)
+def cls(name, c):
+    return next(k for k in v[name]["classes"] if k["name"] == c)["metrics"]
+for name, x in v.items():
+    t = x["totals"]
+    parts = sum(t["breakdown_cycles"].values())
+    assert abs(parts - t["latency_cycles"]["mean"]) < 1e-6 * parts, name
+    assert t["scheme"]["failed_requests"] == 0, name
+# physical: contiguous runs exist in lightly fragmented memory, not in the other
+assert cls("physical", "1m-low")["scheme"]["alloc_failures"] == 0
+assert cls("physical", "1m-high")["scheme"]["bounce_bytes"] > 0
+assert cls("phys-split", "1m-high")["scheme"]["kicks_per_request"] > 1
+assert cls("physical", "4k-high")["scheme"]["alloc_failures"] == 0
+# sg: 256 pages need 16 descriptors of 16 sections, one hypercall each
+assert cls("sg", "1m-low")["scheme"]["kicks_per_request"] == 16
+# linear: a cache smaller than the working set walks; a large one hits
+assert cls("linear", "1m-low")["scheme"]["tcache_hit_ratio"] > 0.9
+assert cls("linear-256", "1m-low")["scheme"]["walks_per_request"] > 100
+lat = lambda n, c: cls(n, c)["latency_ns"]["mean"]
+assert lat("linear-256", "1m-low") > lat("linear", "1m-low")
+# page-list copies its 10% of requests not in a registered buffer
+pl = v["page-list"]["totals"]["scheme"]
+assert pl["copy_bytes"] > 0 and pl["registrations"] >= 0
+# every 4 KiB request costs about the same whatever the scheme
+small = [lat(n, "4k-low") for n in v]
+assert max(small) / min(small) < 1.1, small
+PY
+}
+
 case_bench() {
   expect_status 0 "$pvsim" bench kernel --pending 64 --events 100000
   contains "$work/out" "ns/event"

@@ -222,3 +222,22 @@ Test(models, preset_names_match_presets)
     }
     cr_assert_null(vmm_preset_names[n]);
 }
+
+/* A variant's results do not depend on which other variants run beside it:
+ * each starts from the same aged memory and the same streams. */
+Test(models, variants_are_independent)
+{
+    const char *alone[] = {"variants.0.scheme=linear"};
+    const char *with[] = {"variants.0.scheme=linear", "variants.1.scheme=physical",
+                          "variants.2.scheme=sg"};
+    json_t *a = run_text(system_default_scenario, alone, 1);
+    json_t *b = run_text(system_default_scenario, with, 3);
+    cr_assert_eq(json_array_size(at(b, "variants")), 3);
+    char *da = rep_dump(json_array_get(at(a, "variants"), 0));
+    char *db = rep_dump(json_array_get(at(b, "variants"), 0));
+    cr_assert_str_eq(da, db);
+    free(da);
+    free(db);
+    json_decref(a);
+    json_decref(b);
+}
