@@ -389,15 +389,20 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
     return rc;
 }
 
-/* Ages every instance's memory once; each variant starts from a copy. */
-static guestmem **age_all(const system_config *cfg, size_t *n, char *err, size_t errlen)
+/* Ages every instance's memory once into `*out` (one per instance, in
+ * class order); each variant starts from copies. Returns 0 or a status,
+ * with `err` naming the guest. */
+static int age_all(const system_config *cfg, guestmem ***out, size_t *n, char *err,
+                   size_t errlen)
 {
     *n = 0;
     for (size_t c = 0; c < cfg->nguests; c++)
         *n += cfg->guests[c].count;
-    guestmem **aged = calloc(*n, sizeof *aged);
+    guestmem **aged = *out = calloc(*n ? *n : 1, sizeof *aged);
+    if (!aged)
+        return SIM_ENOMEM;
     size_t k = 0;
-    for (size_t c = 0; aged && c < cfg->nguests; c++) {
+    for (size_t c = 0; c < cfg->nguests; c++) {
         for (uint64_t i = 0; i < cfg->guests[c].count; i++, k++) {
             char name[96];
             int rc;
@@ -405,11 +410,11 @@ static guestmem **age_all(const system_config *cfg, size_t *n, char *err, size_t
             aged[k] = guest_age_memory(&cfg->guests[c], cfg->seed, name, &rc);
             if (!aged[k]) {
                 snprintf(err, errlen, "guest %s: aging its memory: %s", name, sim_strerror(rc));
-                return aged;
+                return rc;
             }
         }
     }
-    return aged;
+    return 0;
 }
 
 static void free_aged(guestmem **aged, size_t n)
@@ -423,11 +428,11 @@ int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
                json_t **results, char *err, size_t errlen)
 {
     snprintf(err, errlen, "out of memory");
-    size_t naged;
-    guestmem **aged = age_all(cfg, &naged, err, errlen);
-    int rc = aged && (naged == 0 || aged[naged - 1]) ? 0 : SIM_ENOMEM;
+    size_t naged = 0;
+    guestmem **aged = NULL;
+    int rc = age_all(cfg, &aged, &naged, err, errlen);
     json_t *variants = rc ? NULL : json_array();
-    if (!variants)
+    if (!rc && !variants)
         rc = SIM_ENOMEM;
     for (size_t v = 0; rc == 0 && v < cfg->nvariants; v++) {
         progress_share p = {progress, ctx, v, cfg->nvariants};
