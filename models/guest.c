@@ -46,8 +46,9 @@ static const scn_field memory_fields[] = {
      .min = 0, .max = 0.99, .def = "0",
      .doc = "share of memory in use by the rest of the guest before the run"},
     {.key = "fragmentation", .type = SCN_DOUBLE, .offset = SCN_AT(guest_memory_config, fragmentation, double), .min = 0, .max = 1, .def = "0",
-     .doc = "share of free memory in runs shorter than 2 MiB after aging "
-            "(Linux's unusable free space index)"},
+     .doc = "share of free memory in runs shorter than a pageblock after aging "
+            "(Linux's unusable free space index; a pageblock is 2 MiB, or 32 MiB "
+            "with 2 MiB pages)"},
     {.key = "remap_rate", .type = SCN_DOUBLE, .offset = SCN_AT(guest_memory_config, remap_rate, double),
      .min = 0, .max = 1e9, .def = "0",
      .doc = "buffer pages the guest moves to other frames, per second"},
@@ -374,6 +375,5 @@ void guest_get_vcpu_stats(const guest *g, sim_resource_stats *out)
 void guest_get_memory_stats(const guest *g, guestmem_stats *out, double *unusable)
 {
     guestmem_get_stats(g->mem, out);
-    *unusable = guestmem_unusable_index(g->mem, guest_page_order(&g->env.cfg->memory) +
-                                                    GM_PAGEBLOCK_ORDER);
+    *unusable = guestmem_unusable_index(g->mem, guestmem_pageblock_order(g->mem));
 }

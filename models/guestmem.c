@@ -267,6 +267,11 @@ int guestmem_release(guestmem *m, uint64_t frame, unsigned order)
     return add_free(m, frame, order);
 }
 
+unsigned guestmem_pageblock_order(const guestmem *m)
+{
+    return m->min_order == 0 ? GM_PAGEBLOCK_ORDER : m->min_order + 4;
+}
+
 unsigned guestmem_page_order(const guestmem *m)
 {
     return m->min_order;
@@ -370,8 +375,7 @@ int guestmem_age(guestmem *m, double used, double fragmentation, sim_rng *rng)
     if (!(used >= 0 && used <= 1 && fragmentation >= 0 && fragmentation <= 1) ||
         m->free_frames != m->frames)
         return SIM_EINVAL;
-    unsigned pb_order = m->min_order + GM_PAGEBLOCK_ORDER;
-    uint64_t pb = 1ull << (pb_order < GM_MAX_ORDER ? pb_order : GM_MAX_ORDER);
+    uint64_t pb = 1ull << guestmem_pageblock_order(m);
     uint64_t n = (m->frames + pb - 1) / pb;
     unsigned char *kind = deal_pageblocks(n, used, fragmentation, rng);
     if (!kind)

@@ -13,8 +13,10 @@
  * with the number of free blocks, which fragmentation, not size, decides.
  *
  * Fragmentation is measured as Linux's unusable free space index at the
- * pageblock order (2 MiB with 4 KiB pages): the share of free memory lying
- * in blocks too small for one pageblock. Aging builds that state directly
+ * pageblock order: the share of free memory lying in blocks too small for
+ * one pageblock. A pageblock is 2 MiB with 4 KiB pages (as in Linux) and
+ * 32 MiB (16 pages) with 2 MiB pages, so that a guest of a few GiB still
+ * has enough pageblocks to age. Aging builds that state directly
  * (see guestmem_age), which takes time proportional to the number of
  * pageblocks, not to a replay of allocations.
  */
@@ -71,6 +73,9 @@ int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame);
  * a block that is not allocated is a caller bug the allocator cannot always
  * see. */
 int guestmem_release(guestmem *m, uint64_t frame, unsigned order);
+
+/* The pageblock order aging and the unusable index use for this memory. */
+unsigned guestmem_pageblock_order(const guestmem *m);
 
 /* The guest's page size as an order (0: 4 KiB, 9: 2 MiB). */
 unsigned guestmem_page_order(const guestmem *m);

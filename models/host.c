@@ -226,7 +226,7 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
 }
 
 /* The aged memory of a class: its instances' free share, unusable index
- * at 2 MiB (averaged) and free blocks by order (summed). */
+ * at the pageblock order (averaged) and free blocks by order (summed). */
 static json_t *memory_json(const guest_class *gc)
 {
     uint64_t blocks[GM_MAX_ORDER + 1] = {0};
@@ -248,7 +248,7 @@ static json_t *memory_json(const guest_class *gc)
         }
     double n = (double)gc->cfg->count;
     return json_pack("{s:f, s:f, s:o}", "free_share", free_share / n,
-                     "unusable_index_2MiB", unusable / n, "free_blocks_by_order", by_order);
+                     "unusable_index", unusable / n, "free_blocks_by_order", by_order);
 }
 
 static json_t *setup_json(const scheme_cost *c)

@@ -169,6 +169,17 @@ assert pl["copy_bytes"] > 0 and pl["registrations"] >= 0
 small = [lat(n, "4k-low") for n in v]
 assert max(small) / min(small) < 1.1, small
 PY
+  # With 2 MiB guest pages a 1 MiB buffer is one page: one walk at most.
+  expect_status 0 "$pvsim" run scenarios/schemes.yaml --quiet --out "$work/h" \
+    --set guests.2.memory.page_size=2MiB
+  python3 - "$work/h/schemes.json" <<'PY' || fail "schemes.json with 2 MiB pages"
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = {x["name"]: x for x in r["variants"]}
+m = next(k for k in v["linear-256"]["classes"] if k["name"] == "1m-low")["metrics"]
+assert m["scheme"]["walks_per_request"] <= 1.0, m["scheme"]
+assert m["scheme"]["page_refs_per_request"] <= 3.0, m["scheme"]
+PY
 }
 
 case_bench() {

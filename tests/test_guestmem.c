@@ -265,3 +265,21 @@ Test(guestmem, a_clone_behaves_like_the_original_and_is_independent)
     guestmem_free_all(a);
     guestmem_free_all(b);
 }
+
+/* With 2 MiB pages the pageblock is 16 pages, so even a small guest has
+ * pageblocks to age and keeps free memory in whole pages. */
+Test(guestmem, huge_page_memory_ages_in_32MiB_pageblocks)
+{
+    guestmem *m = guestmem_new(GiB, 9);
+    cr_assert_eq(guestmem_pageblock_order(m), 13);
+    age(m, 0.5, 0.5, 3);
+    guestmem_stats st;
+    guestmem_get_stats(m, &st);
+    double free_share = (double)st.free_frames / (double)st.frames;
+    cr_assert(fabs(free_share - 0.5) < 0.1, "free %.3f", free_share);
+    for (int o = 0; o < 9; o++)
+        cr_assert_eq(st.free_blocks[o], 0);
+    double index = guestmem_unusable_index(m, guestmem_pageblock_order(m));
+    cr_assert(fabs(index - 0.5) < 0.15, "index %.3f", index);
+    guestmem_free_all(m);
+}
