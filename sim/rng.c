@@ -37,8 +37,36 @@ void sim_rng_seed(sim_rng *r, uint64_t seed, const char *stream_name)
         r->s[0] = 1;
 }
 
+/*
+ * ln(x) for x in (0, 1], from frexp (exact) and +, -, *, / only. Those are
+ * correctly rounded by IEEE 754 on every machine, and C11 mode keeps the
+ * compiler from contracting them into FMAs, so the result is the same bits
+ * everywhere -- which libm's log does not promise (implementations differ
+ * in the last place, and one ulp can change a drawn time).
+ *
+ * x = m * 2^e with m in [sqrt(1/2), sqrt(2)); ln(m) = 2 atanh(s) with
+ * s = (m-1)/(m+1), |s| < 0.172, summed by Horner's rule as
+ * 2 s (1 + s^2/3 + s^4/5 + ...) to 13 terms, past double precision.
+ */
+static double portable_log(double x)
+{
+    static const double ln2 = 0.6931471805599453094172321;
+    static const double sqrt_half = 0.7071067811865475244008444;
+    int e;
+    double m = frexp(x, &e);
+    if (m < sqrt_half) {
+        m *= 2.0;
+        e -= 1;
+    }
+    double s = (m - 1.0) / (m + 1.0);
+    double s2 = s * s, p = 0.0;
+    for (int k = 12; k >= 0; k--)
+        p = p * s2 + 1.0 / (double)(2 * k + 1);
+    return (double)e * ln2 + 2.0 * s * p;
+}
+
 double sim_rng_exp(sim_rng *r, double mean)
 {
     /* 1 - u lies in (0, 1], so the log is finite. */
-    return -mean * log(1.0 - sim_rng_unit(r));
+    return -mean * portable_log(1.0 - sim_rng_unit(r));
 }

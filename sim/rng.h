@@ -71,7 +71,9 @@ static inline double sim_rng_unit(sim_rng *r)
     return (double)(sim_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-/* Exponentially distributed with the given mean (>= 0). */
+/* Exponentially distributed with the given mean (>= 0). Uses a logarithm
+ * built from basic IEEE operations, so it gives the same bits on every
+ * machine. */
 double sim_rng_exp(sim_rng *r, double mean);
 
 #endif
