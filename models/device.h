@@ -23,6 +23,8 @@ struct pv_io {
     uint64_t host_cycles;           /* backend work before the service */
     uint64_t device_cycles;         /* set by the device: all of its time,
                                        host_cycles included */
+    uint64_t sched_cycles;          /* wake-ups and context switches paid on
+                                       the way; the device adds its own */
     void (*complete)(sim_kernel *k, pv_io *io);
 };
 

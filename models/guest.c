@@ -90,18 +90,19 @@ typedef struct request {
     guest *g;
     sim_time issued;
     scheme_cost cost;
+    fabric_cost irq;
 } request;
 
 struct guest {
     guest_env env;
     guest_stats *stats;
-    sim_resource *vcpu;
+    core_thread *vcpu;
     sim_rng rng;                    /* the workload's */
     sim_rng scheme_rng, remap_rng;
     guestmem *mem;
     scheme *scheme;
     uint32_t pages_per_buffer;
-    uint64_t kick_cost;
+    fabric_cost kick;
     request *slots;
 };
 
@@ -191,13 +192,15 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
     const guest_config *cfg = env->cfg;
     uint64_t page_bytes = 4096ull << guest_page_order(&cfg->memory);
     g->pages_per_buffer = (uint32_t)((cfg->workload.size + page_bytes - 1) / page_bytes);
-    /* lguest's descriptors go by hypercall; the others kick a doorbell port. */
-    g->kick_cost = env->scheme == &scheme_sg ? env->costs->hypercall_exit
-                                             : env->costs->pio_write_exit;
+    /* lguest's descriptors go by hypercall; the others kick as the fabric
+     * says. */
+    g->kick = fabric_kick_cost(env->fabric, env->costs,
+                               env->scheme == &scheme_sg ? FABRIC_KICK_HYPERCALL
+                                                         : env->fabric->kick);
     seed_stream(&g->rng, env->seed, env->instance, "");
     seed_stream(&g->scheme_rng, env->seed, env->instance, "/scheme");
     seed_stream(&g->remap_rng, env->seed, env->instance, "/remap");
-    g->vcpu = sim_resource_new(env->k, 1, 0);
+    g->vcpu = cores_add_thread(env->host, "vcpu", env->fabric->vcpu_idle == FABRIC_POLL);
     g->slots = calloc(cfg->workload.depth, sizeof *g->slots);
     if (g->vcpu && g->slots)
         *rc = build_memory(g, setup);
@@ -220,7 +223,6 @@ void guest_free(guest *g)
     if (g->scheme)
         g->env.scheme->destroy(g->scheme);
     guestmem_free_all(g->mem);
-    sim_resource_free(g->vcpu);
     free(g->slots);
     free(g);
 }
@@ -256,6 +258,7 @@ static void issue(sim_kernel *k, void *ctx, uint64_t arg)
     guest *g = ctx;
     request *r = &g->slots[arg];
     memset(&r->cost, 0, sizeof r->cost);
+    r->io.sched_cycles = 0;
     r->issued = sim_now(k);
     if (g->env.scheme->describe(g->scheme, (uint32_t)arg, &r->cost) != 0) {
         g->stats->failed++;
@@ -265,8 +268,8 @@ static void issue(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     }
     uint64_t vcpu = r->cost.copy_cycles + r->cost.exit_cycles +
-                    (uint64_t)r->cost.kicks * g->kick_cost;
-    if (sim_resource_submit(g->vcpu, vcpu, kicked, r, 0))
+                    (uint64_t)r->cost.kicks * g->kick.cycles;
+    if (thread_work(g->vcpu, vcpu, kicked, r, 0, &r->io.sched_cycles))
         g->stats->submit_failures++;
 }
 
@@ -285,15 +288,15 @@ static void kicked(sim_kernel *k, void *ctx, uint64_t arg)
         g->stats->submit_failures++;
 }
 
-/* The device completed: one interrupt is injected into the vCPU, which
- * takes the external-interrupt exit and, after the handler, the EOI exit. */
+/* The device completed: one interrupt is injected into the vCPU as its
+ * state allows, and the guest handles it and writes the EOI. */
 static void device_done(sim_kernel *k, pv_io *io)
 {
     (void)k;
     request *r = (request *)io;
     guest *g = r->g;
-    uint64_t cost = g->env.costs->irq_exit + g->env.costs->eoi_exit;
-    if (sim_resource_submit(g->vcpu, cost, interrupt_handled, r, 0))
+    r->irq = fabric_interrupt_cost(g->env.fabric, g->env.costs, g->vcpu);
+    if (thread_work(g->vcpu, r->irq.cycles, interrupt_handled, r, 0, &r->io.sched_cycles))
         g->stats->submit_failures++;
 }
 
@@ -311,24 +314,27 @@ static void record(guest *g, const request *r, sim_time now)
     guest_stats *s = g->stats;
     const scheme_cost *c = &r->cost;
     uint64_t latency = now - r->issued;
-    uint64_t notify = (uint64_t)c->kicks * g->kick_cost;
-    uint64_t interrupt = g->env.costs->irq_exit + g->env.costs->eoi_exit;
+    uint64_t notify = (uint64_t)c->kicks * g->kick.cycles;
+    uint64_t interrupt = r->irq.cycles;
     uint64_t device = r->io.device_cycles - c->host_cycles;
+    uint64_t sched = r->io.sched_cycles;
     s->requests++;
     s->bytes += r->io.bytes;
-    s->exits_kick += c->kicks;
+    s->exits_kick += (uint64_t)c->kicks * g->kick.exits;
     s->exits_other += c->extra_exits;
-    s->exits_irq++;
-    s->exits_eoi++;
+    s->exits_irq += r->irq.irq_exits;
+    s->exits_eoi += r->irq.eoi_exits;
     s->interrupts++;
+    s->posted += r->irq.posted;
     s->sum_notify += notify;
     s->sum_exit += c->exit_cycles;
     s->sum_translate += c->host_cycles;
     s->sum_copy += c->copy_cycles;
     s->sum_device += device;
     s->sum_interrupt += interrupt;
+    s->sum_scheduling += sched;
     s->sum_queueing += latency - notify - c->exit_cycles - c->host_cycles - c->copy_cycles -
-                       device - interrupt;
+                       device - interrupt - sched;
     scheme_cost_add(&s->scheme, c);
     s->alloc_failures += c->alloc_failures;
     sim_hist_record(&s->latency, latency);
@@ -342,7 +348,7 @@ static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t slot = (uint32_t)(r - g->slots);
     record(g, r, sim_now(k));
     g->env.scheme->complete(g->scheme, slot);
-    if (sim_schedule(k, draw_think(g), SIM_BAND_NORMAL, issue, g, slot, NULL))
+    if (thread_work(g->vcpu, draw_think(g), issue, g, slot, NULL))
         g->stats->submit_failures++;
     if (g->env.hooks.completed)
         g->env.hooks.completed(k, g->env.hooks.ctx);
@@ -362,14 +368,9 @@ static void remap_event(sim_kernel *k, void *ctx, uint64_t arg)
         g->stats->submit_failures++;
 }
 
-void guest_reset_stats(guest *g)
+void guest_get_vcpu_stats(const guest *g, thread_stats *out)
 {
-    sim_resource_reset_stats(g->vcpu);
-}
-
-void guest_get_vcpu_stats(const guest *g, sim_resource_stats *out)
-{
-    sim_resource_get_stats(g->vcpu, out);
+    thread_get_stats(g->vcpu, out);
 }
 
 void guest_get_memory_stats(const guest *g, guestmem_stats *out, double *unusable)

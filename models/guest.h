@@ -5,15 +5,17 @@
  * The guest keeps `depth` requests outstanding, each in a slot that owns
  * one buffer of the scheme's making. A request's life:
  *   describe (scheme, guest side: copies, allocation, registration)
- *   -> vCPU: the copies, any extra exits, and one kick per part (a PIO
- *      write, or a hypercall for sg descriptors)
+ *   -> vCPU: the copies, any extra exits, and one kick per part (the
+ *      fabric's kick, or a hypercall for sg descriptors; fabric.h)
  *   -> resolve (scheme, host side: walks, cache and memslot lookups),
  *      done by the device's worker before it serves the request
- *   -> device service -> vCPU: interrupt exit + EOI exit
- *   -> record -> think -> the slot's next request.
+ *   -> device service -> the interrupt, injected as the vCPU's state
+ *      allows (fabric.h), and the EOI
+ *   -> record -> think (guest work on the vCPU) -> the slot's next request.
  * A request the scheme cannot describe (no contiguous memory, on_fragmented
  * = fail) is counted as failed and the slot retries after run.retry. The
- * vCPU is a FIFO resource, so the exits of different requests queue.
+ * vCPU is a host thread (cores.h): its work items run in order on a core,
+ * and with nothing to do it halts (or polls, as the fabric says).
  *
  * Guest memory is a guestmem aged at creation. When remap_rate > 0, the
  * guest moves random buffer pages to new frames at that rate (a Poisson
@@ -28,7 +30,9 @@
 
 #include <stdint.h>
 
+#include "models/cores.h"
 #include "models/device.h"
+#include "models/fabric.h"
 #include "models/scheme.h"
 #include "models/vmm.h"
 #include "sim/resource.h"
@@ -68,13 +72,15 @@ unsigned guest_page_order(const guest_memory_config *m);
 
 /* The counters of guest_stats, as an X-macro so that summing them cannot
  * miss one. failed: requests the scheme could not send; submit_failures:
- * requests a queue refused; sum_*: cycles of the breakdown. */
+ * requests a queue refused; exits_irq: external-interrupt exits after an
+ * IPI; posted: interrupts delivered without an exit; sum_*: cycles of the
+ * breakdown (scheduling: wake-ups and context switches on the way). */
 #define GUEST_COUNTERS(X)                                                     \
     X(requests) X(bytes) X(failed) X(submit_failures)                        \
     X(exits_kick) X(exits_irq) X(exits_eoi) X(exits_other)                   \
-    X(interrupts) X(remaps)                                                   \
+    X(interrupts) X(posted) X(remaps)                                         \
     X(sum_notify) X(sum_exit) X(sum_translate) X(sum_copy) X(sum_device)     \
-    X(sum_interrupt) X(sum_queueing)
+    X(sum_interrupt) X(sum_scheduling) X(sum_queueing)
 
 /* Per-class results; sums in cycles. */
 typedef struct guest_stats {
@@ -104,6 +110,8 @@ typedef struct guest_env {
     sim_kernel *k;
     const guest_config *cfg;
     const vmm_costs *costs;
+    const fabric_config *fabric;
+    cores *host;                    /* the vCPU becomes one of its threads */
     pv_device dev;
     guest_stats *stats;
     guest_hooks hooks;
@@ -127,8 +135,9 @@ guestmem *guest_age_memory(const guest_config *cfg, uint64_t seed, const char *i
                            int *rc);
 
 /* Creates one guest instance over a copy of env->memory and sets its
- * scheme up (registration at go-live; its cost lands in `setup`). NULL
- * with `*rc` set (SIM_ENOSPACE when the buffers do not fit, SIM_ENOMEM). */
+ * scheme up (registration at go-live; its cost lands in `setup`); its vCPU
+ * is added to env->host, so call before cores_start(). NULL with `*rc` set
+ * (SIM_ENOSPACE when the buffers do not fit, SIM_ENOMEM). */
 guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc);
 void guest_free(guest *g);
 
@@ -136,9 +145,8 @@ void guest_free(guest *g);
  * remap process. Returns 0 or the first SIM_* status met. */
 int guest_start(guest *g);
 
-/* The vCPU's utilisation and queue statistics. */
-void guest_reset_stats(guest *g);
-void guest_get_vcpu_stats(const guest *g, sim_resource_stats *out);
+/* The vCPU thread's statistics (halts are its wake-ups). */
+void guest_get_vcpu_stats(const guest *g, thread_stats *out);
 
 /* The guest memory's state (after aging, and as the run leaves it). */
 void guest_get_memory_stats(const guest *g, guestmem_stats *out, double *unusable);

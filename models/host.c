@@ -26,7 +26,9 @@ typedef struct host {
     const variant_config *variant;
     scheme_costs scheme_costs;
     sim_kernel *k;
+    cores *cores;
     loopback *dev;
+    ivshmem *iv;                    /* NULL without ivshmem peers */
     tcache *tc;
     guest_class *classes;
     sim_time window_start, window_end;
@@ -54,11 +56,11 @@ static void warmup_over(sim_kernel *k, void *ctx, uint64_t arg)
     s->warm = 1;
     s->window_start = sim_now(k);
     loopback_reset_stats(s->dev);
-    for (size_t c = 0; c < s->cfg->nguests; c++) {
+    cores_reset_stats(s->cores);
+    if (s->iv)
+        ivshmem_reset_stats(s->iv);
+    for (size_t c = 0; c < s->cfg->nguests; c++)
         guest_stats_reset(&s->classes[c].stats);
-        for (uint64_t i = 0; i < s->cfg->guests[c].count; i++)
-            guest_reset_stats(s->classes[c].instances[i]);
-    }
 }
 
 /* The schemes see one cost per walk reference: the expectation over the
@@ -94,6 +96,7 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
         char name[96];
         instance_name(name, sizeof name, gc->cfg, i);
         guest_env env = {.k = s->k, .cfg = gc->cfg, .costs = &s->cfg->costs,
+                         .fabric = &s->variant->fabric, .host = s->cores,
                          .dev = loopback_device(s->dev), .stats = &gc->stats,
                          .hooks = {on_completed, s}, .seed = s->cfg->seed, .instance = name,
                          .scheme = scheme_find(system_scheme_names[s->variant->scheme]),
@@ -109,11 +112,31 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
                      name, sim_strerror(rc));
             return rc;
         }
-        rc = guest_start(gc->instances[i]);
-        if (rc)
-            return rc;
     }
     return 0;
+}
+
+/* Threads on the host: a vCPU per guest instance, the device's workers,
+ * and the ivshmem peers'. */
+static uint32_t count_threads(const system_config *cfg, const variant_config *v)
+{
+    uint64_t n = cfg->device.workers + ivshmem_threads(&cfg->ivshmem, &v->fabric);
+    for (size_t c = 0; c < cfg->nguests; c++)
+        n += cfg->guests[c].count;
+    return (uint32_t)n;
+}
+
+static int start_guests(host *s)
+{
+    for (size_t c = 0; c < s->cfg->nguests; c++) {
+        guest_class *gc = &s->classes[c];
+        for (uint64_t i = 0; i < gc->cfg->count; i++) {
+            int rc = guest_start(gc->instances[i]);
+            if (rc)
+                return rc;
+        }
+    }
+    return s->iv ? ivshmem_start(s->iv) : 0;
 }
 
 static int build(host *s, char *err, size_t errlen)
@@ -122,7 +145,14 @@ static int build(host *s, char *err, size_t errlen)
     s->k = sim_kernel_new(NULL);
     if (!s->k)
         return SIM_ENOMEM;
-    s->dev = loopback_new(s->k, &s->cfg->device);
+    const vmm_costs *vc = &s->cfg->costs;
+    cores_costs cc = {.context_switch = vc->context_switch, .wakeup = vc->wakeup};
+    s->cores = cores_new(s->k, (uint32_t)s->cfg->host.cores, count_threads(s->cfg, s->variant),
+                         &cc);
+    if (!s->cores)
+        return SIM_ENOMEM;
+    s->dev = loopback_new(s->k, &s->cfg->device, s->cores,
+                          s->variant->fabric.backend == FABRIC_POLL);
     s->tc = tcache_new((uint32_t)s->variant->tcache_entries);
     s->classes = calloc(s->cfg->nguests, sizeof *s->classes);
     if (!s->dev || !s->tc || !s->classes)
@@ -133,6 +163,17 @@ static int build(host *s, char *err, size_t errlen)
         if (rc)
             return rc;
     }
+    if (s->cfg->ivshmem.peers > 0) {
+        s->iv = ivshmem_new(s->k, &s->cfg->ivshmem, &s->variant->fabric, &s->cfg->costs,
+                            s->cores);
+        if (!s->iv)
+            return SIM_ENOMEM;
+    }
+    int rc = cores_start(s->cores);
+    if (rc == 0)
+        rc = start_guests(s);
+    if (rc)
+        return rc;
     return sim_schedule_at(s->k, s->cfg->run.warmup, SIM_BAND_FIRST, warmup_over, s, 0,
                            NULL);
 }
@@ -149,6 +190,8 @@ static void teardown(host *s)
     free(s->classes);
     tcache_free(s->tc);
     loopback_free(s->dev);
+    ivshmem_free(s->iv);
+    cores_free(s->cores);
     sim_kernel_free(s->k);
 }
 
@@ -166,11 +209,12 @@ static double per(uint64_t n, uint64_t requests)
 static json_t *breakdown_json(const guest_stats *st)
 {
     uint64_t n = st->requests;
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
                      "notify", per(st->sum_notify, n), "exit", per(st->sum_exit, n),
                      "translate", per(st->sum_translate, n), "copy", per(st->sum_copy, n),
                      "device", per(st->sum_device, n),
                      "interrupt", per(st->sum_interrupt, n),
+                     "scheduling", per(st->sum_scheduling, n),
                      "queueing", per(st->sum_queueing, n));
 }
 
@@ -210,7 +254,7 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
     double seconds = (double)(s->window_end - s->window_start) / (double)hz;
     double rate = seconds > 0 ? 1.0 / seconds : 0.0;
     uint64_t exits = st->exits_kick + st->exits_irq + st->exits_eoi + st->exits_other;
-    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:o, s:I, s:o}",
+    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:o, s:I, s:I, s:o}",
                      "requests", (json_int_t)st->requests,
                      "bytes", (json_int_t)st->bytes,
                      "submit_failures", (json_int_t)st->submit_failures,
@@ -222,6 +266,7 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
                      "exits_per_request", per(exits, st->requests),
                      "exits", exits_json(st),
                      "interrupts", (json_int_t)st->interrupts,
+                     "posted_interrupts", (json_int_t)st->posted,
                      "scheme", scheme_json(st));
 }
 
@@ -258,36 +303,78 @@ static json_t *setup_json(const scheme_cost *c)
                      "host_cycles", (json_int_t)c->host_cycles);
 }
 
+/* The class's vCPU threads: busy share, halts, and waits for a core. */
+static json_t *vcpu_json(const host *s, const guest_class *gc)
+{
+    thread_stats sum = {0};
+    for (uint64_t i = 0; i < gc->cfg->count; i++) {
+        thread_stats ts;
+        guest_get_vcpu_stats(gc->instances[i], &ts);
+        sum.busy_cycles += ts.busy_cycles;
+        sum.wakeups += ts.wakeups;
+        sum.switches += ts.switches;
+        sum.ready_wait_cycles += ts.ready_wait_cycles;
+    }
+    double span = (double)(s->window_end - s->window_start) * (double)gc->cfg->count;
+    return json_pack("{s:f, s:I, s:I, s:f}",
+                     "utilisation", span > 0 ? (double)sum.busy_cycles / span : 0.0,
+                     "halts", (json_int_t)sum.wakeups,
+                     "context_switches", (json_int_t)sum.switches,
+                     "ready_wait_share", span > 0 ? (double)sum.ready_wait_cycles / span : 0.0);
+}
+
 static json_t *class_json(const host *s, const guest_class *gc)
 {
-    double util = 0;
-    for (uint64_t i = 0; i < gc->cfg->count; i++) {
-        sim_resource_stats rs;
-        guest_get_vcpu_stats(gc->instances[i], &rs);
-        util += rs.utilisation;
-    }
-    return json_pack("{s:s, s:I, s:o, s:f, s:o, s:o}",
+    return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}",
                      "name", gc->cfg->name,
                      "instances", (json_int_t)gc->cfg->count,
                      "metrics", metrics_json(s, &gc->stats),
-                     "vcpu_utilisation", util / (double)gc->cfg->count,
+                     "vcpu", vcpu_json(s, gc),
                      "memory", memory_json(gc),
                      "setup", setup_json(&gc->setup));
 }
 
 static json_t *device_json(const host *s)
 {
-    sim_resource_stats rs;
-    loopback_get_stats(s->dev, &rs);
+    loopback_stats ls;
+    loopback_get_stats(s->dev, &ls);
     tcache_stats ts;
     tcache_get_stats(s->tc, &ts);
-    return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I}",
+    return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I}",
                      "workers", (json_int_t)s->cfg->device.workers,
-                     "utilisation", rs.utilisation,
-                     "mean_queue_len", rs.mean_queue_len,
-                     "peak_queue_len", (json_int_t)rs.peak_queue_len,
+                     "utilisation", ls.utilisation,
+                     "mean_queue_len", ls.mean_queue_len,
+                     "peak_queue_len", (json_int_t)ls.peak_queue_len,
+                     "worker_wakeups", (json_int_t)ls.wakeups,
                      "tcache_entries", (json_int_t)ts.entries,
                      "tcache_evictions", (json_int_t)ts.evictions);
+}
+
+/* The host's cores: a summary and each core's busy share. */
+static json_t *cores_json(const host *s)
+{
+    cores_summary sum;
+    cores_get_summary(s->cores, &sum);
+    json_t *util = json_array();
+    double mean = 0, max = 0;
+    for (uint32_t i = 0; util && i < sum.count; i++) {
+        core_stats cs;
+        cores_get_core_stats(s->cores, i, &cs);
+        mean += cs.utilisation / sum.count;
+        max = cs.utilisation > max ? cs.utilisation : max;
+        if (json_array_append_new(util, json_real(cs.utilisation))) {
+            json_decref(util);
+            util = NULL;
+        }
+    }
+    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:f, s:I, s:o}",
+                     "count", (json_int_t)sum.count, "polling", (json_int_t)sum.polling,
+                     "threads", (json_int_t)sum.threads, "utilisation_mean", mean,
+                     "utilisation_max", max, "context_switches", (json_int_t)sum.switches,
+                     "wakeups", (json_int_t)sum.wakeups,
+                     "mean_runqueue", sum.mean_runqueue,
+                     "peak_runqueue", (json_int_t)sum.peak_runqueue,
+                     "utilisation", util);
 }
 
 static json_t *window_json(const host *s)
@@ -321,14 +408,19 @@ static json_t *variant_json(const host *s)
     if (guest_stats_init(&total))
         return NULL;
     json_t *classes = classes_json(s, &total);
-    json_t *v = json_pack("{s:s, s:s, s:o, s:I, s:o, s:o, s:o}",
+    json_t *v = json_pack("{s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o}",
                           "name", system_variant_name(s->variant),
                           "scheme", system_scheme_names[s->variant->scheme],
                           "window", window_json(s),
                           "events", (json_int_t)ks.executed,
                           "totals", metrics_json(s, &total),
                           "classes", classes,
-                          "device", device_json(s));
+                          "device", device_json(s),
+                          "cores", cores_json(s));
+    if (v && s->iv && rep_set(v, "ivshmem", ivshmem_json(s->iv, s->cfg->clock_hz))) {
+        json_decref(v);
+        v = NULL;
+    }
     guest_stats_fini(&total);
     return v;
 }

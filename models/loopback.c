@@ -10,7 +10,13 @@
 struct loopback {
     sim_kernel *k;
     loopback_config cfg;
-    sim_resource *workers;
+    uint32_t nworkers;
+    core_thread **workers;
+    pv_io **serving;                /* per worker; NULL when idle */
+    uint32_t *idle, nidle;          /* idle workers, a stack */
+    pv_io **queue;                  /* waiting requests: a ring that doubles */
+    uint32_t cap, head, len, peak;
+    sim_util busy, waiting;
 };
 
 static const scn_field loopback_fields[] = {
@@ -37,18 +43,34 @@ uint64_t loopback_service(const loopback_config *cfg, uint64_t bytes, uint32_t p
     return cfg->fixed * parts + (uint64_t)llround(cfg->per_byte * (double)bytes);
 }
 
-loopback *loopback_new(sim_kernel *k, const loopback_config *cfg)
+loopback *loopback_new(sim_kernel *k, const loopback_config *cfg, cores *host, int polling)
 {
     loopback *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
     d->k = k;
     d->cfg = *cfg;
-    d->workers = sim_resource_new(k, (uint32_t)cfg->workers, 0);
-    if (!d->workers) {
-        free(d);
+    d->nworkers = (uint32_t)cfg->workers;
+    d->workers = calloc(d->nworkers, sizeof *d->workers);
+    d->serving = calloc(d->nworkers, sizeof *d->serving);
+    d->idle = calloc(d->nworkers, sizeof *d->idle);
+    d->cap = 16;
+    d->queue = calloc(d->cap, sizeof *d->queue);
+    if (!d->workers || !d->serving || !d->idle || !d->queue) {
+        loopback_free(d);
         return NULL;
     }
+    /* Pushed in reverse, so worker 0 is the first to serve. */
+    for (uint32_t i = d->nworkers; i-- > 0;) {
+        d->workers[i] = cores_add_thread(host, "device", polling);
+        if (!d->workers[i]) {
+            loopback_free(d);
+            return NULL;
+        }
+        d->idle[d->nidle++] = i;
+    }
+    sim_util_init(&d->busy, sim_now(k));
+    sim_util_init(&d->waiting, sim_now(k));
     return d;
 }
 
@@ -56,22 +78,71 @@ void loopback_free(loopback *d)
 {
     if (!d)
         return;
-    sim_resource_free(d->workers);
+    free(d->workers);
+    free(d->serving);
+    free(d->idle);
+    free(d->queue);
     free(d);
+}
+
+static void served(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* Hands `io` to idle worker `w`. */
+static int start(loopback *d, uint32_t w, pv_io *io)
+{
+    d->serving[w] = io;
+    sim_util_set(&d->busy, sim_now(d->k), d->nworkers - d->nidle);
+    return thread_work(d->workers[w], io->device_cycles, served, d, w, &io->sched_cycles);
 }
 
 static void served(sim_kernel *k, void *ctx, uint64_t arg)
 {
-    (void)arg;
-    pv_io *io = ctx;
+    loopback *d = ctx;
+    uint32_t w = (uint32_t)arg;
+    pv_io *io = d->serving[w];
+    d->serving[w] = NULL;
+    if (d->len > 0) {
+        pv_io *next = d->queue[d->head];
+        d->head = (d->head + 1) & (d->cap - 1);
+        d->len--;
+        sim_util_set(&d->waiting, sim_now(k), d->len);
+        (void)start(d, w, next); /* queued on a running thread: cannot fail */
+    } else {
+        d->idle[d->nidle++] = w;
+        sim_util_set(&d->busy, sim_now(k), d->nworkers - d->nidle);
+    }
     io->complete(k, io);
+}
+
+static int enqueue(loopback *d, pv_io *io)
+{
+    if (d->len == d->cap) {
+        uint32_t cap = d->cap * 2;
+        pv_io **q = malloc((size_t)cap * sizeof *q);
+        if (!q)
+            return SIM_ENOMEM;
+        for (uint32_t i = 0; i < d->len; i++)
+            q[i] = d->queue[(d->head + i) & (d->cap - 1)];
+        free(d->queue);
+        d->queue = q;
+        d->cap = cap;
+        d->head = 0;
+    }
+    d->queue[(d->head + d->len) & (d->cap - 1)] = io;
+    d->len++;
+    if (d->len > d->peak)
+        d->peak = d->len;
+    sim_util_set(&d->waiting, sim_now(d->k), d->len);
+    return 0;
 }
 
 static int submit(void *self, pv_io *io)
 {
     loopback *d = self;
     io->device_cycles = io->host_cycles + loopback_service(&d->cfg, io->bytes, io->parts);
-    return sim_resource_submit(d->workers, io->device_cycles, served, io, 0);
+    if (d->nidle == 0)
+        return enqueue(d, io);
+    return start(d, d->idle[--d->nidle], io);
 }
 
 pv_device loopback_device(loopback *d)
@@ -81,10 +152,21 @@ pv_device loopback_device(loopback *d)
 
 void loopback_reset_stats(loopback *d)
 {
-    sim_resource_reset_stats(d->workers);
+    d->peak = d->len;
+    sim_util_reset(&d->busy, sim_now(d->k));
+    sim_util_reset(&d->waiting, sim_now(d->k));
 }
 
-void loopback_get_stats(const loopback *d, sim_resource_stats *out)
+void loopback_get_stats(const loopback *d, loopback_stats *out)
 {
-    sim_resource_get_stats(d->workers, out);
+    sim_time now = sim_now(d->k);
+    out->utilisation = sim_util_mean(&d->busy, now) / d->nworkers;
+    out->mean_queue_len = sim_util_mean(&d->waiting, now);
+    out->peak_queue_len = d->peak;
+    out->wakeups = 0;
+    for (uint32_t i = 0; i < d->nworkers; i++) {
+        thread_stats ts;
+        thread_get_stats(d->workers[i], &ts);
+        out->wakeups += ts.wakeups;
+    }
 }

@@ -2,8 +2,10 @@
  * loopback.h -- a device that completes every request after a fixed plus
  * per-byte service time on one of its worker threads.
  *
- * Workers are a FIFO resource: with more requests in flight than workers,
- * requests queue. It is the simplest device that makes a guest's
+ * Each worker is a host thread (cores.h): an idle worker sleeps, and the
+ * request that finds it so pays its wake-up, unless the workers poll, each
+ * on a core of its own. With more requests in flight than workers,
+ * requests wait in one FIFO. It is the simplest device that makes a guest's
  * notification and interrupt costs visible next to real device work.
  */
 #ifndef PVSIM_MODELS_LOOPBACK_H
@@ -11,8 +13,8 @@
 
 #include <stdint.h>
 
+#include "models/cores.h"
 #include "models/device.h"
-#include "sim/resource.h"
 #include "sim/scenario.h"
 
 typedef struct loopback_config {
@@ -25,8 +27,10 @@ extern const scn_schema loopback_schema;
 
 typedef struct loopback loopback;
 
-/* Creates the device on kernel `k`. Returns NULL when memory is short. */
-loopback *loopback_new(sim_kernel *k, const loopback_config *cfg);
+/* Creates the device on kernel `k`, its workers threads of `host` (before
+ * cores_start), polling when `polling`. NULL when memory is short or the
+ * host has no room for the threads. */
+loopback *loopback_new(sim_kernel *k, const loopback_config *cfg, cores *host, int polling);
 void loopback_free(loopback *d);
 
 /* The device as seen by guests; valid while `d` lives. */
@@ -36,8 +40,15 @@ pv_device loopback_device(loopback *d);
  * per_byte * bytes, rounded to the nearest cycle. */
 uint64_t loopback_service(const loopback_config *cfg, uint64_t bytes, uint32_t parts);
 
-/* Restarts the utilisation integral (end of warm-up). */
+typedef struct loopback_stats {
+    double utilisation;             /* mean share of its time a worker serves */
+    double mean_queue_len;          /* requests waiting for a worker */
+    uint32_t peak_queue_len;
+    uint64_t wakeups;               /* of sleeping workers */
+} loopback_stats;
+
+/* Restarts the integrals (end of warm-up). */
 void loopback_reset_stats(loopback *d);
-void loopback_get_stats(const loopback *d, sim_resource_stats *out);
+void loopback_get_stats(const loopback *d, loopback_stats *out);
 
 #endif

@@ -81,6 +81,9 @@ static const scn_field variant_fields[] = {
      .doc = "physical: what happens when no contiguous run is free"},
     {.key = "max_sections", .type = SCN_U64, .offset = SCN_AT(variant_config, opts.max_sections, uint64_t), .min = 1, .max = 4096, .def = "16",
      .doc = "sg: sections per descriptor (lguest: 16)"},
+    {.key = "fabric", .type = SCN_STRUCT, .offset = offsetof(variant_config, fabric),
+     .sub = &fabric_schema,
+     .doc = "notification and interrupt paths (docs/fabric.md)"},
 };
 
 static const scn_schema variant_schema = {
@@ -88,6 +91,20 @@ static const scn_schema variant_schema = {
     .size = sizeof(variant_config),
     .fields = variant_fields,
     .nfields = sizeof variant_fields / sizeof variant_fields[0],
+};
+
+static const scn_field host_fields[] = {
+    {.key = "cores", .type = SCN_U64, .offset = SCN_AT(host_config, cores, uint64_t),
+     .max = 65536, .def = "0",
+     .doc = "physical cores that vCPUs and backend threads share (0: one per "
+            "thread, so none waits for a core)"},
+};
+
+static const scn_schema host_schema = {
+    .name = "host",
+    .size = sizeof(host_config),
+    .fields = host_fields,
+    .nfields = sizeof host_fields / sizeof host_fields[0],
 };
 
 static const scn_field system_fields[] = {
@@ -106,11 +123,19 @@ static const scn_field system_fields[] = {
      .sub = &costs_schema, .doc = "overrides of the preset's primitive costs"},
     {.key = "run", .type = SCN_STRUCT, .offset = offsetof(system_config, run),
      .sub = &run_schema, .doc = "how long to simulate and what to measure"},
+    {.key = "host", .type = SCN_STRUCT, .offset = offsetof(system_config, host),
+     .sub = &host_schema, .doc = "the host machine"},
     {.key = "guests", .type = SCN_LIST, .offset = offsetof(system_config, guests),
-     .count_offset = offsetof(system_config, nguests), .flags = SCN_REQUIRED,
-     .min = 1, .max = 64, .sub = &guest_schema, .doc = "guest classes"},
+     .count_offset = offsetof(system_config, nguests), .min = 0, .max = 64,
+     .sub = &guest_schema,
+     .doc = "classes of guests doing I/O through the device (a scenario needs "
+            "guests, ivshmem peers, or both)"},
     {.key = "device", .type = SCN_STRUCT, .offset = offsetof(system_config, device),
      .sub = &loopback_schema, .doc = "the loopback device every guest uses"},
+    {.key = "ivshmem", .type = SCN_STRUCT, .offset = offsetof(system_config, ivshmem),
+     .sub = &ivshmem_schema,
+     .doc = "guests talking to each other through shared memory and doorbells "
+            "(docs/fabric.md)"},
     {.key = "variants", .type = SCN_LIST, .offset = offsetof(system_config, variants),
      .count_offset = offsetof(system_config, nvariants), .min = 0, .max = 16,
      .sub = &variant_schema,
@@ -172,6 +197,72 @@ static int scheme_needs(int which, vmm_cost_id id)
     return 0;
 }
 
+/* An interrupt can find its vCPU running (so, without posted interrupts,
+ * it takes an IPI and an exit) when the vCPU polls, has other requests in
+ * flight, or is an ivshmem peer that others may message at any time. */
+static int may_interrupt_running(const system_config *cfg, const fabric_config *f)
+{
+    if (f->vcpu_idle == FABRIC_POLL || cfg->ivshmem.peers > 0)
+        return 1;
+    for (size_t i = 0; i < cfg->nguests; i++)
+        if (cfg->guests[i].workload.depth > 1)
+            return 1;
+    return 0;
+}
+
+/* The primitives the kicks and doorbells of a variant use. */
+static int notify_needs(const system_config *cfg, const variant_config *v, vmm_cost_id id)
+{
+    const fabric_config *f = &v->fabric;
+    int io = cfg->nguests > 0, peers = cfg->ivshmem.peers > 0;
+    int kick = io && v->scheme == SYSTEM_SG ? FABRIC_KICK_HYPERCALL : f->kick;
+    int exits = peers || (io && kick != FABRIC_KICK_POLL);
+    switch (id) {
+    case VMM_COST_pio_write_exit:
+        return io && kick == FABRIC_KICK_PIO;
+    case VMM_COST_hypercall_exit:
+        return io && kick == FABRIC_KICK_HYPERCALL;
+    case VMM_COST_mmio_exit:
+        return peers || (io && kick == FABRIC_KICK_MMIO);
+    case VMM_COST_emulation:
+        return peers ? f->interrupts == FABRIC_INTX || f->mask ||
+                             f->handler == FABRIC_USERSPACE
+                       : io && kick == FABRIC_KICK_MMIO && f->handler == FABRIC_USERSPACE;
+    case VMM_COST_userspace_exit:
+        return (exits && f->handler == FABRIC_USERSPACE) ||
+               (peers && (f->interrupts == FABRIC_INTX || f->mask));
+    case VMM_COST_copy_per_kib:
+        return peers;
+    default:
+        return 0;
+    }
+}
+
+/* The primitives the interrupts and host threads of a variant use. */
+static int delivery_needs(const system_config *cfg, const variant_config *v, vmm_cost_id id)
+{
+    const fabric_config *f = &v->fabric;
+    switch (id) {
+    case VMM_COST_eoi_exit:
+        return f->eoi == FABRIC_EOI_EXIT;
+    case VMM_COST_ipi:
+    case VMM_COST_irq_exit:
+        return !f->posted_interrupts && may_interrupt_running(cfg, f);
+    case VMM_COST_wakeup:
+        return f->vcpu_idle == FABRIC_HALT || f->backend == FABRIC_HALT;
+    case VMM_COST_context_switch:
+        return cfg->host.cores > 0;
+    default:
+        return 0;
+    }
+}
+
+static int variant_needs(const system_config *cfg, const variant_config *v, vmm_cost_id id)
+{
+    return (cfg->nguests > 0 && scheme_needs(v->scheme, id)) || notify_needs(cfg, v, id) ||
+           delivery_needs(cfg, v, id);
+}
+
 /* Costs the scenario did not override come from the chosen preset; one the
  * preset has no published figure for must be given if a variant needs it. */
 static void resolve_costs(system_config *cfg, const scn_doc *doc, scn_errors *errs)
@@ -185,7 +276,7 @@ static void resolve_costs(system_config *cfg, const scn_doc *doc, scn_errors *er
         *vmm_cost_ref(&cfg->costs, (vmm_cost_id)i) =
             vmm_preset_cycles(cfg->preset, (vmm_cost_id)i, cfg->clock_hz);
         for (size_t v = 0; !p->costs[i].source && v < cfg->nvariants; v++) {
-            if (!scheme_needs(cfg->variants[v].scheme, (vmm_cost_id)i))
+            if (!variant_needs(cfg, &cfg->variants[v], (vmm_cost_id)i))
                 continue;
             scn_errors_add(errs, scn_mark_of(doc, "preset"),
                            "%s: expected a value, as variant '%s' needs it: preset %s "
@@ -319,10 +410,109 @@ static void check_variant_names(const system_config *cfg, const scn_doc *doc,
     }
 }
 
+/* A polled ring needs a backend that polls: nothing else would notice. */
+static void check_fabric(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    for (size_t v = 0; v < cfg->nvariants; v++) {
+        const fabric_config *f = &cfg->variants[v].fabric;
+        if (f->kick != FABRIC_KICK_POLL || f->backend == FABRIC_POLL)
+            continue;
+        char where[32], path[64];
+        snprintf(where, sizeof where, "variants.%zu", v);
+        snprintf(path, sizeof path, "%s.fabric.backend", where);
+        scn_errors_add(errs, scn_mark_of(doc, where),
+                       "%s: expected poll, as fabric.kick is poll (a ring no exit "
+                       "announces needs a polling backend), found halt", path);
+    }
+}
+
+/* Attach and detach must alternate per peer, starting with a detach (every
+ * peer is attached at the start), and happen within the run. */
+static void check_ivshmem_events(const system_config *cfg, const scn_doc *doc,
+                                 scn_errors *errs)
+{
+    const ivshmem_config *iv = &cfg->ivshmem;
+    uint8_t *live = malloc(iv->peers ? iv->peers : 1);
+    if (!live)
+        return;
+    memset(live, 1, iv->peers ? iv->peers : 1);
+    for (size_t i = 0; i < iv->nevents; i++) {
+        const ivshmem_event *e = &iv->events[i];
+        char path[64];
+        snprintf(path, sizeof path, "ivshmem.events.%zu", i);
+        if (e->peer >= iv->peers) {
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.peer: expected a peer id below ivshmem.peers (%llu), found %llu",
+                           path, (unsigned long long)iv->peers, (unsigned long long)e->peer);
+            continue;
+        }
+        if (e->at >= cfg->run.duration)
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.at: expected a time within run.duration, found %llu cycles",
+                           path, (unsigned long long)e->at);
+        if (i > 0 && e->at < iv->events[i - 1].at)
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.at: expected events in time order", path);
+        int attach = e->action == IVSHMEM_ATTACH;
+        if (attach == live[e->peer])
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.action: expected %s, as peer %llu is %s then", path,
+                           attach ? "detach" : "attach", (unsigned long long)e->peer,
+                           attach ? "attached" : "detached");
+        live[e->peer] = (uint8_t)attach;
+    }
+    free(live);
+}
+
+static void check_ivshmem(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    const ivshmem_config *iv = &cfg->ivshmem;
+    if (cfg->nguests == 0 && iv->peers == 0)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at least one guest class, or ivshmem peers, "
+                       "found neither");
+    if (iv->peers == 0)
+        return;
+    uint32_t cap = ivshmem_max_peers(iv->layout);
+    if (iv->peers > cap)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
+                       "ivshmem.peers: expected at most %u peers with layout %s (its "
+                       "IVLiveList has %u bits%s), found %llu", cap,
+                       iv->layout == IVSHMEM_16BIT ? "16bit" : "32bit", cap,
+                       iv->layout == IVSHMEM_16BIT ? "; layout: 32bit lifts the cap" : "",
+                       (unsigned long long)iv->peers);
+    if (iv->pattern == IVSHMEM_PINGPONG && iv->peers % 2)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
+                       "ivshmem.peers: expected an even number for pattern pingpong "
+                       "(peers pair up), found %llu", (unsigned long long)iv->peers);
+    if (iv->peers < 2)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
+                       "ivshmem.peers: expected at least 2 peers, found %llu",
+                       (unsigned long long)iv->peers);
+    if (iv->shared_memory & (iv->shared_memory - 1))
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.shared_memory"),
+                       "ivshmem.shared_memory: expected a power of two, found %llu bytes",
+                       (unsigned long long)iv->shared_memory);
+    if (iv->size > iv->shared_memory / iv->peers)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.size"),
+                       "ivshmem.size: expected a message to fit in a peer's share of "
+                       "shared memory (%llu bytes), found %llu bytes",
+                       (unsigned long long)(iv->shared_memory / iv->peers),
+                       (unsigned long long)iv->size);
+    const vmm_costs *c = &cfg->costs;
+    if (iv->think + c->mmio_exit + c->copy_per_kib == 0)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem"),
+                       "ivshmem: expected a round of at least one cycle (doorbell exit, "
+                       "copy and think time), found 0 cycles");
+    check_ivshmem_events(cfg, doc, errs);
+}
+
 /* Rules that span several keys, pointing at the key to change. */
 static void check_semantics(const system_config *cfg, const scn_doc *doc,
                             scn_errors *errs)
 {
+    check_fabric(cfg, doc, errs);
+    check_ivshmem(cfg, doc, errs);
     check_totals(cfg, doc, errs);
     check_progress(cfg, doc, errs);
     check_memory(cfg, doc, errs);

@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/fabric.h"
 #include "models/guest.h"
+#include "models/ivshmem.h"
 #include "models/loopback.h"
 #include "models/vmm.h"
 #include "sim/scenario.h"
@@ -38,7 +40,13 @@ typedef struct variant_config {
     double walk_cache_hit;          /* share of walk references that hit
                                        the CPU caches */
     scheme_config opts;
+    fabric_config fabric;
 } variant_config;
+
+/* The host machine. */
+typedef struct host_config {
+    uint64_t cores;                 /* physical cores; 0 = one per thread */
+} host_config;
 
 typedef struct system_config {
     char *name;
@@ -47,9 +55,11 @@ typedef struct system_config {
     int preset;                     /* index into vmm_presets */
     vmm_costs costs;                /* resolved: preset, then overrides */
     run_config run;
+    host_config host;
     guest_config *guests;
     size_t nguests;
     loopback_config device;
+    ivshmem_config ivshmem;
     variant_config *variants;       /* at least one after system_load */
     size_t nvariants;
 } system_config;

@@ -36,6 +36,11 @@ const vmm_preset vmm_presets[] = {
                                    "virtualisation is an in-kernel exit; taken "
                                    "as the cheapest measured exit round trip "
                                    "(vmcall, " KUT2012 ")"},
+            [VMM_COST_mmio_exit] = {4451, 0, "stand-in: taken as the PIO write exit "
+                                     "(outl_to_kernel, " KUT2012 "), as Linux commit "
+                                     "68c3b4d1 (2014) measured an ioeventfd MMIO write "
+                                     "on the EPT-misconfiguration fast path to be "
+                                     "\"essentially as fast as PIO\""},
             [VMM_COST_mem_ref] = {218, 0, WESTMERE ": RAM latency 40 cycles + 67 ns "
                                   "(local memory); 67 ns at 2.66 GHz is 178 cycles"},
             [VMM_COST_cache_ref] = {42, 0, WESTMERE ": L3 cache latency 40-42 cycles "

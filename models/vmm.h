@@ -24,6 +24,10 @@
     X(emulation, "instruction emulation on an exit that needs decoding")      \
     X(irq_exit, "external-interrupt exit that delivers an injected interrupt") \
     X(eoi_exit, "EOI write exit after the guest handled the interrupt")      \
+    X(mmio_exit, "MMIO access exit round trip, handled in the kernel (ioeventfd fast path, no decoding)") \
+    X(ipi, "IPI from the host to the core running a vCPU, before its exit")  \
+    X(wakeup, "scheduler latency from waking a blocked host thread to its running") \
+    X(context_switch, "a core switching from one host thread to another")   \
     X(mem_ref, "one page-table entry read from memory during a software walk") \
     X(cache_ref, "one page-table entry read that hits the CPU caches (L3)")  \
     X(memslot_lookup, "guest-physical to host-virtual lookup (memslot search)") \

@@ -176,8 +176,14 @@ typedef struct column_set {
     size_t n;
 } column_set;
 
+/* `cls` values that are not class indices. */
+#define ROW_TOTALS (-1)                 /* the variant's totals */
+#define ROW_VARIANT (-2)                /* the variant object itself */
+
 static const json_t *variant_metrics(const json_t *v, long cls)
 {
+    if (cls == ROW_VARIANT)
+        return v;
     if (cls < 0)
         return json_object_get(v, "totals");
     return json_object_get(json_array_get(json_object_get(v, "classes"), (size_t)cls),
@@ -215,6 +221,61 @@ static void print_by_class(const column_set *cs, const json_t *classes, const ch
         print_row(cs, "total", -1, path, scale, fmt);
 }
 
+static void print_io_tables(const column_set *cs, const json_t *classes)
+{
+    print_by_class(cs, classes, "mean latency, us", "latency_ns.mean", 1e-3, " %11.2f");
+    print_by_class(cs, classes, "p99 latency, us", "latency_ns.p99", 1e-3, " %11.2f");
+    print_by_class(cs, classes, "throughput, k req/s", "throughput_rps", 1e-3, " %11.1f");
+    static const char *const parts[] = {"notify", "exit", "translate", "copy", "device",
+                                        "interrupt", "scheduling", "queueing"};
+    print_header(cs, "per request (all)");
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char path[64], label[64];
+        snprintf(path, sizeof path, "breakdown_cycles.%s", parts[i]);
+        snprintf(label, sizeof label, "%s, cycles", parts[i]);
+        print_row(cs, label, ROW_TOTALS, path, 1, " %11.0f");
+    }
+    print_row(cs, "exits", ROW_TOTALS, "exits_per_request", 1, " %11.2f");
+    print_row(cs, "page walks", ROW_TOTALS, "scheme.walks_per_request", 1, " %11.2f");
+    print_row(cs, "tcache hit ratio", ROW_TOTALS, "scheme.tcache_hit_ratio", 1, " %11.3f");
+    print_header(cs, "over the window (all)");
+    print_row(cs, "requests", ROW_TOTALS, "requests", 1, " %11.0f");
+    print_row(cs, "failed requests", ROW_TOTALS, "scheme.failed_requests", 1, " %11.0f");
+    print_row(cs, "alloc failures", ROW_TOTALS, "scheme.alloc_failures", 1, " %11.0f");
+    print_row(cs, "bounced, MiB", ROW_TOTALS, "scheme.bounce_bytes", 1.0 / (1 << 20), " %11.1f");
+    print_row(cs, "copied, MiB", ROW_TOTALS, "scheme.copy_bytes", 1.0 / (1 << 20), " %11.1f");
+}
+
+static void print_ivshmem_table(const column_set *cs)
+{
+    print_header(cs, "ivshmem");
+    print_row(cs, "round mean, us", ROW_VARIANT, "ivshmem.round_latency_ns.mean", 1e-3,
+              " %11.2f");
+    print_row(cs, "round p99, us", ROW_VARIANT, "ivshmem.round_latency_ns.p99", 1e-3,
+              " %11.2f");
+    print_row(cs, "one-way mean, us", ROW_VARIANT, "ivshmem.one_way_latency_ns.mean", 1e-3,
+              " %11.2f");
+    print_row(cs, "rounds", ROW_VARIANT, "ivshmem.counts.rounds", 1, " %11.0f");
+    print_row(cs, "messages", ROW_VARIANT, "ivshmem.counts.messages", 1, " %11.0f");
+    print_row(cs, "intercepts/message", ROW_VARIANT, "ivshmem.intercepts_per_message", 1,
+              " %11.2f");
+    print_row(cs, "exits/message", ROW_VARIANT, "ivshmem.exits_per_message", 1, " %11.2f");
+    print_row(cs, "interrupts", ROW_VARIANT, "ivshmem.counts.interrupts", 1, " %11.0f");
+    print_row(cs, "coalesced", ROW_VARIANT, "ivshmem.counts.coalesced", 1, " %11.0f");
+    print_row(cs, "status lost", ROW_VARIANT, "ivshmem.counts.status_lost", 1, " %11.0f");
+    print_row(cs, "dropped", ROW_VARIANT, "ivshmem.counts.dropped", 1, " %11.0f");
+}
+
+static void print_cores_table(const column_set *cs)
+{
+    print_header(cs, "host cores");
+    print_row(cs, "cores", ROW_VARIANT, "cores.count", 1, " %11.0f");
+    print_row(cs, "utilisation, mean", ROW_VARIANT, "cores.utilisation_mean", 1, " %11.3f");
+    print_row(cs, "context switches", ROW_VARIANT, "cores.context_switches", 1, " %11.0f");
+    print_row(cs, "wake-ups", ROW_VARIANT, "cores.wakeups", 1, " %11.0f");
+    print_row(cs, "run queue, mean", ROW_VARIANT, "cores.mean_runqueue", 1, " %11.2f");
+}
+
 static void print_table(const json_t *r, double wall_s)
 {
     column_set cs = {json_object_get(r, "variants"), 0};
@@ -230,27 +291,11 @@ static void print_table(const json_t *r, double wall_s)
            jnum(first, "window.seconds") * 1e3);
     printf("%zu variant%s, %.0f events in %.2f s (%.1f M events/s)\n", cs.n,
            cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
-    print_by_class(&cs, classes, "mean latency, us", "latency_ns.mean", 1e-3, " %11.2f");
-    print_by_class(&cs, classes, "p99 latency, us", "latency_ns.p99", 1e-3, " %11.2f");
-    print_by_class(&cs, classes, "throughput, k req/s", "throughput_rps", 1e-3, " %11.1f");
-    static const char *const parts[] = {"notify", "exit", "translate", "copy", "device",
-                                        "interrupt", "queueing"};
-    print_header(&cs, "per request (all)");
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        char path[64], label[64];
-        snprintf(path, sizeof path, "breakdown_cycles.%s", parts[i]);
-        snprintf(label, sizeof label, "%s, cycles", parts[i]);
-        print_row(&cs, label, -1, path, 1, " %11.0f");
-    }
-    print_row(&cs, "exits", -1, "exits_per_request", 1, " %11.2f");
-    print_row(&cs, "page walks", -1, "scheme.walks_per_request", 1, " %11.2f");
-    print_row(&cs, "tcache hit ratio", -1, "scheme.tcache_hit_ratio", 1, " %11.3f");
-    print_header(&cs, "over the window (all)");
-    print_row(&cs, "requests", -1, "requests", 1, " %11.0f");
-    print_row(&cs, "failed requests", -1, "scheme.failed_requests", 1, " %11.0f");
-    print_row(&cs, "alloc failures", -1, "scheme.alloc_failures", 1, " %11.0f");
-    print_row(&cs, "bounced, MiB", -1, "scheme.bounce_bytes", 1.0 / (1 << 20), " %11.1f");
-    print_row(&cs, "copied, MiB", -1, "scheme.copy_bytes", 1.0 / (1 << 20), " %11.1f");
+    if (json_array_size(classes) > 0)
+        print_io_tables(&cs, classes);
+    if (json_object_get(first, "ivshmem"))
+        print_ivshmem_table(&cs);
+    print_cores_table(&cs);
 }
 
 /* ---- run ----------------------------------------------------------------- */

@@ -1,0 +1,419 @@
+/*
+ * cores.c -- host cores and threads (cores.h).
+ *
+ * Threads live in one array fixed at creation, so a completion event names
+ * its thread by index. Idle cores that have run a thread sit in an array
+ * with O(1) removal (a thread asks for its last core by index); cores never
+ * used are handed out in order from a cursor. Each thread's work queue is a
+ * ring that doubles, so the steady state allocates nothing.
+ */
+#include "models/cores.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+typedef struct work {
+    sim_time cycles;
+    sim_handler fn;
+    void *ctx;
+    uint64_t arg;
+    uint64_t *sched;
+} work;
+
+struct core_thread {
+    cores *host;
+    const char *kind;
+    int polling;
+    int executing;                /* an item's completion is pending */
+    thread_state state;
+    uint32_t index;
+    uint32_t core, last_core;     /* NONE when not on / never on a core */
+    work *q;                      /* ring; the head item runs first */
+    uint32_t cap, head, len;
+    uint64_t pending_sched;       /* wake-up cycles owed to the next item */
+    sim_time ready_since;
+    thread_stats st;
+};
+
+typedef struct core {
+    core_thread *current, *last;
+    int polling;
+    uint32_t idle_pos;            /* index in cores.idle, or NONE */
+    uint64_t switches;
+    uint64_t work_cycles;         /* of items started since reset */
+    sim_util busy;
+} core;
+
+struct cores {
+    sim_kernel *k;
+    cores_costs costs;
+    uint32_t count, max_threads, nthreads;
+    int started;
+    core_thread *threads;
+    core *cores;
+    uint32_t *idle, nidle;        /* idle cores that have run a thread */
+    uint32_t next_fresh;          /* cores from here on were never used */
+    core_thread **runq;           /* ring of max_threads */
+    uint32_t rq_head, rq_len, peak_rq;
+    sim_util rq_level;
+    sim_time reset_at;
+};
+
+cores *cores_new(sim_kernel *k, uint32_t count, uint32_t max_threads,
+                 const cores_costs *costs)
+{
+    if (!k || max_threads == 0)
+        return NULL;
+    cores *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->k = k;
+    c->costs = *costs;
+    c->count = count;
+    c->max_threads = max_threads;
+    c->threads = calloc(max_threads, sizeof *c->threads);
+    c->runq = calloc(max_threads, sizeof *c->runq);
+    if (!c->threads || !c->runq) {
+        cores_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cores_free(cores *c)
+{
+    if (!c)
+        return;
+    for (uint32_t i = 0; c->threads && i < c->nthreads; i++)
+        free(c->threads[i].q);
+    free(c->threads);
+    free(c->runq);
+    free(c->cores);
+    free(c->idle);
+    free(c);
+}
+
+core_thread *cores_add_thread(cores *c, const char *kind, int polling)
+{
+    if (c->started || c->nthreads == c->max_threads)
+        return NULL;
+    core_thread *t = &c->threads[c->nthreads];
+    t->q = calloc(4, sizeof *t->q);
+    if (!t->q)
+        return NULL;
+    t->cap = 4;
+    t->host = c;
+    t->kind = kind;
+    t->polling = polling;
+    t->index = c->nthreads++;
+    t->core = t->last_core = NONE;
+    t->state = THREAD_BLOCKED;
+    return t;
+}
+
+int cores_start(cores *c)
+{
+    uint32_t polling = 0;
+    for (uint32_t i = 0; i < c->nthreads; i++)
+        polling += (uint32_t)c->threads[i].polling;
+    if (c->count == 0)
+        c->count = c->nthreads ? c->nthreads : 1;
+    if (polling > c->count)
+        return SIM_EINVAL;
+    c->cores = calloc(c->count, sizeof *c->cores);
+    c->idle = calloc(c->count, sizeof *c->idle);
+    if (!c->cores || !c->idle)
+        return SIM_ENOMEM;
+    sim_time now = sim_now(c->k);
+    for (uint32_t i = 0; i < c->count; i++) {
+        c->cores[i].idle_pos = NONE;
+        sim_util_init(&c->cores[i].busy, now);
+    }
+    sim_util_init(&c->rq_level, now);
+    c->reset_at = now;
+    /* Polling threads spin on the first cores from the start. */
+    for (uint32_t i = 0; i < c->nthreads; i++) {
+        core_thread *t = &c->threads[i];
+        if (!t->polling)
+            continue;
+        core *cr = &c->cores[c->next_fresh];
+        cr->polling = 1;
+        cr->current = cr->last = t;
+        sim_util_set(&cr->busy, now, 1);
+        t->core = t->last_core = c->next_fresh++;
+        t->state = THREAD_RUNNING;
+    }
+    c->started = 1;
+    return 0;
+}
+
+uint32_t cores_count(const cores *c)
+{
+    return c->count;
+}
+
+/* ---- the run queue and idle cores -------------------------------------- */
+
+static void runq_push(cores *c, core_thread *t)
+{
+    c->runq[(c->rq_head + c->rq_len) % c->max_threads] = t;
+    c->rq_len++;
+    if (c->rq_len > c->peak_rq)
+        c->peak_rq = c->rq_len;
+    sim_util_set(&c->rq_level, sim_now(c->k), c->rq_len);
+}
+
+static core_thread *runq_pop(cores *c)
+{
+    core_thread *t = c->runq[c->rq_head];
+    c->rq_head = (c->rq_head + 1) % c->max_threads;
+    c->rq_len--;
+    sim_util_set(&c->rq_level, sim_now(c->k), c->rq_len);
+    return t;
+}
+
+static void idle_remove(cores *c, uint32_t i)
+{
+    uint32_t pos = c->cores[i].idle_pos;
+    uint32_t moved = c->idle[--c->nidle];
+    c->idle[pos] = moved;
+    c->cores[moved].idle_pos = pos;
+    c->cores[i].idle_pos = NONE;
+}
+
+/* An idle core for `t`: its last one, else a fresh one, else any. */
+static uint32_t take_idle_core(cores *c, const core_thread *t)
+{
+    if (t->last_core != NONE && c->cores[t->last_core].idle_pos != NONE) {
+        idle_remove(c, t->last_core);
+        return t->last_core;
+    }
+    if (c->next_fresh < c->count)
+        return c->next_fresh++;
+    if (c->nidle == 0)
+        return NONE;
+    uint32_t i = c->idle[c->nidle - 1];
+    idle_remove(c, i);
+    return i;
+}
+
+/* ---- running items --------------------------------------------------------- */
+
+static void item_done(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* Starts the head item of `t` on its core after `overhead` switch cycles. */
+static void start_item(core_thread *t, uint64_t overhead)
+{
+    cores *c = t->host;
+    work *w = &t->q[t->head];
+    uint64_t sched = t->pending_sched + overhead;
+    t->pending_sched = 0;
+    if (w->sched)
+        *w->sched += sched;
+    t->executing = 1;
+    c->cores[t->core].work_cycles += w->cycles;
+    /* A failure here (the kernel's max_pending) would strand the thread;
+     * the kernel's limit is far above threads x 1, so it cannot happen. */
+    (void)sim_schedule(c->k, overhead + w->cycles, SIM_BAND_NORMAL, item_done, c,
+                       t->index, NULL);
+}
+
+static void run_on(core_thread *t, uint32_t i)
+{
+    cores *c = t->host;
+    core *cr = &c->cores[i];
+    sim_time now = sim_now(c->k);
+    uint64_t overhead = 0;
+    if (cr->last && cr->last != t) {
+        overhead = c->costs.context_switch;
+        cr->switches++;
+        t->st.switches++;
+    }
+    t->st.ready_wait_cycles += now - t->ready_since;
+    cr->current = cr->last = t;
+    t->core = t->last_core = i;
+    t->state = THREAD_RUNNING;
+    sim_util_set(&cr->busy, now, 1);
+    start_item(t, overhead);
+}
+
+/* Core `i` has no thread: the run queue's head takes it, or it idles. */
+static void release_core(cores *c, uint32_t i)
+{
+    core *cr = &c->cores[i];
+    cr->current = NULL;
+    if (c->rq_len > 0) {
+        run_on(runq_pop(c), i);
+        return;
+    }
+    sim_util_set(&cr->busy, sim_now(c->k), 0);
+    cr->idle_pos = c->nidle;
+    c->idle[c->nidle++] = i;
+}
+
+static void make_runnable(core_thread *t)
+{
+    cores *c = t->host;
+    t->state = THREAD_RUNNABLE;
+    t->ready_since = sim_now(c->k);
+    uint32_t i = c->rq_len ? NONE : take_idle_core(c, t);
+    if (i == NONE)
+        runq_push(c, t);
+    else
+        run_on(t, i);
+}
+
+static void woken(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    cores *c = ctx;
+    make_runnable(&c->threads[arg]);
+}
+
+/* After an item: keep the core, yield it to waiting threads, or block. */
+static void continue_thread(core_thread *t)
+{
+    cores *c = t->host;
+    if (t->len > 0 && (t->polling || c->rq_len == 0)) {
+        start_item(t, 0);
+        return;
+    }
+    if (t->polling)
+        return;
+    uint32_t i = t->core;
+    t->core = NONE;
+    if (t->len > 0) {
+        t->state = THREAD_RUNNABLE;
+        t->ready_since = sim_now(c->k);
+        runq_push(c, t);
+    } else {
+        t->state = THREAD_BLOCKED;
+    }
+    release_core(c, i);
+}
+
+static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    cores *c = ctx;
+    core_thread *t = &c->threads[arg];
+    work w = t->q[t->head];
+    t->head = (t->head + 1) & (t->cap - 1);
+    t->len--;
+    t->st.items++;
+    t->st.busy_cycles += w.cycles;
+    /* Still `executing` during the handler, so work it queues on this
+     * (polling) thread waits for continue_thread() instead of starting. */
+    w.fn(k, w.ctx, w.arg);
+    t->executing = 0;
+    continue_thread(t);
+}
+
+static int grow_queue(core_thread *t)
+{
+    uint32_t cap = t->cap * 2;
+    work *q = malloc((size_t)cap * sizeof *q);
+    if (!q)
+        return SIM_ENOMEM;
+    for (uint32_t i = 0; i < t->len; i++)
+        q[i] = t->q[(t->head + i) & (t->cap - 1)];
+    free(t->q);
+    t->q = q;
+    t->cap = cap;
+    t->head = 0;
+    return 0;
+}
+
+int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
+                uint64_t arg, uint64_t *sched)
+{
+    cores *c = t->host;
+    if (!fn || !c->started)
+        return SIM_EINVAL;
+    if (t->len == t->cap && grow_queue(t))
+        return SIM_ENOMEM;
+    t->q[(t->head + t->len) & (t->cap - 1)] = (work){cycles, fn, ctx, arg, sched};
+    t->len++;
+    if (t->polling) {
+        if (!t->executing)
+            start_item(t, 0);
+        return 0;
+    }
+    if (t->state != THREAD_BLOCKED)
+        return 0;
+    t->st.wakeups++;
+    if (c->costs.wakeup == 0) {
+        make_runnable(t);
+        return 0;
+    }
+    t->state = THREAD_WAKING;
+    t->pending_sched += c->costs.wakeup;
+    return sim_schedule(c->k, c->costs.wakeup, SIM_BAND_NORMAL, woken, c, t->index, NULL);
+}
+
+thread_state thread_state_of(const core_thread *t)
+{
+    return t->state;
+}
+
+int thread_polling(const core_thread *t)
+{
+    return t->polling;
+}
+
+uint32_t thread_backlog(const core_thread *t)
+{
+    return t->len;
+}
+
+/* ---- statistics -------------------------------------------------------------- */
+
+void thread_get_stats(const core_thread *t, thread_stats *out)
+{
+    *out = t->st;
+}
+
+void cores_get_core_stats(const cores *c, uint32_t i, core_stats *out)
+{
+    const core *cr = &c->cores[i];
+    sim_time now = sim_now(c->k);
+    double span = (double)(now - c->reset_at);
+    out->utilisation = sim_util_mean(&cr->busy, now);
+    out->work_share = span > 0 ? (double)cr->work_cycles / span : 0.0;
+    if (out->work_share > 1.0)
+        out->work_share = 1.0;  /* an item started before the window's end
+                                   counts whole */
+    out->switches = cr->switches;
+    out->polling = cr->polling;
+}
+
+void cores_get_summary(const cores *c, cores_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->count = c->count;
+    out->threads = c->nthreads;
+    for (uint32_t i = 0; i < c->count; i++) {
+        out->polling += (uint32_t)c->cores[i].polling;
+        out->switches += c->cores[i].switches;
+    }
+    for (uint32_t i = 0; i < c->nthreads; i++)
+        out->wakeups += c->threads[i].st.wakeups;
+    out->peak_runqueue = c->peak_rq;
+    out->mean_runqueue = sim_util_mean(&c->rq_level, sim_now(c->k));
+}
+
+void cores_reset_stats(cores *c)
+{
+    sim_time now = sim_now(c->k);
+    c->reset_at = now;
+    c->peak_rq = c->rq_len;
+    sim_util_reset(&c->rq_level, now);
+    for (uint32_t i = 0; i < c->count; i++) {
+        c->cores[i].switches = 0;
+        c->cores[i].work_cycles = 0;
+        sim_util_reset(&c->cores[i].busy, now);
+    }
+    for (uint32_t i = 0; i < c->nthreads; i++)
+        memset(&c->threads[i].st, 0, sizeof c->threads[i].st);
+}

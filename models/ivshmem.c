@@ -1,0 +1,670 @@
+/*
+ * ivshmem.c -- the ivshmem device and its peer workloads (ivshmem.h).
+ *
+ * A message's life, sender S to receiver R:
+ *   S's vCPU: copy the message into shared memory, write Doorbell (an exit)
+ *   -> R's eventfd: irqfd raises the interrupt (MSI, in the kernel), or R's
+ *      device-model thread wakes, sets IntrStatus and raises it
+ *   -> R's vCPU: injection as its state allows, the handler's register
+ *      accesses (IntrStatus, IntrMask), EOI
+ *   -> R's vCPU: copy the waiting messages out of shared memory, then act
+ *      on each (reply, or count it towards the round).
+ * Items queued on a peer's vCPU carry the peer's epoch, which a detach
+ * bumps, so work left over from before a detach is ignored.
+ */
+#include "models/ivshmem.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/report.h"
+#include "sim/stats.h"
+
+/* ---- schema ------------------------------------------------------------- */
+
+static const char *const layout_names[] = {"16bit", "32bit", NULL};
+static const char *const pattern_names[] = {"pingpong", "fanout", "broadcast", "all-to-all",
+                                            NULL};
+static const char *const action_names[] = {"detach", "attach", NULL};
+
+static const scn_field event_fields[] = {
+    {.key = "at", .type = SCN_DURATION, .offset = SCN_AT(ivshmem_event, at, uint64_t),
+     .flags = SCN_REQUIRED, .max = 1e16, .doc = "when, from the start of the run"},
+    {.key = "peer", .type = SCN_U64, .offset = SCN_AT(ivshmem_event, peer, uint64_t),
+     .flags = SCN_REQUIRED, .max = 65535, .doc = "the peer's id (IVPosition)"},
+    {.key = "action", .type = SCN_ENUM, .offset = SCN_AT(ivshmem_event, action, int),
+     .flags = SCN_REQUIRED, .enum_names = action_names,
+     .doc = "detach (the peer leaves) or attach (it comes back)"},
+};
+
+static const scn_schema event_schema = {
+    .name = "event",
+    .size = sizeof(ivshmem_event),
+    .fields = event_fields,
+    .nfields = sizeof event_fields / sizeof event_fields[0],
+};
+
+static const scn_field ivshmem_fields[] = {
+    {.key = "peers", .type = SCN_U64, .offset = SCN_AT(ivshmem_config, peers, uint64_t),
+     .max = 1920, .def = "0",
+     .doc = "guests sharing the memory, each with one vCPU (0: no ivshmem device)"},
+    {.key = "layout", .type = SCN_ENUM, .offset = SCN_AT(ivshmem_config, layout, int),
+     .def = "16bit", .enum_names = layout_names,
+     .doc = "register width: 16bit caps peers at 16, 32bit at 1,920"},
+    {.key = "shared_memory", .type = SCN_SIZE,
+     .offset = SCN_AT(ivshmem_config, shared_memory, uint64_t), .min = 4096,
+     .max = 68719476736.0, .def = "1MiB",
+     .doc = "BAR1, a power of two; each peer's inbox is an equal share"},
+    {.key = "pattern", .type = SCN_ENUM, .offset = SCN_AT(ivshmem_config, pattern, int),
+     .def = "pingpong", .enum_names = pattern_names,
+     .doc = "pingpong: pairs (0,1), (2,3)... exchange a request and a reply; "
+            "fanout: peer 0 sends to each live peer and waits for every reply; "
+            "broadcast: peer 0 sends one broadcast doorbell and waits for every "
+            "reply; all-to-all: every peer sends to every other each round"},
+    {.key = "size", .type = SCN_SIZE, .offset = SCN_AT(ivshmem_config, size, uint64_t),
+     .min = 1, .max = 1073741824.0, .def = "64B",
+     .doc = "bytes per message, written into and read out of shared memory"},
+    {.key = "think", .type = SCN_DURATION, .offset = SCN_AT(ivshmem_config, think, uint64_t),
+     .max = 1e12, .def = "0", .doc = "guest work between an initiator's rounds"},
+    {.key = "events", .type = SCN_LIST, .offset = offsetof(ivshmem_config, events),
+     .count_offset = offsetof(ivshmem_config, nevents), .max = 4096,
+     .sub = &event_schema, .doc = "peers detaching and attaching during the run"},
+};
+
+const scn_schema ivshmem_schema = {
+    .name = "ivshmem",
+    .size = sizeof(ivshmem_config),
+    .fields = ivshmem_fields,
+    .nfields = sizeof ivshmem_fields / sizeof ivshmem_fields[0],
+};
+
+/* ---- registers ------------------------------------------------------------ */
+
+/* 256-byte BAR0 minus 16 bytes of registers, in 32-bit words. */
+#define LIVELIST_WORDS_32 60u
+
+uint32_t ivshmem_max_peers(int layout)
+{
+    return layout == IVSHMEM_16BIT ? 16u : LIVELIST_WORDS_32 * 32u;
+}
+
+static unsigned dest_shift(int layout)
+{
+    return layout == IVSHMEM_16BIT ? 8u : 16u;
+}
+
+uint32_t ivshmem_broadcast_id(int layout)
+{
+    return (1u << dest_shift(layout)) - 1u;
+}
+
+uint32_t ivshmem_doorbell(int layout, uint32_t dest, uint32_t value)
+{
+    uint32_t mask = ivshmem_broadcast_id(layout);
+    return ((dest & mask) << dest_shift(layout)) | (value & mask);
+}
+
+void ivshmem_decode(int layout, uint32_t doorbell, uint32_t *dest, uint32_t *value)
+{
+    uint32_t mask = ivshmem_broadcast_id(layout);
+    *dest = (doorbell >> dest_shift(layout)) & mask;
+    *value = doorbell & mask;
+}
+
+uint32_t ivshmem_livelist_words(int layout, uint32_t peers)
+{
+    return layout == IVSHMEM_16BIT ? 1u : (peers + 31u) / 32u;
+}
+
+static int needs_model_thread(const fabric_config *f)
+{
+    return f->interrupts == FABRIC_INTX || f->handler == FABRIC_USERSPACE;
+}
+
+uint32_t ivshmem_threads(const ivshmem_config *cfg, const fabric_config *f)
+{
+    return (uint32_t)cfg->peers * (needs_model_thread(f) ? 2u : 1u);
+}
+
+/* ---- state ------------------------------------------------------------------ */
+
+enum { MSG_REQUEST, MSG_REPLY };
+enum { PEER_IDLE, PEER_THINKING, PEER_IN_ROUND };
+
+typedef struct message {
+    uint32_t from, kind;
+    sim_time sent;
+} message;
+
+typedef struct peer {
+    ivshmem *dev;
+    uint32_t id;
+    core_thread *vcpu, *model;
+    int live;
+    uint32_t epoch;
+    int status_unread, irq_pending, control_pending;
+    message *inbox;                 /* ring that doubles */
+    uint32_t cap, head, len, claimed;
+    int state;                      /* PEER_* for initiators */
+    int cut;                        /* this round lost a peer */
+    sim_time round_start;
+    uint32_t awaiting;
+    uint8_t *awaiting_from;         /* per peer id */
+    uint8_t *early_from;            /* all-to-all: next round's message came */
+} peer;
+
+typedef struct counters {
+#define X(name) uint64_t name;
+    IVSHMEM_COUNTERS(X)
+#undef X
+} counters;
+
+struct ivshmem {
+    sim_kernel *k;
+    const ivshmem_config *cfg;
+    fabric_config f;
+    vmm_costs c;
+    peer *peers;
+    uint32_t n;
+    fabric_cost doorbell, reg;
+    uint64_t copy_cycles;           /* one message into or out of memory */
+    counters st;
+    sim_hist round, one_way;
+};
+
+static uint64_t pack(uint32_t epoch, uint32_t value)
+{
+    return (uint64_t)epoch << 32 | value;
+}
+
+static int current(const peer *p, uint64_t arg)
+{
+    return p->live && (uint32_t)(arg >> 32) == p->epoch;
+}
+
+static int is_initiator(const ivshmem *d, const peer *p)
+{
+    switch (d->cfg->pattern) {
+    case IVSHMEM_PINGPONG:
+        return p->id % 2 == 0;
+    case IVSHMEM_ALL_TO_ALL:
+        return 1;
+    default:
+        return p->id == 0;
+    }
+}
+
+/* ---- building ---------------------------------------------------------------- */
+
+static int build_peer(ivshmem *d, peer *p, uint32_t id, cores *host)
+{
+    p->dev = d;
+    p->id = id;
+    p->live = 1;
+    p->cap = 4;
+    p->inbox = calloc(p->cap, sizeof *p->inbox);
+    p->awaiting_from = calloc(d->n, 1);
+    p->early_from = calloc(d->n, 1);
+    p->vcpu = cores_add_thread(host, "ivshmem-vcpu", d->f.vcpu_idle == FABRIC_POLL);
+    if (needs_model_thread(&d->f))
+        p->model = cores_add_thread(host, "ivshmem-model", d->f.backend == FABRIC_POLL);
+    if (!p->inbox || !p->awaiting_from || !p->early_from || !p->vcpu)
+        return SIM_ENOMEM;
+    if (needs_model_thread(&d->f) && !p->model)
+        return SIM_ENOMEM;
+    return 0;
+}
+
+ivshmem *ivshmem_new(sim_kernel *k, const ivshmem_config *cfg, const fabric_config *f,
+                     const vmm_costs *costs, cores *host)
+{
+    ivshmem *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->k = k;
+    d->cfg = cfg;
+    d->f = *f;
+    d->c = *costs;
+    d->n = (uint32_t)cfg->peers;
+    /* The doorbell is an MMIO register, handled as the fabric says. */
+    d->doorbell = fabric_kick_cost(f, costs, FABRIC_KICK_MMIO);
+    d->reg = fabric_register_access(costs);
+    d->copy_cycles = (uint64_t)llround((double)costs->copy_per_kib * (double)cfg->size / 1024.0);
+    d->peers = calloc(d->n ? d->n : 1, sizeof *d->peers);
+    int rc = d->peers ? 0 : SIM_ENOMEM;
+    for (uint32_t i = 0; rc == 0 && i < d->n; i++)
+        rc = build_peer(d, &d->peers[i], i, host);
+    if (rc == 0)
+        rc = sim_hist_init(&d->round);
+    if (rc == 0)
+        rc = sim_hist_init(&d->one_way);
+    if (rc) {
+        ivshmem_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void ivshmem_free(ivshmem *d)
+{
+    if (!d)
+        return;
+    for (uint32_t i = 0; d->peers && i < d->n; i++) {
+        free(d->peers[i].inbox);
+        free(d->peers[i].awaiting_from);
+        free(d->peers[i].early_from);
+    }
+    free(d->peers);
+    sim_hist_fini(&d->round);
+    sim_hist_fini(&d->one_way);
+    free(d);
+}
+
+int ivshmem_live(const ivshmem *d, uint32_t id)
+{
+    return id < d->n && d->peers[id].live;
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* Queues on `p`'s vCPU: write a message to `dest` (or broadcast), then
+ * ring the doorbell. */
+static void send(peer *p, uint32_t dest, uint32_t kind)
+{
+    ivshmem *d = p->dev;
+    uint32_t value = ivshmem_doorbell(d->cfg->layout, dest, kind);
+    (void)thread_work(p->vcpu, d->copy_cycles + d->doorbell.cycles, doorbell_written, p,
+                      pack(p->epoch, value), NULL);
+}
+
+static int inbox_push(peer *r, message m)
+{
+    if (r->len == r->cap) {
+        uint32_t cap = r->cap * 2;
+        message *q = malloc((size_t)cap * sizeof *q);
+        if (!q)
+            return SIM_ENOMEM;
+        for (uint32_t i = 0; i < r->len; i++)
+            q[i] = r->inbox[(r->head + i) & (r->cap - 1)];
+        free(r->inbox);
+        r->inbox = q;
+        r->cap = cap;
+        r->head = 0;
+    }
+    r->inbox[(r->head + r->len) & (r->cap - 1)] = m;
+    r->len++;
+    return 0;
+}
+
+static void raise_interrupt(peer *r);
+static void model_signalled(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* The message is in shared memory; signal R's eventfd. */
+static void deliver(peer *r, message m, uint32_t value)
+{
+    ivshmem *d = r->dev;
+    if (inbox_push(r, m)) {
+        d->st.dropped++;
+        return;
+    }
+    d->st.messages++;
+    if (!needs_model_thread(&d->f)) {
+        raise_interrupt(r);         /* irqfd */
+        return;
+    }
+    (void)thread_work(r->model, 0, model_signalled, r, pack(r->epoch, value), NULL);
+}
+
+static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    peer *s = ctx;
+    ivshmem *d = s->dev;
+    if (!current(s, arg))
+        return;                     /* written before the sender detached */
+    uint32_t dest, value;
+    ivshmem_decode(d->cfg->layout, (uint32_t)arg, &dest, &value);
+    message m = {.from = s->id, .kind = value,
+                 .sent = sim_now(k) - d->copy_cycles - d->doorbell.cycles};
+    d->st.doorbells++;
+    d->st.exits_doorbell += d->doorbell.exits;
+    if (dest == ivshmem_broadcast_id(d->cfg->layout)) {
+        d->st.broadcasts++;
+        for (uint32_t i = 0; i < d->n; i++)
+            if (i != s->id && d->peers[i].live)
+                deliver(&d->peers[i], m, value);
+        return;
+    }
+    if (dest >= d->n || !d->peers[dest].live) {
+        d->st.dropped++;
+        return;
+    }
+    deliver(&d->peers[dest], m, value);
+}
+
+/* ---- receiving -------------------------------------------------------------------- */
+
+/* INTx (or MSI without irqfd): the device model read the eventfd; it
+ * sets IntrStatus and raises the interrupt. */
+static void model_signalled(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    peer *r = ctx;
+    ivshmem *d = r->dev;
+    if (!current(r, arg))
+        return;
+    if (d->f.interrupts == FABRIC_INTX) {
+        if (r->status_unread)
+            d->st.status_lost++;
+        r->status_unread = 1;
+    }
+    raise_interrupt(r);
+}
+
+static void handled(sim_kernel *k, void *ctx, uint64_t arg);
+
+static void raise_interrupt(peer *r)
+{
+    ivshmem *d = r->dev;
+    if (r->irq_pending) {
+        d->st.coalesced++;
+        return;
+    }
+    r->irq_pending = 1;
+    fabric_cost inj = fabric_interrupt_cost(&d->f, &d->c, r->vcpu);
+    uint64_t cycles = inj.cycles;
+    d->st.interrupts++;
+    d->st.posted += inj.posted;
+    d->st.exits_irq += inj.irq_exits;
+    d->st.exits_eoi += inj.eoi_exits;
+    if (d->f.interrupts == FABRIC_INTX) {
+        cycles += d->reg.cycles;    /* read IntrStatus */
+        d->st.exits_status += d->reg.exits;
+    }
+    if (d->f.mask) {
+        cycles += 2 * d->reg.cycles; /* IntrMask = 0, then back */
+        d->st.exits_mask += 2u * d->reg.exits;
+    }
+    (void)thread_work(r->vcpu, cycles, handled, r, pack(r->epoch, 0), NULL);
+}
+
+static void drained(sim_kernel *k, void *ctx, uint64_t arg);
+static void livelist_read(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* The handler ran: the status is read, and the messages waiting now are
+ * copied out next, on the same vCPU. */
+static void handled(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    peer *r = ctx;
+    ivshmem *d = r->dev;
+    if (!current(r, arg))
+        return;
+    r->irq_pending = 0;
+    r->status_unread = 0;
+    if (r->control_pending) {
+        r->control_pending = 0;
+        uint32_t words = ivshmem_livelist_words(d->cfg->layout, d->n);
+        d->st.exits_livelist += words;
+        (void)thread_work(r->vcpu, words * d->reg.cycles, livelist_read, r, arg, NULL);
+    }
+    uint32_t n = r->len - r->claimed;
+    if (n == 0)
+        return;
+    r->claimed += n;
+    (void)thread_work(r->vcpu, n * d->copy_cycles, drained, r, pack(r->epoch, n), NULL);
+}
+
+static void livelist_read(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    (void)ctx;
+    (void)arg;
+    /* The guest now knows who is live; rounds use the device's list. */
+}
+
+/* ---- rounds -------------------------------------------------------------------------- */
+
+static void start_round(sim_kernel *k, void *ctx, uint64_t arg);
+
+static void round_done(peer *p)
+{
+    ivshmem *d = p->dev;
+    if (p->cut)
+        d->st.rounds_cut++;
+    else
+        sim_hist_record(&d->round, sim_now(d->k) - p->round_start);
+    d->st.rounds++;
+    p->state = PEER_THINKING;
+    (void)thread_work(p->vcpu, d->cfg->think, start_round, p, pack(p->epoch, 0), NULL);
+}
+
+/* Expect a message from every other live peer (all-to-all counts the
+ * ones that already came). */
+static void await_all(peer *p)
+{
+    ivshmem *d = p->dev;
+    for (uint32_t j = 0; j < d->n; j++) {
+        uint8_t want = j != p->id && d->peers[j].live;
+        if (d->cfg->pattern == IVSHMEM_ALL_TO_ALL && p->early_from[j]) {
+            p->early_from[j] = 0;
+            want = 0;
+        }
+        p->awaiting_from[j] = want;
+        p->awaiting += want;
+    }
+}
+
+static void begin(peer *p)
+{
+    ivshmem *d = p->dev;
+    uint32_t others = 0;
+    for (uint32_t j = 0; j < d->n; j++)
+        others += j != p->id && d->peers[j].live;
+    p->awaiting = 0;
+    p->cut = 0;
+    p->round_start = sim_now(d->k);
+    switch (d->cfg->pattern) {
+    case IVSHMEM_PINGPONG: {
+        uint32_t partner = p->id ^ 1u;
+        if (partner >= d->n || !d->peers[partner].live)
+            break;
+        p->awaiting_from[partner] = 1;
+        p->awaiting = 1;
+        send(p, partner, MSG_REQUEST);
+        break;
+    }
+    case IVSHMEM_BROADCAST:
+        if (others == 0)
+            break;
+        await_all(p);
+        send(p, ivshmem_broadcast_id(d->cfg->layout), MSG_REQUEST);
+        break;
+    default:                        /* fanout, all-to-all: one doorbell each */
+        if (others == 0)
+            break;
+        await_all(p);
+        for (uint32_t j = 0; j < d->n; j++)
+            if (j != p->id && d->peers[j].live)
+                send(p, j, MSG_REQUEST);
+        break;
+    }
+    p->state = p->awaiting ? PEER_IN_ROUND : PEER_IDLE;
+    if (p->state == PEER_IDLE && others > 0 && d->cfg->pattern == IVSHMEM_ALL_TO_ALL)
+        round_done(p);              /* every message of the round came early */
+}
+
+static void start_round(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    peer *p = ctx;
+    if (current(p, arg))
+        begin(p);
+}
+
+/* One message from `from` counts towards p's round. */
+static void count_towards_round(peer *p, uint32_t from)
+{
+    if (p->state == PEER_IN_ROUND && p->awaiting_from[from]) {
+        p->awaiting_from[from] = 0;
+        if (--p->awaiting == 0)
+            round_done(p);
+    } else if (p->dev->cfg->pattern == IVSHMEM_ALL_TO_ALL) {
+        p->early_from[from] = 1;
+    }
+}
+
+static void act_on(peer *r, const message *m)
+{
+    ivshmem *d = r->dev;
+    sim_hist_record(&d->one_way, sim_now(d->k) - m->sent);
+    if (m->kind == MSG_REPLY || d->cfg->pattern == IVSHMEM_ALL_TO_ALL)
+        count_towards_round(r, m->from);
+    else if (d->peers[m->from].live)
+        send(r, m->from, MSG_REPLY);
+}
+
+static void drained(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    peer *r = ctx;
+    if (!current(r, arg))
+        return;
+    uint32_t n = (uint32_t)arg;
+    for (uint32_t i = 0; i < n; i++) {
+        message m = r->inbox[r->head];
+        r->head = (r->head + 1) & (r->cap - 1);
+        r->len--;
+        r->claimed--;
+        act_on(r, &m);
+    }
+}
+
+/* ---- attach and detach ------------------------------------------------------------------- */
+
+static void reset_peer(peer *p)
+{
+    p->epoch++;
+    p->status_unread = p->irq_pending = p->control_pending = 0;
+    p->len = p->claimed = p->head = 0;
+    p->state = PEER_IDLE;
+    p->awaiting = 0;
+    memset(p->awaiting_from, 0, p->dev->n);
+    memset(p->early_from, 0, p->dev->n);
+}
+
+/* Rounds waiting on `gone` give up on it. */
+static void forget_peer(ivshmem *d, uint32_t gone)
+{
+    for (uint32_t i = 0; i < d->n; i++) {
+        peer *p = &d->peers[i];
+        p->early_from[gone] = 0;
+        if (p->state != PEER_IN_ROUND || !p->awaiting_from[gone])
+            continue;
+        p->awaiting_from[gone] = 0;
+        p->cut = 1;
+        if (--p->awaiting == 0)
+            round_done(p);
+    }
+}
+
+static void membership_changed(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    ivshmem *d = ctx;
+    const ivshmem_event *e = &d->cfg->events[arg];
+    peer *p = &d->peers[e->peer];
+    if ((e->action == IVSHMEM_ATTACH) == p->live)
+        return;                     /* the loader refuses this; be safe */
+    reset_peer(p);
+    p->live = e->action == IVSHMEM_ATTACH;
+    if (p->live)
+        d->st.attaches++;
+    else
+        d->st.detaches++;
+    if (!p->live)
+        forget_peer(d, p->id);
+    for (uint32_t i = 0; i < d->n; i++) {
+        peer *o = &d->peers[i];
+        if (i == p->id || !o->live)
+            continue;
+        o->control_pending = 1;
+        raise_interrupt(o);
+        if (p->live && o->state == PEER_IDLE && is_initiator(d, o))
+            (void)thread_work(o->vcpu, 0, start_round, o, pack(o->epoch, 0), NULL);
+    }
+    if (p->live && is_initiator(d, p))
+        (void)thread_work(p->vcpu, 0, start_round, p, pack(p->epoch, 0), NULL);
+}
+
+int ivshmem_start(ivshmem *d)
+{
+    for (size_t i = 0; i < d->cfg->nevents; i++) {
+        int rc = sim_schedule_at(d->k, d->cfg->events[i].at, SIM_BAND_NORMAL,
+                                 membership_changed, d, i, NULL);
+        if (rc)
+            return rc;
+    }
+    for (uint32_t i = 0; i < d->n; i++) {
+        peer *p = &d->peers[i];
+        if (!is_initiator(d, p))
+            continue;
+        int rc = thread_work(p->vcpu, 0, start_round, p, pack(p->epoch, 0), NULL);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- results ---------------------------------------------------------------------------------- */
+
+void ivshmem_reset_stats(ivshmem *d)
+{
+    memset(&d->st, 0, sizeof d->st);
+    sim_hist_clear(&d->round);
+    sim_hist_clear(&d->one_way);
+}
+
+static json_t *counters_json(const counters *st)
+{
+    json_t *o = json_object();
+#define X(name)                                                                \
+    if (o && rep_set(o, #name, json_integer((json_int_t)st->name))) {          \
+        json_decref(o);                                                        \
+        o = NULL;                                                              \
+    }
+    IVSHMEM_COUNTERS(X)
+#undef X
+    return o;
+}
+
+json_t *ivshmem_json(const ivshmem *d, uint64_t clock_hz)
+{
+    const counters *st = &d->st;
+    uint64_t exits = st->exits_doorbell + st->exits_status + st->exits_mask +
+                     st->exits_irq + st->exits_eoi;
+    double msgs = (double)(st->messages ? st->messages : 1);
+    uint32_t live = 0, halts = 0;
+    for (uint32_t i = 0; i < d->n; i++) {
+        thread_stats ts;
+        thread_get_stats(d->peers[i].vcpu, &ts);
+        halts += (uint32_t)ts.wakeups;
+        live += (uint32_t)d->peers[i].live;
+    }
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o, s:f, s:f, s:I, s:o, s:o, s:o, s:o}",
+                     "peers", (json_int_t)d->n,
+                     "layout", layout_names[d->cfg->layout],
+                     "pattern", pattern_names[d->cfg->pattern],
+                     "max_peers", (json_int_t)ivshmem_max_peers(d->cfg->layout),
+                     "live_at_end", (json_int_t)live,
+                     "counts", counters_json(st),
+                     "exits_per_message", (double)exits / msgs,
+                     "intercepts_per_message", (double)(exits + st->interrupts) / msgs,
+                     "halts", (json_int_t)halts,
+                     "round_latency_cycles", rep_quantiles(&d->round, 0),
+                     "round_latency_ns", rep_quantiles(&d->round, clock_hz),
+                     "one_way_latency_cycles", rep_quantiles(&d->one_way, 0),
+                     "one_way_latency_ns", rep_quantiles(&d->one_way, clock_hz));
+}
