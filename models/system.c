@@ -168,7 +168,11 @@ const char system_default_scenario[] =
     "device:\n"
     "  workers: 2\n"
     "  fixed: 1us\n"
-    "  per_byte: 0.1\n";
+    "  per_byte: 0.1\n"
+    "# vCPUs and device workers poll and interrupts are posted: the preset has\n"
+    "# no published wake-up or IPI figure, and this way needs none.\n"
+    "variants:\n"
+    "  - {scheme: linear, fabric: {vcpu_idle: poll, backend: poll, posted_interrupts: true}}\n";
 
 /* ---- loading ----------------------------------------------------------- */
 
@@ -263,19 +267,31 @@ static int variant_needs(const system_config *cfg, const variant_config *v, vmm_
            delivery_needs(cfg, v, id);
 }
 
-/* Costs the scenario did not override come from the chosen preset; one the
- * preset has no published figure for must be given if a variant needs it. */
-static void resolve_costs(system_config *cfg, const scn_doc *doc, scn_errors *errs)
+/* Costs the scenario did not override come from the chosen preset. */
+static void resolve_costs(system_config *cfg, const scn_doc *doc)
+{
+    for (int i = 0; i < VMM_COST_COUNT; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "costs.%s", vmm_cost_key((vmm_cost_id)i));
+        if (!given(doc, path))
+            *vmm_cost_ref(&cfg->costs, (vmm_cost_id)i) =
+                vmm_preset_cycles(cfg->preset, (vmm_cost_id)i, cfg->clock_hz);
+    }
+}
+
+/* A cost the preset has no published figure for must be given if a
+ * variant needs it. Checked once the other rules pass, as what a variant
+ * needs depends on the rest being valid. */
+static void check_needed_costs(const system_config *cfg, const scn_doc *doc,
+                               scn_errors *errs)
 {
     const vmm_preset *p = &vmm_presets[cfg->preset];
     for (int i = 0; i < VMM_COST_COUNT; i++) {
         char path[64];
         snprintf(path, sizeof path, "costs.%s", vmm_cost_key((vmm_cost_id)i));
-        if (given(doc, path))
+        if (p->costs[i].source || given(doc, path))
             continue;
-        *vmm_cost_ref(&cfg->costs, (vmm_cost_id)i) =
-            vmm_preset_cycles(cfg->preset, (vmm_cost_id)i, cfg->clock_hz);
-        for (size_t v = 0; !p->costs[i].source && v < cfg->nvariants; v++) {
+        for (size_t v = 0; v < cfg->nvariants; v++) {
             if (!variant_needs(cfg, &cfg->variants[v], (vmm_cost_id)i))
                 continue;
             scn_errors_add(errs, scn_mark_of(doc, "preset"),
@@ -551,8 +567,10 @@ int system_load(const scn_source *src, system_config *cfg, scn_errors *errs)
     if (rc == 0)
         rc = default_variant(cfg, errs);
     if (rc == 0) {
-        resolve_costs(cfg, doc, errs);
+        resolve_costs(cfg, doc);
         check_semantics(cfg, doc, errs);
+        if (errs->count == 0)
+            check_needed_costs(cfg, doc, errs);
         if (errs->count > 0)
             rc = SIM_ESCENARIO;
     }

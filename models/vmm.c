@@ -14,6 +14,31 @@
 #define MEMSLOT "KVM patch \"kvm: search_memslots: add simple LRU memslot caching\" " \
                 "(Igor Mammedov, 2014)"
 
+#define KVMLIST_MAR2020 "kvm mailing list, March 2020 (Wanpeng Li), Skylake-SP"
+#define KVMLIST_APR2020 "kvm mailing list, April 2020, Skylake-SP"
+#define KVMLIST_JUN2019 "kvm mailing list, June 2019 (Wanpeng Li), Skylake"
+#define MICROBENCH "kvm-unit-tests arm/micro-bench, kvm mailing list, November 2023"
+
+/* The ARM presets share one shape: micro-bench's hvc, mmio_read_vgic,
+ * mmio_read_user, eoi and ipi, in ns. The userspace exit is what a
+ * userspace MMIO read costs beyond an in-kernel one, so the composite
+ * (MMIO exit + userspace exit) reproduces mmio_read_user exactly. */
+#define ARM_COSTS(hvc, vgic, user, eoi, ipi_ns)                                    \
+    {                                                                              \
+        [VMM_COST_hypercall_exit] = {0, hvc, MICROBENCH ": hvc"},                  \
+        [VMM_COST_mmio_exit] = {0, vgic, MICROBENCH ": mmio_read_vgic, an MMIO "   \
+                                "exit handled in the kernel"},                     \
+        [VMM_COST_userspace_exit] = {0, (user) - (vgic), MICROBENCH               \
+                                     ": mmio_read_user - mmio_read_vgic"},         \
+        [VMM_COST_emulation] = {0, 0, "none: on ARM the data-abort syndrome "      \
+                                "describes the access, so KVM does not decode the " \
+                                "instruction (the measured MMIO exits include it)"}, \
+        [VMM_COST_eoi_exit] = {0, eoi, MICROBENCH ": eoi (GICv3 EOI, which does "  \
+                               "not exit)"},                                       \
+        [VMM_COST_ipi] = {0, ipi_ns, MICROBENCH ": ipi, guest send to receipt; "   \
+                          "stand-in for the host's IPI"},                          \
+    }
+
 const vmm_preset vmm_presets[] = {
     {
         .name = "x86-kvm-2012",
@@ -60,10 +85,54 @@ const vmm_preset vmm_presets[] = {
                                        "4 KiB pages: 129,733 us for 2,097,152 pages"},
         },
     },
+    {
+        .name = "skylake-sp-kvm",
+        .description = "KVM on Intel Skylake(-SP), from kvm mailing-list measurements "
+                       "of 2019-2020 (TSC cycles); no memory, copy or userspace "
+                       "figures: give those under costs",
+        .costs = {
+            [VMM_COST_hypercall_exit] = {1559, 0, KVMLIST_MAR2020 ": vmcall 1559 cycles"},
+            [VMM_COST_irq_exit] = {0, 710, KVMLIST_JUN2019 ": EXTERNAL_INTERRUPT exit, "
+                                   "average 0.71 us"},
+            [VMM_COST_eoi_exit] = {1559, 0, "stand-in: an EOI write without APIC "
+                                   "virtualisation is an in-kernel exit; taken as the "
+                                   "cheapest measured exit round trip (vmcall, "
+                                   KVMLIST_MAR2020 ")"},
+            [VMM_COST_ipi] = {4238, 0, KVMLIST_APR2020 ": IPI send to ack 4238 cycles "
+                              "(3543 with the fastpath); stand-in for the host's IPI, "
+                              "which the guest-to-guest figure contains"},
+        },
+    },
+    {
+        .name = "amd-svm-kvm",
+        .description = "KVM on AMD SVM (2020, TSC cycles): one measured exit round "
+                       "trip; give the other costs under costs",
+        .costs = {
+            [VMM_COST_hypercall_exit] = {2528, 0, "LKML, December 2020, KVM_RUN with "
+                                         "VMRUN on AMD: 576 entry path + ~1360 VMRUN + "
+                                         "~590 exit path = 2528 cycles; stand-in for a "
+                                         "vmmcall round trip, which adds its handler"},
+            [VMM_COST_eoi_exit] = {2528, 0, "stand-in: the measured exit round trip "
+                                   "(LKML, December 2020), as for the other presets"},
+        },
+    },
+    {
+        .name = "kunpeng920-kvm",
+        .description = "KVM on ARM, HiSilicon Kunpeng 920, kvm-unit-tests arm/micro-bench "
+                       "(kvm list, November 2023), nanoseconds",
+        .costs = ARM_COSTS(408, 638, 2306, 26, 1697),
+    },
+    {
+        .name = "phytium-s2500-kvm",
+        .description = "KVM on ARM, Phytium S2500, kvm-unit-tests arm/micro-bench "
+                       "(kvm list, November 2023), nanoseconds",
+        .costs = ARM_COSTS(1536, 2150, 7214, 45, 4979),
+    },
     {0},
 };
 
-const char *const vmm_preset_names[] = {"x86-kvm-2012", NULL};
+const char *const vmm_preset_names[] = {"x86-kvm-2012", "skylake-sp-kvm", "amd-svm-kvm",
+                                        "kunpeng920-kvm", "phytium-s2500-kvm", NULL};
 
 static const char *const cost_keys[] = {
 #define X(key, doc) #key,
