@@ -484,7 +484,7 @@ static void check_ivshmem(const system_config *cfg, const scn_doc *doc, scn_erro
 {
     const ivshmem_config *iv = &cfg->ivshmem;
     if (cfg->nguests == 0 && iv->peers == 0)
-        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+        scn_errors_add(errs, scn_mark_of(doc, given(doc, "guests") ? "guests" : "name"),
                        "guests: expected at least one guest class, or ivshmem peers, "
                        "found neither");
     if (iv->peers == 0)
