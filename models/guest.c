@@ -21,9 +21,13 @@ static const scn_field workload_fields[] = {
      .min = 1, .max = 65536, .def = "1", .doc = "requests kept outstanding (closed loop)"},
     {.key = "size", .type = SCN_SIZE, .offset = SCN_AT(guest_workload_config, size, uint64_t),
      .min = 1, .max = 1073741824.0, .def = "4KiB", .doc = "payload bytes per request"},
+    {.key = "compute", .type = SCN_DURATION,
+     .offset = SCN_AT(guest_workload_config, compute, uint64_t), .max = 1e12, .def = "0",
+     .doc = "guest work on the vCPU after each completion (it needs a host core)"},
     {.key = "think", .type = SCN_DURATION, .offset = SCN_AT(guest_workload_config, think, uint64_t),
      .max = 1e12, .def = "0",
-     .doc = "mean time between a completion and the slot's next request"},
+     .doc = "mean idle time after the compute before the slot's next request "
+            "(the vCPU may halt)"},
     {.key = "think_dist", .type = SCN_ENUM, .offset = SCN_AT(guest_workload_config, think_dist, int),
      .def = "fixed", .enum_names = think_dist_names,
      .doc = "distribution of the think time"},
@@ -340,6 +344,20 @@ static void record(guest *g, const request *r, sim_time now)
     sim_hist_record(&s->latency, latency);
 }
 
+/* The guest's work after a completion is done: it idles, then issues.
+ * Without think time it issues at once, before its vCPU could halt. */
+static void computed(sim_kernel *k, void *ctx, uint64_t slot)
+{
+    guest *g = ctx;
+    uint64_t think = draw_think(g);
+    if (think == 0) {
+        issue(k, g, slot);
+        return;
+    }
+    if (sim_schedule(k, think, SIM_BAND_NORMAL, issue, g, slot, NULL))
+        g->stats->submit_failures++;
+}
+
 static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg)
 {
     (void)arg;
@@ -348,7 +366,7 @@ static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t slot = (uint32_t)(r - g->slots);
     record(g, r, sim_now(k));
     g->env.scheme->complete(g->scheme, slot);
-    if (thread_work(g->vcpu, draw_think(g), issue, g, slot, NULL))
+    if (thread_work(g->vcpu, g->env.cfg->workload.compute, computed, g, slot, NULL))
         g->stats->submit_failures++;
     if (g->env.hooks.completed)
         g->env.hooks.completed(k, g->env.hooks.ctx);

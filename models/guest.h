@@ -11,7 +11,8 @@
  *      done by the device's worker before it serves the request
  *   -> device service -> the interrupt, injected as the vCPU's state
  *      allows (fabric.h), and the EOI
- *   -> record -> think (guest work on the vCPU) -> the slot's next request.
+ *   -> record -> compute (guest work on the vCPU) -> think (idle time)
+ *   -> the slot's next request.
  * A request the scheme cannot describe (no contiguous memory, on_fragmented
  * = fail) is counted as failed and the slot retries after run.retry. The
  * vCPU is a host thread (cores.h): its work items run in order on a core,
@@ -45,8 +46,11 @@ typedef enum guest_page_size { GUEST_PAGE_4K, GUEST_PAGE_2M } guest_page_size;
 typedef struct guest_workload_config {
     uint64_t depth;                 /* requests outstanding per guest */
     uint64_t size;                  /* bytes per request */
+    uint64_t compute;               /* guest work on the vCPU after each
+                                       completion */
     uint64_t think;                 /* mean cycles between completion and the
-                                       slot's next request */
+                                       slot's next request (idle: the vCPU
+                                       may halt) */
     int think_dist;                 /* guest_think_dist */
 } guest_workload_config;
 

@@ -55,7 +55,8 @@ static void warmup_over(sim_kernel *k, void *ctx, uint64_t arg)
     host *s = ctx;
     s->warm = 1;
     s->window_start = sim_now(k);
-    loopback_reset_stats(s->dev);
+    if (s->dev)
+        loopback_reset_stats(s->dev);
     cores_reset_stats(s->cores);
     if (s->iv)
         ivshmem_reset_stats(s->iv);
@@ -120,7 +121,8 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
  * and the ivshmem peers'. */
 static uint32_t count_threads(const system_config *cfg, const variant_config *v)
 {
-    uint64_t n = cfg->device.workers + ivshmem_threads(&cfg->ivshmem, &v->fabric);
+    uint64_t n = (cfg->nguests ? cfg->device.workers : 0) +
+                 ivshmem_threads(&cfg->ivshmem, &v->fabric);
     for (size_t c = 0; c < cfg->nguests; c++)
         n += cfg->guests[c].count;
     return (uint32_t)n;
@@ -151,11 +153,13 @@ static int build(host *s, char *err, size_t errlen)
                          &cc);
     if (!s->cores)
         return SIM_ENOMEM;
-    s->dev = loopback_new(s->k, &s->cfg->device, s->cores,
-                          s->variant->fabric.backend == FABRIC_POLL);
+    /* The device serves the I/O guests; ivshmem peers need none. */
+    if (s->cfg->nguests > 0)
+        s->dev = loopback_new(s->k, &s->cfg->device, s->cores,
+                              s->variant->fabric.backend == FABRIC_POLL);
     s->tc = tcache_new((uint32_t)s->variant->tcache_entries);
     s->classes = calloc(s->cfg->nguests, sizeof *s->classes);
-    if (!s->dev || !s->tc || !s->classes)
+    if ((s->cfg->nguests > 0 && !s->dev) || !s->tc || !s->classes)
         return SIM_ENOMEM;
     uint32_t space = 0;
     for (size_t c = 0; c < s->cfg->nguests; c++) {
@@ -336,8 +340,9 @@ static json_t *class_json(const host *s, const guest_class *gc)
 
 static json_t *device_json(const host *s)
 {
-    loopback_stats ls;
-    loopback_get_stats(s->dev, &ls);
+    loopback_stats ls = {0};
+    if (s->dev)
+        loopback_get_stats(s->dev, &ls);
     tcache_stats ts;
     tcache_get_stats(s->tc, &ts);
     return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I}",

@@ -211,7 +211,7 @@ static const char contention[] =
     "run: {duration: 5000000, warmup: 500000}\n"
     "host: {cores: %d}\n"
     "guests:\n"
-    "  - {name: g, count: 8, workload: {depth: 1, size: 4KiB, think: 20us},\n"
+    "  - {name: g, count: 8, workload: {depth: 1, size: 4KiB, compute: 20us},\n"
     "     memory: {size: 64MiB}}\n"
     "device: {workers: 8, fixed: 1us, per_byte: 0}\n"
     "variants: [{scheme: physical}]\n";
