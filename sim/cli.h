@@ -1,0 +1,76 @@
+/*
+ * cli.h -- what the files of the `pvsim` command share (sim/cli*.c).
+ *
+ * The command is the only part of pvsim that prints or exits. cli.c holds
+ * main(), the dispatch and the helpers below; each subcommand lives in its
+ * own file and is entered like a program, with argv starting at its name.
+ * A subcommand returns the process exit status.
+ */
+#ifndef PVSIM_SIM_CLI_H
+#define PVSIM_SIM_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/system.h"
+#include "sim/scenario.h"
+
+/* Exit status: 0 success, 1 the run or its output failed, 2 bad usage or a
+ * bad scenario. */
+enum { EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
+
+#define MAX_SETS 256
+
+/* The scenario file and the overrides of run, check and sweep. */
+typedef struct scenario_opts {
+    const char *file;               /* NULL: the built-in scenario */
+    const char *sets[MAX_SETS];
+    size_t nsets;
+    char seed_set[48];              /* "seed=N" when --seed was given */
+} scenario_opts;
+
+/* Parses a whole unsigned decimal; 0 on success. */
+int cli_parse_u64(const char *s, uint64_t *out);
+
+/* Prints every error as file:line:col: error: ... on stderr. */
+void cli_print_errors(const scn_errors *errs);
+
+/* Appends one --set; -1 after saying why when there are too many. */
+int cli_add_set(scenario_opts *o, const char *set);
+
+/* Records --seed N as the last override, so it wins over any --set seed=.
+ * 0, or -1 after saying why. */
+int cli_set_seed(scenario_opts *o, const char *arg);
+
+/* Loads the scenario with its overrides; prints the errors and returns -1
+ * on failure. Free `cfg` with system_config_free() either way. */
+int cli_load_scenario(const scenario_opts *o, system_config *cfg);
+
+/* Seconds on the monotonic clock. */
+double cli_wall_seconds(void);
+
+/* mkdir -p; 0, or -1 with errno set. */
+int cli_make_dirs(const char *dir);
+
+/* Progress of long work on stderr: a bar with an ETA on a terminal, a
+ * plain line every 10 s otherwise; nothing for work shorter than that. */
+typedef struct cli_progress {
+    double start, last;
+    int tty, shown;
+    const char *what;               /* "simulated", "of the points done" */
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, const char *what);
+/* `fraction` of the work is done, in [0, 1]. Takes a void * so the models'
+ * progress callback can be this function. */
+void cli_progress_show(void *p, double fraction);
+/* Clears the bar, if one was shown. */
+void cli_progress_end(const cli_progress *p);
+
+int cli_run(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_presets(int argc, char **argv);
+int cli_reference(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+#endif

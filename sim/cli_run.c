@@ -1,0 +1,327 @@
+/*
+ * cli_run.c -- `pvsim run` and `pvsim check`: load a scenario, simulate it,
+ * print the comparison tables and write the results JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/cli.h"
+#include "sim/report.h"
+
+static const char run_usage[] =
+    "usage: pvsim run [FILE] [--out DIR] [--seed N] [--set PATH=VALUE]... [--quiet]\n"
+    "\n"
+    "Runs the scenario in FILE (or the built-in default scenario), prints a\n"
+    "table of results and writes them as JSON to DIR/<scenario name>.json.\n"
+    "The same scenario and seed always give the same JSON, byte for byte.\n"
+    "\n"
+    "options:\n"
+    "  -o, --out DIR         directory for the results (default: pvsim-out)\n"
+    "  -s, --seed N          seed of every random stream (overrides `seed:`)\n"
+    "  -S, --set PATH=VALUE  override one scenario key; repeatable. PATH is\n"
+    "                        dotted, with list indices: run.duration=5ms,\n"
+    "                        guests.0.workload.size=64KiB\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "examples:\n"
+    "  pvsim run\n"
+    "  pvsim run scenarios/loopback.yaml\n"
+    "  pvsim run scenarios/loopback.yaml --seed 42 --set device.workers=4\n";
+
+static const char check_usage[] =
+    "usage: pvsim check FILE [--set PATH=VALUE]...\n"
+    "\n"
+    "Validates FILE against the scenario schema (see `pvsim reference`) and\n"
+    "prints every error as file:line:column: error: ...; exit status 2 if\n"
+    "there is one.\n"
+    "\n"
+    "examples:\n"
+    "  pvsim check scenarios/loopback.yaml\n"
+    "  pvsim check my.yaml --set run.duration=1ms\n";
+
+/* ---- the results table ------------------------------------------------- */
+
+static double jnum(const json_t *o, const char *path)
+{
+    char key[64];
+    const json_t *v = o;
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        v = json_object_get(v, key);
+        path += n + (path[n] == '.');
+    }
+    return v ? json_number_value(v) : 0.0;
+}
+
+/* The side-by-side tables: one column per variant. `path` is read from
+ * each variant's totals, or from each class's metrics when `cls` >= 0. */
+typedef struct column_set {
+    const json_t *variants;
+    size_t n;
+} column_set;
+
+/* `cls` values that are not class indices. */
+#define ROW_TOTALS (-1)                 /* the variant's totals */
+#define ROW_VARIANT (-2)                /* the variant object itself */
+
+static const json_t *variant_metrics(const json_t *v, long cls)
+{
+    if (cls == ROW_VARIANT)
+        return v;
+    if (cls < 0)
+        return json_object_get(v, "totals");
+    return json_object_get(json_array_get(json_object_get(v, "classes"), (size_t)cls),
+                           "metrics");
+}
+
+static void print_header(const column_set *cs, const char *title)
+{
+    printf("\n%-22s", title);
+    for (size_t i = 0; i < cs->n; i++)
+        printf(" %11.11s", json_string_value(json_object_get(json_array_get(cs->variants, i),
+                                                             "name")));
+    printf("\n");
+}
+
+static void print_row(const column_set *cs, const char *label, long cls, const char *path,
+                      double scale, const char *fmt)
+{
+    printf("%-22.22s", label);
+    for (size_t i = 0; i < cs->n; i++)
+        printf(fmt, jnum(variant_metrics(json_array_get(cs->variants, i), cls), path) * scale);
+    printf("\n");
+}
+
+/* One row per class and a total row, for one metric. */
+static void print_by_class(const column_set *cs, const json_t *classes, const char *title,
+                           const char *path, double scale, const char *fmt)
+{
+    print_header(cs, title);
+    size_t i;
+    json_t *c;
+    json_array_foreach(classes, i, c)
+        print_row(cs, json_string_value(json_object_get(c, "name")), (long)i, path, scale, fmt);
+    if (json_array_size(classes) > 1)
+        print_row(cs, "total", -1, path, scale, fmt);
+}
+
+static void print_io_tables(const column_set *cs, const json_t *classes)
+{
+    print_by_class(cs, classes, "mean latency, us", "latency_ns.mean", 1e-3, " %11.2f");
+    print_by_class(cs, classes, "p99 latency, us", "latency_ns.p99", 1e-3, " %11.2f");
+    print_by_class(cs, classes, "throughput, k req/s", "throughput_rps", 1e-3, " %11.1f");
+    static const char *const parts[] = {"notify", "exit", "translate", "copy", "device",
+                                        "interrupt", "scheduling", "queueing"};
+    print_header(cs, "per request (all)");
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char path[64], label[64];
+        snprintf(path, sizeof path, "breakdown_cycles.%s", parts[i]);
+        snprintf(label, sizeof label, "%s, cycles", parts[i]);
+        print_row(cs, label, ROW_TOTALS, path, 1, " %11.0f");
+    }
+    print_row(cs, "exits", ROW_TOTALS, "exits_per_request", 1, " %11.2f");
+    print_row(cs, "page walks", ROW_TOTALS, "scheme.walks_per_request", 1, " %11.2f");
+    print_row(cs, "tcache hit ratio", ROW_TOTALS, "scheme.tcache_hit_ratio", 1, " %11.3f");
+    print_header(cs, "over the window (all)");
+    print_row(cs, "requests", ROW_TOTALS, "requests", 1, " %11.0f");
+    print_row(cs, "failed requests", ROW_TOTALS, "scheme.failed_requests", 1, " %11.0f");
+    print_row(cs, "alloc failures", ROW_TOTALS, "scheme.alloc_failures", 1, " %11.0f");
+    print_row(cs, "bounced, MiB", ROW_TOTALS, "scheme.bounce_bytes", 1.0 / (1 << 20), " %11.1f");
+    print_row(cs, "copied, MiB", ROW_TOTALS, "scheme.copy_bytes", 1.0 / (1 << 20), " %11.1f");
+}
+
+static void print_ivshmem_table(const column_set *cs)
+{
+    print_header(cs, "ivshmem");
+    print_row(cs, "round mean, us", ROW_VARIANT, "ivshmem.round_latency_ns.mean", 1e-3,
+              " %11.2f");
+    print_row(cs, "round p99, us", ROW_VARIANT, "ivshmem.round_latency_ns.p99", 1e-3,
+              " %11.2f");
+    print_row(cs, "one-way mean, us", ROW_VARIANT, "ivshmem.one_way_latency_ns.mean", 1e-3,
+              " %11.2f");
+    print_row(cs, "rounds", ROW_VARIANT, "ivshmem.counts.rounds", 1, " %11.0f");
+    print_row(cs, "messages", ROW_VARIANT, "ivshmem.counts.messages", 1, " %11.0f");
+    print_row(cs, "intercepts/message", ROW_VARIANT, "ivshmem.intercepts_per_message", 1,
+              " %11.2f");
+    print_row(cs, "exits/message", ROW_VARIANT, "ivshmem.exits_per_message", 1, " %11.2f");
+    print_row(cs, "interrupts", ROW_VARIANT, "ivshmem.counts.interrupts", 1, " %11.0f");
+    print_row(cs, "coalesced", ROW_VARIANT, "ivshmem.counts.coalesced", 1, " %11.0f");
+    print_row(cs, "status lost", ROW_VARIANT, "ivshmem.counts.status_lost", 1, " %11.0f");
+    print_row(cs, "dropped", ROW_VARIANT, "ivshmem.counts.dropped", 1, " %11.0f");
+}
+
+static void print_cores_table(const column_set *cs)
+{
+    print_header(cs, "host cores");
+    print_row(cs, "cores", ROW_VARIANT, "cores.count", 1, " %11.0f");
+    print_row(cs, "utilisation, mean", ROW_VARIANT, "cores.utilisation_mean", 1, " %11.3f");
+    print_row(cs, "context switches", ROW_VARIANT, "cores.context_switches", 1, " %11.0f");
+    print_row(cs, "wake-ups", ROW_VARIANT, "cores.wakeups", 1, " %11.0f");
+    print_row(cs, "run queue, mean", ROW_VARIANT, "cores.mean_runqueue", 1, " %11.2f");
+}
+
+static void print_table(const json_t *r, double wall_s)
+{
+    column_set cs = {json_object_get(r, "variants"), 0};
+    cs.n = json_array_size(cs.variants);
+    const json_t *first = json_array_get(cs.variants, 0);
+    const json_t *classes = json_object_get(first, "classes");
+    double events = 0;
+    for (size_t i = 0; i < cs.n; i++)
+        events += jnum(json_array_get(cs.variants, i), "events");
+    printf("scenario %s: seed %.0f, preset %s, clock %.3f GHz, %.3f ms measured\n",
+           json_string_value(json_object_get(r, "scenario")), jnum(r, "seed"),
+           json_string_value(json_object_get(r, "preset")), jnum(r, "clock_hz") / 1e9,
+           jnum(first, "window.seconds") * 1e3);
+    printf("%zu variant%s, %.0f events in %.2f s (%.1f M events/s)\n", cs.n,
+           cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
+    if (json_array_size(classes) > 0)
+        print_io_tables(&cs, classes);
+    if (json_object_get(first, "ivshmem"))
+        print_ivshmem_table(&cs);
+    print_cores_table(&cs);
+}
+
+/* DIR/<name>.json with the name reduced to characters safe in a file name. */
+static void results_path(char *buf, size_t len, const char *dir, const char *name)
+{
+    char safe[129];
+    size_t n = 0;
+    for (const char *p = name; *p && n < sizeof safe - 1; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                 (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
+        safe[n] = ok && !(n == 0 && *p == '.') ? *p : '_';
+        n++;
+    }
+    safe[n] = '\0';
+    snprintf(buf, len, "%s/%s.json", dir, safe);
+}
+
+static int write_results(const char *dir, const system_config *cfg, const json_t *r,
+                         int quiet)
+{
+    char path[4096], err[512];
+    if (cli_make_dirs(dir) != 0) {
+        fprintf(stderr, "pvsim: cannot create directory %s: %s\n", dir, strerror(errno));
+        return EXIT_RUN_FAILED;
+    }
+    results_path(path, sizeof path, dir, cfg->name);
+    if (rep_write_json(path, r, err, sizeof err) != 0) {
+        fprintf(stderr, "pvsim: %s\n", err);
+        return EXIT_RUN_FAILED;
+    }
+    if (!quiet)
+        printf("\nresults: %s\n", path);
+    return 0;
+}
+
+/* Collects FILE, --set and --seed for run and check; 0 or an exit status. */
+static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
+                               const char **out_dir, int *quiet, const char *usage)
+{
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 's'},
+        {"set", required_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "o:s:S:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            if (!out_dir)
+                goto bad;
+            *out_dir = optarg;
+            break;
+        case 's':
+            if (cli_set_seed(o, optarg))
+                return EXIT_USAGE;
+            break;
+        case 'S':
+            if (cli_add_set(o, optarg))
+                return EXIT_USAGE;
+            break;
+        case 'q':
+            if (!quiet)
+                goto bad;
+            *quiet = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        default:
+            goto bad;
+        }
+    }
+    /* --seed wins over any --set seed=..., whatever the order. */
+    if (o->seed_set[0] && cli_add_set(o, o->seed_set))
+        return EXIT_USAGE;
+    if (optind < argc)
+        o->file = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "pvsim: unexpected argument '%s'\n", argv[optind]);
+        goto bad;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "%s", usage);
+    return EXIT_USAGE;
+}
+
+int cli_run(int argc, char **argv)
+{
+    scenario_opts o = {0};
+    const char *out_dir = "pvsim-out";
+    int quiet = 0;
+    int rc = parse_scenario_args(argc, argv, &o, &out_dir, &quiet, run_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    system_config cfg;
+    if (cli_load_scenario(&o, &cfg) != 0) {
+        system_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    json_t *results = NULL;
+    cli_progress prog;
+    cli_progress_start(&prog, "simulated");
+    char err[512];
+    int st = system_run(&cfg, quiet ? NULL : cli_progress_show, &prog, &results, err,
+                        sizeof err);
+    cli_progress_end(&prog);
+    double wall = cli_wall_seconds() - prog.start;
+    if (st != 0) {
+        fprintf(stderr, "pvsim: run failed: %s\n", err);
+        rc = EXIT_RUN_FAILED;
+    } else {
+        if (!quiet)
+            print_table(results, wall);
+        rc = write_results(out_dir, &cfg, results, quiet);
+    }
+    json_decref(results);
+    system_config_free(&cfg);
+    return rc;
+}
+
+int cli_check(int argc, char **argv)
+{
+    scenario_opts o = {0};
+    int rc = parse_scenario_args(argc, argv, &o, NULL, NULL, check_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.file) {
+        fprintf(stderr, "pvsim check: a scenario FILE is required\n%s", check_usage);
+        return EXIT_USAGE;
+    }
+    system_config cfg;
+    rc = cli_load_scenario(&o, &cfg);
+    if (rc == 0)
+        printf("%s: ok (%zu guest classes)\n", o.file, cfg.nguests);
+    system_config_free(&cfg);
+    return rc ? EXIT_USAGE : 0;
+}
