@@ -107,3 +107,70 @@ done:
     free(text);
     return rc;
 }
+
+/* ---- flattening --------------------------------------------------------- */
+
+/* True when every item of `a` is an object with a string "name" and no two
+ * names are equal, so the names can stand for the indices. */
+static int named_items(const json_t *a)
+{
+    size_t i, j, n = json_array_size(a);
+    for (i = 0; i < n; i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(a, i), "name"));
+        if (!name || !*name)
+            return 0;
+        for (j = 0; j < i; j++)
+            if (!strcmp(name, json_string_value(json_object_get(json_array_get(a, j), "name"))))
+                return 0;
+    }
+    return n > 0;
+}
+
+/* Adds the leaves under `v` to `out`, each key `prefix` + its path. */
+static int flatten_into(json_t *out, const json_t *v, char *prefix, size_t len, size_t cap)
+{
+    const char *key;
+    json_t *kid;
+    size_t i;
+    int rc = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        json_object_foreach((json_t *)v, key, kid) {
+            int n = snprintf(prefix + len, cap - len, "%s%s", len ? "." : "", key);
+            if (n < 0 || (size_t)n >= cap - len)
+                return -1;
+            rc |= flatten_into(out, kid, prefix, len + (size_t)n, cap);
+        }
+        break;
+    case JSON_ARRAY: {
+        int by_name = named_items(v);
+        json_array_foreach(v, i, kid) {
+            int n = by_name ? snprintf(prefix + len, cap - len, "%s%s", len ? "." : "",
+                                       json_string_value(json_object_get(kid, "name")))
+                            : snprintf(prefix + len, cap - len, "%s%zu", len ? "." : "", i);
+            if (n < 0 || (size_t)n >= cap - len)
+                return -1;
+            rc |= flatten_into(out, kid, prefix, len + (size_t)n, cap);
+        }
+        break;
+    }
+    case JSON_NULL:
+        break;
+    default:
+        prefix[len] = '\0';
+        rc = json_object_set(out, prefix, (json_t *)v);
+    }
+    prefix[len] = '\0';
+    return rc;
+}
+
+json_t *rep_flatten(const json_t *doc)
+{
+    char prefix[1024] = "";
+    json_t *out = json_object();
+    if (out && flatten_into(out, doc, prefix, 0, sizeof prefix) != 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
