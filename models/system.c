@@ -140,6 +140,9 @@ static const scn_field system_fields[] = {
      .count_offset = offsetof(system_config, nvariants), .min = 0, .max = 16,
      .sub = &variant_schema,
      .doc = "buffer schemes to compare over the same workload (default: one linear)"},
+    {.key = "sweep", .type = SCN_BLOCK,
+     .doc = "parameters `pvsim sweep` varies, point by point (docs/sweeps.md); "
+            "`pvsim run` ignores it"},
 };
 
 const scn_schema system_schema = {

@@ -822,6 +822,7 @@ static const char *expected_text(const scn_field *f)
     case SCN_FREQ:
         return quantities[f->type].what;
     case SCN_STRUCT:
+    case SCN_BLOCK:
         return "a mapping";
     default:
         return "a list";
@@ -935,6 +936,10 @@ static void bind_field(binder *b, const scn_field *f, const ytree_node *n,
     } else if (f->type == SCN_LIST) {
         if (n)
             bind_list(b, f, n, base, quiet);
+    } else if (f->type == SCN_BLOCK) {
+        if (n && !is_null(n) && n->kind != YTREE_MAP)
+            bind_error(b, n->mark, "expected a mapping, found %s",
+                       n->kind == YTREE_SEQ ? "a list" : "a scalar");
     } else if (n) {
         bind_value(b, f, n, base + f->offset);
     } else if (f->def) {
@@ -1227,11 +1232,14 @@ static int parse_set_value(const setter *st, const char *text, ytree_node **out)
 
 /* Applies override `i` ("path=value") to the tree. Returns 0 (errors
  * reported) or SIM_ENOMEM. */
-static int apply_set(ytree_node *root, size_t i, const char *set,
+static int apply_set(ytree_node *root, const scn_source *src, size_t i,
                      ytree_errs *errs)
 {
     seg segs[YTREE_MAX_DEPTH];
-    setter st = {errs, {SET_FILE, 0, (int)i + 1}, segs, 0};
+    const char *set = src->sets[i];
+    scn_mark mark = src->set_marks ? src->set_marks[i]
+                                   : (scn_mark){SET_FILE, 0, (int)i + 1};
+    setter st = {errs, mark, segs, 0};
     const char *eq = strchr(set, '=');
     char shown[SHOWN_TEXT];
     ytree_print_text(shown, sizeof shown, set, strlen(set));
@@ -1332,7 +1340,7 @@ static int load_tree(const scn_schema *root, const scn_source *src,
 {
     int rc = parse_source(src, file, tree, ye);
     for (size_t i = 0; rc == 0 && src->sets && i < src->nsets; i++)
-        rc = apply_set(*tree, i, src->sets[i], ye);
+        rc = apply_set(*tree, src, i, ye);
     if (rc)
         return rc;
     binder b = {.errs = ye, .clock = CLOCK_NONE};
@@ -1410,6 +1418,168 @@ scn_mark scn_mark_of(const scn_doc *doc, const char *path)
     return cur ? cur->mark : none;
 }
 
+const ytree_node *scn_doc_block(const scn_doc *doc, const char *key)
+{
+    if (!doc || !doc->root || doc->root->kind != YTREE_MAP)
+        return NULL;
+    const ytree_node *n = ytree_get(doc->root, key, strlen(key), NULL);
+    return n && !is_null(n) ? n : NULL;
+}
+
+/* ---- paths into a bound config ---------------------------------------------- */
+
+/* Walks `path` down `root`; with `cfg` (may be NULL) also down the bound
+ * struct, checking list indices against the bound counts. Returns the
+ * scalar field reached, with its address in *value when cfg is given. */
+static const scn_field *walk_path(const scn_schema *root, const char *cfg,
+                                  const char *path, const void **value)
+{
+    seg segs[YTREE_MAX_DEPTH * 2];
+    int n = split_path(path, strlen(path), segs, YTREE_MAX_DEPTH * 2);
+    const scn_schema *s = root;
+    const char *base = cfg;
+    for (int k = 0; k < n; k++) {
+        const scn_field *f = schema_find(s, segs[k].s, segs[k].len);
+        if (!f || f->type == SCN_BLOCK)
+            return NULL;
+        if (f->type == SCN_LIST) {
+            long i = ++k < n ? seg_index(&segs[k]) : -1;
+            if (i < 0)
+                return NULL;
+            if (base) {
+                const char *items;
+                size_t count;
+                memcpy(&items, base + f->offset, sizeof items);
+                memcpy(&count, base + f->count_offset, sizeof count);
+                if ((size_t)i >= count)
+                    return NULL;
+                base = items + (size_t)i * f->sub->size;
+            }
+            s = f->sub;
+        } else if (f->type == SCN_STRUCT) {
+            base = base ? base + f->offset : NULL;
+            s = f->sub;
+        } else {
+            if (k != n - 1)
+                return NULL;
+            if (value)
+                *value = base ? base + f->offset : NULL;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+const scn_field *scn_field_at(const scn_schema *root, const char *path)
+{
+    return walk_path(root, NULL, path, NULL);
+}
+
+int scn_lookup(const scn_schema *root, const void *cfg, const char *path,
+               const scn_field **field, const void **value)
+{
+    const scn_field *f = walk_path(root, cfg, path, value);
+    if (!f || !cfg)
+        return SIM_ENOTFOUND;
+    *field = f;
+    return 0;
+}
+
+void scn_format_value(const scn_field *f, const void *value, char *buf,
+                      size_t len)
+{
+    const char *p = value;
+    uint64_t u;
+    double d;
+    bool b;
+    int e;
+    const char *str;
+    switch (f->type) {
+    case SCN_DOUBLE:
+        memcpy(&d, p, sizeof d);
+        snprintf(buf, len, "%.17g", d);
+        break;
+    case SCN_BOOL:
+        memcpy(&b, p, sizeof b);
+        snprintf(buf, len, "%s", b ? "true" : "false");
+        break;
+    case SCN_ENUM:
+        memcpy(&e, p, sizeof e);
+        snprintf(buf, len, "%s", f->enum_names ? f->enum_names[e] : "");
+        break;
+    case SCN_STRING:
+        memcpy(&str, p, sizeof str);
+        snprintf(buf, len, "%s", str ? str : "");
+        break;
+    default:
+        memcpy(&u, p, sizeof u);
+        snprintf(buf, len, "%llu", (unsigned long long)u);
+        break;
+    }
+}
+
+/* Writes the fields of the struct at `base` under `prefix`. */
+static void write_canonical(const scn_schema *s, const char *base,
+                            const char *prefix, FILE *f)
+{
+    char path[512], text[512];
+    for (size_t i = 0; i < s->nfields; i++) {
+        const scn_field *fl = &s->fields[i];
+        snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", fl->key);
+        if (fl->type == SCN_STRUCT) {
+            write_canonical(fl->sub, base + fl->offset, path, f);
+        } else if (fl->type == SCN_LIST) {
+            const char *items;
+            size_t count;
+            memcpy(&items, base + fl->offset, sizeof items);
+            memcpy(&count, base + fl->count_offset, sizeof count);
+            fprintf(f, "%s=%zu items\n", path, count);
+            for (size_t j = 0; items && j < count; j++) {
+                char item[544];
+                snprintf(item, sizeof item, "%s.%zu", path, j);
+                write_canonical(fl->sub, items + j * fl->sub->size, item, f);
+            }
+        } else if (fl->type != SCN_BLOCK) {
+            scn_format_value(fl, base + fl->offset, text, sizeof text);
+            fprintf(f, "%s=%s\n", path, text);
+        }
+    }
+}
+
+int scn_write_canonical(const scn_schema *root, const void *cfg, FILE *f)
+{
+    write_canonical(root, cfg, "", f);
+    return ferror(f) ? SIM_EIO : 0;
+}
+
+int scn_parse_number(const scn_field *f, const char *text, double *value,
+                     int *timed)
+{
+    size_t len = strlen(text);
+    *timed = 0;
+    if (f->type == SCN_DOUBLE || f->type == SCN_U64) {
+        if (!is_float_text(text, len))
+            return SIM_EINVAL;
+        *value = strtod(text, NULL);
+        return isfinite(*value) && (f->type == SCN_DOUBLE || *value >= 0) ? 0 : SIM_EINVAL;
+    }
+    if (f->type != SCN_SIZE && f->type != SCN_DURATION && f->type != SCN_FREQ)
+        return SIM_EINVAL;
+    const quantity *q = &quantities[f->type];
+    decimal d;
+    size_t numlen = read_decimal(text, len, &d);
+    const char *u = text + numlen;
+    while (numlen && *u == ' ')
+        u++;
+    const unit *un = numlen ? find_unit(q->units, u, len - (size_t)(u - text)) : NULL;
+    if (!un || d.overflow)
+        return SIM_EINVAL;
+    double x = strtod(text, NULL);
+    *timed = un->timed;
+    *value = un->timed ? x * (1e9 / (double)un->den) : x * (double)un->num / (double)un->den;
+    return 0;
+}
+
 /* ---- freeing ------------------------------------------------------------------ */
 
 /* Frees strings and lists, depth first, and zeroes their pointers and
@@ -1483,6 +1653,8 @@ static void write_type(const scn_field *f, FILE *out)
         anchor_of(f->sub->name, anchor, sizeof anchor);
         fprintf(out, "%s[%s](#%s)", f->type == SCN_LIST ? "list of " : "",
                 f->sub->name, anchor);
+    } else if (f->type == SCN_BLOCK) {
+        fputs("mapping", out);
     } else if (f->type == SCN_ENUM) {
         fputs("one of ", out);
         for (int i = 0; f->enum_names && f->enum_names[i]; i++)
@@ -1510,7 +1682,8 @@ static void write_row(const scn_field *f, FILE *out)
     write_type(f, out);
     if (f->flags & SCN_REQUIRED)
         fputs(" | required | ", out);
-    else if (f->def && f->type != SCN_STRUCT && f->type != SCN_LIST)
+    else if (f->def && f->type != SCN_STRUCT && f->type != SCN_LIST &&
+             f->type != SCN_BLOCK)
         fprintf(out, " | `%s` | ", f->def);
     else
         fputs(" | - | ", out);

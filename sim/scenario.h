@@ -44,8 +44,11 @@ typedef enum scn_type {
     SCN_DURATION,   /* uint64_t cycles */
     SCN_FREQ,       /* uint64_t Hz */
     SCN_STRUCT,     /* nested struct at offset, described by `sub` */
-    SCN_LIST        /* list of `sub` structs: pointer at offset, count at
+    SCN_LIST,       /* list of `sub` structs: pointer at offset, count at
                        count_offset (size_t) */
+    SCN_BLOCK       /* a mapping read by another module (the `sweep:` block):
+                       the binder checks that it is a mapping and stores
+                       nothing; scn_doc_block() hands it over */
 } scn_type;
 
 enum scn_flags {
@@ -120,6 +123,9 @@ typedef struct scn_source {
     size_t text_len;
     const char *const *sets;    /* "path=value" overrides, applied in order */
     size_t nsets;
+    const scn_mark *set_marks;  /* if not NULL: the mark of each override's
+                                   value (a sweep's values point into the
+                                   sweep block); else {"--set", 0, i} */
 } scn_source;
 
 /*
@@ -143,6 +149,40 @@ scn_mark scn_mark_of(const scn_doc *doc, const char *path);
 
 void scn_doc_free(scn_doc *doc);
 
+/* The node under top-level key `key` of the document, for a module that
+ * reads an SCN_BLOCK field itself; NULL when absent or null. Valid until
+ * scn_doc_free(). The node type is the loader's tree (sim/yamltree.h). */
+const struct ytree_node *scn_doc_block(const scn_doc *doc, const char *key);
+
+/* The schema row a dotted path names ("guests.3.workload.size": list
+ * segments must be indices, of any value), or NULL when it names no
+ * scalar field of `root`. */
+const scn_field *scn_field_at(const scn_schema *root, const char *path);
+
+/* The value bound at a dotted path of `cfg`, a struct bound by scn_load()
+ * from `root`: *field gets its row and *value its address. SIM_ENOTFOUND
+ * when the path names no scalar field, or a list item `cfg` lacks. */
+int scn_lookup(const scn_schema *root, const void *cfg, const char *path,
+               const scn_field **field, const void **value);
+
+/* Writes the bound scalar at `value` as text in base units: an integer for
+ * SCN_U64, SIZE (bytes), DURATION (cycles) and FREQ (Hz); "%.17g" for a
+ * double; true/false; an enum's name; a string as it is ("" for NULL). */
+void scn_format_value(const scn_field *field, const void *value, char *buf,
+                      size_t len);
+
+/* Writes every field of `cfg` as "path=value\n", in schema order and list
+ * items in order: a canonical text of the configuration, equal for equal
+ * configurations however they were written (sweeps hash it). */
+int scn_write_canonical(const scn_schema *root, const void *cfg, FILE *f);
+
+/* A number written as `field` takes it, in base units: bytes for sizes, Hz
+ * for frequencies, and for durations cycles (a plain number) or, with a
+ * time unit, nanoseconds (*timed set: the clock converts them later).
+ * Doubles and integers as written. 0, or SIM_EINVAL for text the field
+ * would refuse or a field that is not a number. */
+int scn_parse_number(const scn_field *field, const char *text, double *value,
+                     int *timed);
 /* Adds an error; printf-style message without the "file:line:col: error: "
  * prefix. For semantic checks done by callers after scn_load(). */
 void scn_errors_add(scn_errors *errs, scn_mark mark, const char *fmt, ...)
