@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/nearest.h"
 #include "sim/yamltree.h"
 
 #define LIST_CAP_DEFAULT 4096   /* items of an SCN_LIST without a maximum */
@@ -232,40 +233,6 @@ static int errs_seen(const binder *b)
 
 /* ---- did you mean ------------------------------------------------------- */
 
-#define NEAR_MAX_LEN 64
-
-/* Optimal-string-alignment distance (Damerau-Levenshtein with adjacent
- * transpositions), or NEAR_MAX_LEN + 1 for words too long to bother with. */
-static size_t edit_distance(const char *a, size_t n, const char *b, size_t m)
-{
-    if (n > NEAR_MAX_LEN || m > NEAR_MAX_LEN)
-        return NEAR_MAX_LEN + 1;
-    size_t rows[3][NEAR_MAX_LEN + 1];
-    size_t *pp = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= m; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= n; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= m; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t d = prev[j - 1] + cost;
-            if (prev[j] + 1 < d)
-                d = prev[j] + 1;
-            if (cur[j - 1] + 1 < d)
-                d = cur[j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                pp[j - 2] + 1 < d)
-                d = pp[j - 2] + 1;
-            cur[j] = d;
-        }
-        size_t *t = pp;
-        pp = prev;
-        prev = cur;
-        cur = t;
-    }
-    return prev[m];
-}
-
 typedef struct nearest {
     const char *word;
     size_t len;
@@ -277,7 +244,7 @@ typedef struct nearest {
  * the word's length (so "ab" never suggests "xy"). */
 static void consider(nearest *nr, const char *cand)
 {
-    size_t d = edit_distance(nr->word, nr->len, cand, strlen(cand));
+    size_t d = near_distance(nr->word, nr->len, cand, strlen(cand));
     if (d <= 2 && 2 * d < nr->len && (!nr->best || d < nr->dist)) {
         nr->best = cand;
         nr->dist = d;
