@@ -69,11 +69,19 @@ int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen
         snprintf(err, errlen, "cannot encode results for %s", path);
         return SIM_ENOMEM;
     }
+    int rc = rep_write_text(path, text, "\n", err, errlen);
+    free(text);
+    return rc;
+}
+
+int rep_write_text(const char *path, const char *text, const char *tail, char *err,
+                   size_t errlen)
+{
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
     int rc = SIM_EIO;
     if (!tmp) {
-        free(text);
+        snprintf(err, errlen, "out of memory writing %s", path);
         return SIM_ENOMEM;
     }
     snprintf(tmp, n, "%s.tmpXXXXXX", path);
@@ -94,7 +102,7 @@ int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen
         unlink(tmp);
         goto done;
     }
-    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    int ok = fputs(text, f) >= 0 && fputs(tail, f) >= 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         set_err(err, errlen, ok ? "cannot rename to" : "cannot write", ok ? path : tmp);
@@ -104,7 +112,6 @@ int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen
     rc = 0;
 done:
     free(tmp);
-    free(text);
     return rc;
 }
 
@@ -126,8 +133,10 @@ static int named_items(const json_t *a)
     return n > 0;
 }
 
-/* Adds the leaves under `v` to `out`, each key `prefix` + its path. */
-static int flatten_into(json_t *out, const json_t *v, char *prefix, size_t len, size_t cap)
+/* Adds the leaves under `v` to `out`, each key `prefix` + its path. An
+ * item keyed by its name (`named`) leaves its "name" out: it is the key. */
+static int flatten_into(json_t *out, const json_t *v, int named, char *prefix, size_t len,
+                        size_t cap)
 {
     const char *key;
     json_t *kid;
@@ -136,10 +145,12 @@ static int flatten_into(json_t *out, const json_t *v, char *prefix, size_t len, 
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         json_object_foreach((json_t *)v, key, kid) {
+            if (named && !strcmp(key, "name"))
+                continue;
             int n = snprintf(prefix + len, cap - len, "%s%s", len ? "." : "", key);
             if (n < 0 || (size_t)n >= cap - len)
                 return -1;
-            rc |= flatten_into(out, kid, prefix, len + (size_t)n, cap);
+            rc |= flatten_into(out, kid, 0, prefix, len + (size_t)n, cap);
         }
         break;
     case JSON_ARRAY: {
@@ -150,7 +161,7 @@ static int flatten_into(json_t *out, const json_t *v, char *prefix, size_t len, 
                             : snprintf(prefix + len, cap - len, "%s%zu", len ? "." : "", i);
             if (n < 0 || (size_t)n >= cap - len)
                 return -1;
-            rc |= flatten_into(out, kid, prefix, len + (size_t)n, cap);
+            rc |= flatten_into(out, kid, by_name, prefix, len + (size_t)n, cap);
         }
         break;
     }
@@ -168,7 +179,7 @@ json_t *rep_flatten(const json_t *doc)
 {
     char prefix[1024] = "";
     json_t *out = json_object();
-    if (out && flatten_into(out, doc, prefix, 0, sizeof prefix) != 0) {
+    if (out && flatten_into(out, doc, 0, prefix, 0, sizeof prefix) != 0) {
         json_decref(out);
         return NULL;
     }

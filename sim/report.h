@@ -35,15 +35,20 @@ int rep_set(json_t *obj, const char *key, json_t *value);
  * Returns 0, or SIM_EIO with a reason in `err`. */
 int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen);
 
-/* The JSON text exactly as rep_write_json writes it; caller frees. */
+/* Writes `text` then `tail` to `path` the same atomic way. */
+int rep_write_text(const char *path, const char *text, const char *tail, char *err,
+                   size_t errlen);
+
+/* The JSON text exactly as rep_write_json writes it (less the final
+ * newline); caller frees. */
 char *rep_dump(const json_t *doc);
 
 /* Flattens `doc` into a new object of its scalar leaves (numbers, strings,
  * booleans) keyed by dotted path, in document order:
  * {"totals": {"latency_ns": {"mean": 3}}} gives {"totals.latency_ns.mean": 3}.
  * An array whose items are all objects with distinct string "name"s is
- * keyed by those names ("classes.small.metrics.requests"), any other array
- * by index ("free_blocks_by_order.3"). Nulls and empty containers vanish.
+ * keyed by those names ("classes.small.metrics.requests"; the "name" leaf
+ * itself is left out), any other array by index ("free_blocks_by_order.3"). Nulls and empty containers vanish.
  * Sweeps make CSV columns of these paths and regress compares them. New
  * reference; NULL when memory is short or a path passes 1,023 bytes. */
 json_t *rep_flatten(const json_t *doc);
