@@ -29,6 +29,7 @@ static const char main_usage[] =
     "  presets           list the cost presets and the source of each number\n"
     "  reference         print the scenario key reference (docs/scenarios.md)\n"
     "  bench kernel      measure the event kernel (hold model)\n"
+    "  sweep FILE        run every point of a design-space sweep (-j N, MPI)\n"
     "\n"
     "options:\n"
     "  -h, --help        show this help; `pvsim <command> --help` for a command\n"
@@ -124,6 +125,25 @@ int cli_make_dirs(const char *dir)
     return (mkdir(path, 0777) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
+void cli_safe_name(const char *name, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < len; p++, n++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                 (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
+        buf[n] = ok && !(n == 0 && *p == '.') ? *p : '_';
+    }
+    if (len)
+        buf[n] = '\0';
+}
+
+void cli_json_path(char *buf, size_t len, const char *dir, const char *name)
+{
+    char safe[129];
+    cli_safe_name(name, safe, sizeof safe);
+    snprintf(buf, len, "%s/%s.json", dir, safe);
+}
+
 void cli_progress_start(cli_progress *p, const char *what)
 {
     double now = cli_wall_seconds();
@@ -180,6 +200,8 @@ int main(int argc, char **argv)
         return cli_presets(argc - 1, argv + 1);
     if (!strcmp(cmd, "reference"))
         return cli_reference(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep"))
+        return cli_sweep(argc - 1, argv + 1);
     fprintf(stderr, "pvsim: unknown command '%s'\n\n%s", cmd, main_usage);
     return EXIT_USAGE;
 }

@@ -49,6 +49,13 @@ int cli_load_scenario(const scenario_opts *o, system_config *cfg);
 /* Seconds on the monotonic clock. */
 double cli_wall_seconds(void);
 
+/* `name` (a scenario's) as a file name: at most len - 1 bytes of
+ * [A-Za-z0-9._-], anything else as '_', and no leading dot. */
+void cli_safe_name(const char *name, char *buf, size_t len);
+
+/* DIR/<safe name>.json, where run writes results and regress baselines. */
+void cli_json_path(char *buf, size_t len, const char *dir, const char *name);
+
 /* mkdir -p; 0, or -1 with errno set. */
 int cli_make_dirs(const char *dir);
 
@@ -72,5 +79,6 @@ int cli_check(int argc, char **argv);
 int cli_presets(int argc, char **argv);
 int cli_reference(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
 
 #endif

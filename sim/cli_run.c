@@ -186,21 +186,6 @@ static void print_table(const json_t *r, double wall_s)
     print_cores_table(&cs);
 }
 
-/* DIR/<name>.json with the name reduced to characters safe in a file name. */
-static void results_path(char *buf, size_t len, const char *dir, const char *name)
-{
-    char safe[129];
-    size_t n = 0;
-    for (const char *p = name; *p && n < sizeof safe - 1; p++) {
-        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                 (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
-        safe[n] = ok && !(n == 0 && *p == '.') ? *p : '_';
-        n++;
-    }
-    safe[n] = '\0';
-    snprintf(buf, len, "%s/%s.json", dir, safe);
-}
-
 static int write_results(const char *dir, const system_config *cfg, const json_t *r,
                          int quiet)
 {
@@ -209,7 +194,7 @@ static int write_results(const char *dir, const system_config *cfg, const json_t
         fprintf(stderr, "pvsim: cannot create directory %s: %s\n", dir, strerror(errno));
         return EXIT_RUN_FAILED;
     }
-    results_path(path, sizeof path, dir, cfg->name);
+    cli_json_path(path, sizeof path, dir, cfg->name);
     if (rep_write_json(path, r, err, sizeof err) != 0) {
         fprintf(stderr, "pvsim: %s\n", err);
         return EXIT_RUN_FAILED;

@@ -1,0 +1,183 @@
+/*
+ * sweep_mpi.c -- the MPI pool of sweep_mpi.h, or, built without MPI, the
+ * refusal to run under a launcher.
+ *
+ * Messages on MPI_COMM_WORLD: rank 0 sends a worker TAG_WORK with the point
+ * number (one uint64_t) or an empty TAG_STOP; a worker answers TAG_DONE
+ * with the point file's text or TAG_FAILED with why the point failed.
+ * MPI keeps state of its own for the process, so this file keeps two
+ * flags beside it: whether MPI was started, and which workers were told
+ * to stop.
+ */
+#include "sim/sweep_mpi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A launcher's mark in the environment: Open MPI, then PMI/PMIx. */
+static int launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
+#ifndef PVSIM_HAVE_MPI
+
+int swp_mpi_start(int *rank, int *ranks)
+{
+    *rank = 0;
+    *ranks = 1;
+    return launched() ? -1 : 0;
+}
+
+swp_pool *swp_pool_mpi(const swp_sweep *s, int ranks, char *err, size_t errlen)
+{
+    (void)s;
+    (void)ranks;
+    snprintf(err, errlen, "this pvsim was built without MPI");
+    return NULL;
+}
+
+int swp_mpi_serve(const swp_sweep *s)
+{
+    (void)s;
+    return -1;
+}
+
+void swp_mpi_stop(int release)
+{
+    (void)release;
+}
+
+#else
+
+#include <mpi.h>
+
+enum { TAG_WORK = 1, TAG_STOP, TAG_DONE, TAG_FAILED };
+
+static int mpi_started;
+static int stopped_by_pool;
+
+int swp_mpi_start(int *rank, int *ranks)
+{
+    *rank = 0;
+    *ranks = 1;
+    if (!launched())
+        return 0;
+    if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
+        return -1;
+    mpi_started = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    MPI_Comm_size(MPI_COMM_WORLD, ranks);
+    return 0;
+}
+
+typedef struct mpi_pool {
+    swp_pool base;
+    int ranks;
+} mpi_pool;
+
+static int mpi_assign(swp_pool *p, int worker, size_t point)
+{
+    (void)p;
+    uint64_t v = point;
+    return MPI_Send(&v, 1, MPI_UINT64_T, worker + 1, TAG_WORK, MPI_COMM_WORLD) ==
+                   MPI_SUCCESS
+               ? 0
+               : SIM_EIO;
+}
+
+static int mpi_collect(swp_pool *p, int *worker, char **text, int *lost, char *err,
+                       size_t errlen)
+{
+    (void)p;
+    MPI_Status st;
+    int n = 0;
+    *text = NULL;
+    *lost = 0;
+    if (MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st) != MPI_SUCCESS ||
+        MPI_Get_count(&st, MPI_CHAR, &n) != MPI_SUCCESS || n < 0) {
+        snprintf(err, errlen, "MPI failed while waiting for an answer");
+        return SIM_EIO;
+    }
+    char *body = malloc((size_t)n + 1);
+    if (!body) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    MPI_Recv(body, n, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    body[n] = '\0';
+    *worker = st.MPI_SOURCE - 1;
+    if (st.MPI_TAG == TAG_DONE) {
+        *text = body;
+        return 0;
+    }
+    snprintf(err, errlen, "rank %d: %s", st.MPI_SOURCE, body);
+    free(body);
+    return 0;
+}
+
+static void stop_workers(int ranks)
+{
+    for (int r = 1; r < ranks; r++)
+        MPI_Send(NULL, 0, MPI_CHAR, r, TAG_STOP, MPI_COMM_WORLD);
+}
+
+static void mpi_close(swp_pool *p)
+{
+    stop_workers(((mpi_pool *)p)->ranks);
+    stopped_by_pool = 1;
+    free(p);
+}
+
+swp_pool *swp_pool_mpi(const swp_sweep *s, int ranks, char *err, size_t errlen)
+{
+    (void)s;
+    mpi_pool *mp = calloc(1, sizeof *mp);
+    if (!mp) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    mp->base = (swp_pool){ranks - 1, mpi_assign, mpi_collect, mpi_close};
+    mp->ranks = ranks;
+    return &mp->base;
+}
+
+int swp_mpi_serve(const swp_sweep *s)
+{
+    for (;;) {
+        uint64_t point = 0;
+        MPI_Status st;
+        if (MPI_Recv(&point, 1, MPI_UINT64_T, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &st) !=
+            MPI_SUCCESS)
+            return -1;
+        if (st.MPI_TAG == TAG_STOP)
+            return 0;
+        char err[512], *text = NULL;
+        int rc = point < s->npoints ? swp_run_point(s, (size_t)point, &text, err, sizeof err)
+                                    : SIM_EINVAL;
+        if (rc && point >= s->npoints)
+            snprintf(err, sizeof err, "no point %llu", (unsigned long long)point);
+        const char *body = rc == 0 ? text : err;
+        int sent = MPI_Send(body, (int)strlen(body), MPI_CHAR, 0, rc == 0 ? TAG_DONE : TAG_FAILED,
+                            MPI_COMM_WORLD);
+        free(text);
+        if (sent != MPI_SUCCESS)
+            return -1;
+    }
+}
+
+void swp_mpi_stop(int release)
+{
+    if (!mpi_started)
+        return;
+    int rank = 0, ranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    if (rank == 0 && release && !stopped_by_pool)
+        stop_workers(ranks);
+    MPI_Finalize();
+    mpi_started = 0;
+}
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * sweep_pool.c -- the inline and forked pools of sweep_pool.h, and the
+ * master loop.
+ *
+ * The forked pool's wire, per point: the master writes the point number
+ * (a uint64_t) on the worker's command pipe; the worker answers on its
+ * answer pipe with a header {uint32_t ok, uint64_t length} and `length`
+ * bytes: the point file's text when ok, else why the point failed. A
+ * worker leaves when its command pipe closes (the master closed the pool
+ * or died), so no worker outlives its master's sweep by more than the
+ * point it is running; on Linux it is also killed at once when the master
+ * dies (PR_SET_PDEATHSIG).
+ */
+#include "sim/sweep_pool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#define MAX_ANSWER ((uint64_t)1 << 32)   /* bytes of one point's file */
+
+/* ---- inline --------------------------------------------------------------- */
+
+typedef struct inline_pool {
+    swp_pool base;
+    const swp_sweep *s;
+    size_t point;
+} inline_pool;
+
+static int inline_assign(swp_pool *p, int worker, size_t point)
+{
+    (void)worker;
+    ((inline_pool *)p)->point = point;
+    return 0;
+}
+
+static int inline_collect(swp_pool *p, int *worker, char **text, int *lost, char *err,
+                          size_t errlen)
+{
+    inline_pool *ip = (inline_pool *)p;
+    *worker = 0;
+    *lost = 0;
+    if (swp_run_point(ip->s, ip->point, text, err, errlen) != 0)
+        *text = NULL;
+    return 0;
+}
+
+static void inline_close(swp_pool *p)
+{
+    free(p);
+}
+
+swp_pool *swp_pool_inline(const swp_sweep *s)
+{
+    inline_pool *ip = calloc(1, sizeof *ip);
+    if (!ip)
+        return NULL;
+    ip->base = (swp_pool){1, inline_assign, inline_collect, inline_close};
+    ip->s = s;
+    return &ip->base;
+}
+
+/* ---- forked workers ---------------------------------------------------------- */
+
+typedef struct fork_worker {
+    pid_t pid;
+    int cmd;                         /* write end of the command pipe */
+    int ans;                         /* read end of the answer pipe */
+    int busy, alive;
+} fork_worker;
+
+typedef struct fork_pool {
+    swp_pool base;
+    const swp_sweep *s;
+    int n;
+    fork_worker w[];
+} fork_pool;
+
+/* read(2)/write(2) of all `n` bytes through EINTR and short counts:
+ * returns the bytes moved, less than n only at end of file or on error. */
+static size_t read_full(int fd, void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = read(fd, (char *)buf + done, n - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        done += (size_t)r;
+    }
+    return done;
+}
+
+static size_t write_full(int fd, const void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = write(fd, (const char *)buf + done, n - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        done += (size_t)r;
+    }
+    return done;
+}
+
+static int send_answer(int fd, uint32_t ok, const char *body)
+{
+    uint64_t len = strlen(body);
+    return write_full(fd, &ok, sizeof ok) == sizeof ok &&
+                   write_full(fd, &len, sizeof len) == sizeof len &&
+                   write_full(fd, body, len) == len
+               ? 0
+               : -1;
+}
+
+/* A worker's life: run the points it is given until its command pipe
+ * closes. Never returns. */
+static void worker_main(const swp_sweep *s, int cmd, int ans)
+{
+    uint64_t point;
+    while (read_full(cmd, &point, sizeof point) == sizeof point) {
+        char err[512], *text = NULL;
+        int rc = point < s->npoints ? swp_run_point(s, (size_t)point, &text, err, sizeof err)
+                                    : SIM_EINVAL;
+        if (rc && point >= s->npoints)
+            snprintf(err, sizeof err, "no point %llu", (unsigned long long)point);
+        int sent = send_answer(ans, rc == 0, rc == 0 ? text : err);
+        free(text);
+        if (sent != 0)
+            break;
+    }
+    _exit(0);
+}
+
+/* In a new worker: keep only its own pipes, and die with the master. */
+static void become_worker(fork_pool *fp, int i, int cmd_read, int ans_write)
+{
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    signal(SIGPIPE, SIG_DFL);
+    for (int j = 0; j < i; j++) {
+        close(fp->w[j].cmd);
+        close(fp->w[j].ans);
+    }
+    worker_main(fp->s, cmd_read, ans_write);
+}
+
+static int start_worker(fork_pool *fp, int i, char *err, size_t errlen)
+{
+    int cmd[2], ans[2];
+    if (pipe(cmd) != 0) {
+        snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+        return SIM_EIO;
+    }
+    if (pipe(ans) != 0) {
+        snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+        close(cmd[0]);
+        close(cmd[1]);
+        return SIM_EIO;
+    }
+    fflush(NULL);                    /* no buffered output twice */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(cmd[1]);
+        close(ans[0]);
+        become_worker(fp, i, cmd[0], ans[1]);
+    }
+    close(cmd[0]);
+    close(ans[1]);
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+        close(cmd[1]);
+        close(ans[0]);
+        return SIM_EIO;
+    }
+    fp->w[i] = (fork_worker){pid, cmd[1], ans[0], 0, 1};
+    fp->n = i + 1;
+    return 0;
+}
+
+static int fork_assign(swp_pool *p, int worker, size_t point)
+{
+    fork_worker *w = &((fork_pool *)p)->w[worker];
+    uint64_t v = point;
+    if (write_full(w->cmd, &v, sizeof v) != sizeof v)
+        return SIM_EIO;
+    w->busy = 1;
+    return 0;
+}
+
+/* Why worker `w` is gone, once it has been reaped. */
+static void describe_death(fork_worker *w, int i, char *err, size_t errlen)
+{
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(w->pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    if (r == w->pid && WIFSIGNALED(status))
+        snprintf(err, errlen, "worker %d (pid %ld) was killed by signal %d", i,
+                 (long)w->pid, WTERMSIG(status));
+    else
+        snprintf(err, errlen, "worker %d (pid %ld) stopped without answering", i,
+                 (long)w->pid);
+    close(w->cmd);
+    close(w->ans);
+    w->alive = w->busy = 0;
+    w->pid = 0;
+}
+
+/* Reads one answer from worker `w`; *lost when it died instead. */
+static int read_answer(fork_worker *w, int i, char **text, int *lost, char *err,
+                       size_t errlen)
+{
+    uint32_t ok;
+    uint64_t len;
+    char *body = NULL;
+    w->busy = 0;
+    if (read_full(w->ans, &ok, sizeof ok) == sizeof ok &&
+        read_full(w->ans, &len, sizeof len) == sizeof len && len < MAX_ANSWER &&
+        (body = malloc(len + 1)) && read_full(w->ans, body, len) == len) {
+        body[len] = '\0';
+        if (ok) {
+            *text = body;
+            return 0;
+        }
+        snprintf(err, errlen, "%s", body);
+        free(body);
+        return 0;
+    }
+    free(body);
+    *lost = 1;
+    describe_death(w, i, err, errlen);
+    return 0;
+}
+
+static int fork_collect(swp_pool *p, int *worker, char **text, int *lost, char *err,
+                        size_t errlen)
+{
+    fork_pool *fp = (fork_pool *)p;
+    struct pollfd *fds = calloc((size_t)fp->n, sizeof *fds);
+    int rc = SIM_ENOMEM;
+    *text = NULL;
+    *lost = 0;
+    if (!fds)
+        return rc;
+    for (int i = 0; i < fp->n; i++)
+        fds[i] = (struct pollfd){fp->w[i].busy ? fp->w[i].ans : -1, POLLIN, 0};
+    int r;
+    while ((r = poll(fds, (nfds_t)fp->n, -1)) < 0 && errno == EINTR)
+        ;
+    rc = SIM_EIO;
+    if (r < 0)
+        snprintf(err, errlen, "poll: %s", strerror(errno));
+    for (int i = 0; r > 0 && i < fp->n; i++) {
+        if (fds[i].fd >= 0 && fds[i].revents) {
+            *worker = i;
+            rc = read_answer(&fp->w[i], i, text, lost, err, errlen);
+            break;
+        }
+    }
+    free(fds);
+    return rc;
+}
+
+/* Closing the command pipes lets idle workers leave; busy ones are
+ * stopped, since nobody will read their answer. */
+static void fork_close(swp_pool *p)
+{
+    fork_pool *fp = (fork_pool *)p;
+    for (int i = 0; i < fp->n; i++) {
+        fork_worker *w = &fp->w[i];
+        if (!w->alive)
+            continue;
+        close(w->cmd);
+        if (w->busy)
+            kill(w->pid, SIGTERM);
+        while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        close(w->ans);
+    }
+    free(fp);
+}
+
+swp_pool *swp_pool_fork(const swp_sweep *s, int n, char *err, size_t errlen)
+{
+    if (n < 1 || n > SWP_MAX_WORKERS) {
+        snprintf(err, errlen, "workers must be 1 to %d", SWP_MAX_WORKERS);
+        return NULL;
+    }
+    fork_pool *fp = calloc(1, sizeof *fp + (size_t)n * sizeof fp->w[0]);
+    if (!fp) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    fp->base = (swp_pool){n, fork_assign, fork_collect, fork_close};
+    fp->s = s;
+    signal(SIGPIPE, SIG_IGN);
+    for (int i = 0; i < n; i++) {
+        if (start_worker(fp, i, err, errlen) != 0) {
+            fork_close(&fp->base);
+            return NULL;
+        }
+    }
+    return &fp->base;
+}
+
+/* ---- the master loop ------------------------------------------------------------ */
+
+static void record_failure(swp_outcome *out, size_t point, const char *why)
+{
+    out->failed++;
+    if (out->nshown < SWP_SHOWN_FAILURES) {
+        swp_failure *f = &out->shown[out->nshown++];
+        f->point = point;
+        snprintf(f->why, sizeof f->why, "%s", why);
+    }
+}
+
+/* The loop's state: which point each worker holds (SIZE_MAX: none). */
+typedef struct dispatch {
+    swp_sweep *s;
+    swp_pool *pool;
+    size_t *holding;
+    int *dead;
+    size_t next;                     /* next point to consider */
+    int busy;
+} dispatch;
+
+/* Gives every idle, live worker the next point that is to run. */
+static void hand_out(dispatch *d, swp_outcome *out)
+{
+    for (int w = 0; w < d->pool->nworkers; w++) {
+        if (d->dead[w] || d->holding[w] != SIZE_MAX)
+            continue;
+        while (d->next < d->s->npoints &&
+               (d->s->points[d->next].first != d->next || d->s->points[d->next].done))
+            d->next++;
+        if (d->next == d->s->npoints)
+            return;
+        if (d->pool->assign(d->pool, w, d->next) != 0) {
+            d->dead[w] = 1;
+            out->workers_lost++;
+            continue;
+        }
+        d->holding[w] = d->next++;
+        d->busy++;
+    }
+}
+
+/* Files one answer; a disk error ends the sweep. */
+static int take_answer(dispatch *d, int w, char *text, int lost, const char *why,
+                       swp_outcome *out, char *err, size_t errlen)
+{
+    size_t point = d->holding[w];
+    d->holding[w] = SIZE_MAX;
+    d->busy--;
+    if (lost) {
+        d->dead[w] = 1;
+        out->workers_lost++;
+    }
+    if (!text) {
+        record_failure(out, point, why);
+        return 0;
+    }
+    int rc = swp_store_point(d->s, point, text, err, errlen);
+    if (rc == 0) {
+        d->s->points[point].done = 1;
+        out->ran++;
+    }
+    return rc;
+}
+
+int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ctx,
+                swp_outcome *out, char *err, size_t errlen)
+{
+    dispatch d = {s, pool, calloc((size_t)pool->nworkers, sizeof(size_t)),
+                  calloc((size_t)pool->nworkers, sizeof(int)), 0, 0};
+    int rc = d.holding && d.dead ? 0 : SIM_ENOMEM;
+    *out = (swp_outcome){0};
+    for (size_t i = 0; i < s->npoints; i++)
+        out->to_run += s->points[i].first == i && !s->points[i].done;
+    for (int w = 0; d.holding && w < pool->nworkers; w++)
+        d.holding[w] = SIZE_MAX;
+    while (rc == 0) {
+        hand_out(&d, out);
+        if (d.busy == 0)
+            break;
+        int w = -1, lost = 0;
+        char *text = NULL, why[512] = "";
+        rc = pool->collect(pool, &w, &text, &lost, why, sizeof why);
+        if (rc == 0)
+            rc = take_answer(&d, w, text, lost, why, out, err, errlen);
+        else
+            snprintf(err, errlen, "%s", why);
+        free(text);
+        if (progress)
+            progress(ctx, out->ran + out->failed, out->to_run);
+    }
+    if (rc == SIM_ENOMEM && !d.holding)
+        snprintf(err, errlen, "out of memory");
+    free(d.holding);
+    free(d.dead);
+    return rc;
+}

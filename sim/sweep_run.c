@@ -1,0 +1,454 @@
+/*
+ * sweep_run.c -- points to configurations, hashes, point files and the
+ * sweep's CSV (sweep_run.h).
+ */
+#include "sim/sweep_run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sim/report.h"
+
+#define MAX_PATH_TEXT 4096
+
+/* ---- points to configurations ------------------------------------------- */
+
+char **swp_point_sets(const swp_sweep *s, size_t i)
+{
+    const swp_plan *p = s->plan;
+    size_t index[SWP_MAX_PARAMS];
+    char **sets = calloc(s->nsets + p->nparams, sizeof *sets);
+    if (!sets)
+        return NULL;
+    swp_point_values(p, i, index);
+    for (size_t k = 0; k < s->nsets; k++)
+        sets[k] = strdup(s->sets[k]);
+    for (size_t k = 0; k < p->nparams; k++) {
+        const swp_param *pr = &p->params[k];
+        size_t n = strlen(pr->path) + strlen(pr->values[index[k]]) + 2;
+        char *set = malloc(n);
+        if (set)
+            snprintf(set, n, "%s=%s", pr->path, pr->values[index[k]]);
+        sets[s->nsets + k] = set;
+    }
+    for (size_t k = 0; k < s->nsets + p->nparams; k++) {
+        if (!sets[k]) {
+            swp_free_sets(s, sets);
+            return NULL;
+        }
+    }
+    return sets;
+}
+
+void swp_free_sets(const swp_sweep *s, char **sets)
+{
+    for (size_t k = 0; sets && k < s->nsets + s->plan->nparams; k++)
+        free(sets[k]);
+    free(sets);
+}
+
+/* Loads point `i`: the scenario, the command line's overrides, then the
+ * point's values, whose errors point into the sweep block. */
+static int load_point(const swp_sweep *s, size_t i, void **cfg, scn_errors *errs)
+{
+    const swp_plan *p = s->plan;
+    size_t n = s->nsets + p->nparams, index[SWP_MAX_PARAMS];
+    char **sets = swp_point_sets(s, i);
+    scn_mark *marks = calloc(n, sizeof *marks);
+    int rc = SIM_ENOMEM;
+    *cfg = NULL;
+    if (sets && marks) {
+        swp_point_values(p, i, index);
+        for (size_t k = 0; k < s->nsets; k++)
+            marks[k] = (scn_mark){"--set", 0, (int)k + 1};
+        for (size_t k = 0; k < p->nparams; k++)
+            marks[s->nsets + k] = p->params[k].marks[index[k]];
+        scn_source src = {.path = s->file, .sets = (const char *const *)sets,
+                          .nsets = n, .set_marks = marks};
+        rc = s->model->load(&src, cfg, errs);
+    }
+    free(marks);
+    swp_free_sets(s, sets);
+    return rc;
+}
+
+/* ---- hashing -------------------------------------------------------------- */
+
+/* splitmix64's finaliser: spreads every input bit over the word. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Two FNV-1a lanes from different bases, each finalised: 128 bits, the
+ * same on every machine. A key for files, not a defence against forgery. */
+static void hash_text(const char *text, size_t len, char out[SWP_HASH_HEX + 1])
+{
+    uint64_t a = 0xcbf29ce484222325ull, b = mix64(0xcbf29ce484222325ull ^ len);
+    for (size_t i = 0; i < len; i++) {
+        a = (a ^ (unsigned char)text[i]) * 0x100000001b3ull;
+        b = (b ^ (unsigned char)text[i]) * 0x100000001b3ull;
+    }
+    snprintf(out, SWP_HASH_HEX + 1, "%016" PRIx64 "%016" PRIx64, mix64(a), mix64(b ^ a));
+}
+
+/* The hash of a configuration: its canonical text, the point schema and
+ * the pvsim version (a new pvsim may simulate the same config otherwise). */
+static int config_hash(const swp_sweep *s, const void *cfg, char out[SWP_HASH_HEX + 1])
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return SIM_ENOMEM;
+    fprintf(f, "%s\npvsim %s\n", SWP_POINT_SCHEMA, PVSIM_VERSION);
+    int rc = scn_write_canonical(s->model->schema, cfg, f);
+    if (fclose(f) != 0 || !text)
+        rc = SIM_ENOMEM;
+    if (rc == 0)
+        hash_text(text, len, out);
+    free(text);
+    return rc;
+}
+
+/* ---- preparing ------------------------------------------------------------ */
+
+/* Points with equal hashes share the first one's run and file. */
+static void find_firsts(swp_sweep *s)
+{
+    for (size_t i = 0; i < s->npoints; i++) {
+        s->points[i].first = i;
+        for (size_t j = 0; j < i; j++) {
+            if (!strcmp(s->points[i].hash, s->points[j].hash)) {
+                s->points[i].first = s->points[j].first;
+                break;
+            }
+        }
+    }
+}
+
+int swp_prepare(swp_sweep *s, scn_errors *errs, size_t *bad)
+{
+    s->npoints = s->plan->npoints;
+    s->points = calloc(s->npoints ? s->npoints : 1, sizeof *s->points);
+    if (!s->points)
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < s->npoints; i++) {
+        void *cfg;
+        int rc = load_point(s, i, &cfg, errs);
+        if (rc == 0)
+            rc = config_hash(s, cfg, s->points[i].hash);
+        s->model->free(cfg);
+        if (rc) {
+            *bad = i;
+            return rc;
+        }
+    }
+    find_firsts(s);
+    return 0;
+}
+
+void swp_sweep_free(swp_sweep *s)
+{
+    if (!s)
+        return;
+    free(s->points);
+    s->points = NULL;
+    s->npoints = 0;
+}
+
+/* ---- point files ------------------------------------------------------------ */
+
+static void point_path(const swp_sweep *s, size_t i, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/points/%s.json", s->dir, s->points[i].hash);
+}
+
+/* The value of one parameter as JSON, in base units. */
+static json_t *param_value(const swp_sweep *s, const void *cfg, const char *path)
+{
+    const scn_field *f;
+    const void *v;
+    char text[512];
+    uint64_t u;
+    double d;
+    if (scn_lookup(s->model->schema, cfg, path, &f, &v) != 0)
+        return json_null();
+    switch (f->type) {
+    case SCN_U64:
+    case SCN_SIZE:
+    case SCN_DURATION:
+    case SCN_FREQ:
+        memcpy(&u, v, sizeof u);
+        return u <= INT64_MAX ? json_integer((json_int_t)u) : json_real((double)u);
+    case SCN_DOUBLE:
+        memcpy(&d, v, sizeof d);
+        return json_real(d);
+    case SCN_BOOL:
+        scn_format_value(f, v, text, sizeof text);
+        return json_boolean(!strcmp(text, "true"));
+    default:
+        scn_format_value(f, v, text, sizeof text);
+        return json_string(text);
+    }
+}
+
+static json_t *point_doc(const swp_sweep *s, size_t i, const void *cfg, json_t *results)
+{
+    json_t *doc = json_object(), *params = json_object();
+    int bad = !doc || !params;
+    for (size_t k = 0; !bad && k < s->plan->nparams; k++)
+        bad |= rep_set(params, s->plan->params[k].path,
+                       param_value(s, cfg, s->plan->params[k].path));
+    if (!bad)
+        bad |= rep_set(doc, "schema", json_string(SWP_POINT_SCHEMA)) |
+               rep_set(doc, "config_hash", json_string(s->points[i].hash)) |
+               rep_set(doc, "parameters", json_incref(params)) |
+               rep_set(doc, "results", json_incref(results));
+    json_decref(params);
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+int swp_run_point(const swp_sweep *s, size_t i, char **text, char *err, size_t errlen)
+{
+    void *cfg;
+    scn_errors errs = {0};
+    json_t *results = NULL, *doc = NULL;
+    *text = NULL;
+    int rc = load_point(s, i, &cfg, &errs);
+    if (rc) {
+        /* swp_prepare() loaded it already: only memory can fail here. */
+        snprintf(err, errlen, "point %zu: cannot load: %s", i, sim_strerror(rc));
+        return rc;
+    }
+    rc = s->model->run(cfg, &results, err, errlen);
+    if (rc == 0 && !(doc = point_doc(s, i, cfg, results)))
+        rc = SIM_ENOMEM;
+    if (rc == 0 && !(*text = rep_dump(doc)))
+        rc = SIM_ENOMEM;
+    if (rc == SIM_ENOMEM)
+        snprintf(err, errlen, "point %zu: out of memory", i);
+    json_decref(doc);
+    json_decref(results);
+    s->model->free(cfg);
+    return rc;
+}
+
+int swp_store_point(const swp_sweep *s, size_t i, const char *text, char *err,
+                    size_t errlen)
+{
+    char dir[MAX_PATH_TEXT], path[MAX_PATH_TEXT];
+    snprintf(dir, sizeof dir, "%s/points", s->dir);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return SIM_EIO;
+    }
+    point_path(s, i, path, sizeof path);
+    return rep_write_text(path, text, "\n", err, errlen);
+}
+
+/* The point file of `i` if it is whole and for this configuration. */
+static json_t *load_point_file(const swp_sweep *s, size_t i)
+{
+    char path[MAX_PATH_TEXT];
+    point_path(s, i, path, sizeof path);
+    json_t *doc = json_load_file(path, 0, NULL);
+    const char *schema = json_string_value(json_object_get(doc, "schema"));
+    const char *hash = json_string_value(json_object_get(doc, "config_hash"));
+    if (!schema || strcmp(schema, SWP_POINT_SCHEMA) || !hash ||
+        strcmp(hash, s->points[i].hash) ||
+        !json_is_array(json_object_get(json_object_get(doc, "results"), "variants"))) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+size_t swp_find_done(swp_sweep *s)
+{
+    size_t found = 0;
+    for (size_t i = 0; i < s->npoints; i++) {
+        if (s->points[i].first != i)
+            continue;
+        json_t *doc = load_point_file(s, i);
+        s->points[i].done = doc != NULL;
+        found += doc != NULL;
+        json_decref(doc);
+    }
+    return found;
+}
+
+/* ---- the CSV ---------------------------------------------------------------- */
+
+/* RFC 4180: quoted only when it must be. */
+static void csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A JSON scalar as a cell; nothing for NULL (the metric is absent). */
+static void csv_cell(FILE *f, const json_t *v)
+{
+    if (!v)
+        return;
+    switch (json_typeof(v)) {
+    case JSON_INTEGER:
+        fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        fprintf(f, "%.12g", json_real_value(v));
+        break;
+    case JSON_TRUE:
+        fputs("true", f);
+        break;
+    case JSON_FALSE:
+        fputs("false", f);
+        break;
+    case JSON_STRING:
+        csv_text(f, json_string_value(v));
+        break;
+    default:
+        break;
+    }
+}
+
+/* The variants of point i's results, or NULL when it is not done. */
+static json_t *done_doc(const swp_sweep *s, size_t i)
+{
+    size_t first = s->points[i].first;
+    return s->points[first].done ? load_point_file(s, first) : NULL;
+}
+
+/* First pass: every metric column, in the order it first appears. */
+static int collect_columns(const swp_sweep *s, json_t *cols)
+{
+    size_t i, j;
+    json_t *variant;
+    for (i = 0; i < s->npoints; i++) {
+        json_t *doc = done_doc(s, i);
+        json_array_foreach(json_object_get(json_object_get(doc, "results"), "variants"), j,
+                           variant) {
+            json_t *flat = rep_flatten(variant);
+            const char *key;
+            json_t *v;
+            if (!flat) {
+                json_decref(doc);
+                return SIM_ENOMEM;
+            }
+            json_object_foreach(flat, key, v)
+                if (strcmp(key, "name") && !json_object_get(cols, key))
+                    json_object_set_new(cols, key, json_true());
+            json_decref(flat);
+        }
+        json_decref(doc);
+    }
+    return 0;
+}
+
+static int is_param(const swp_sweep *s, const char *key)
+{
+    for (size_t k = 0; k < s->plan->nparams; k++)
+        if (!strcmp(key, s->plan->params[k].path))
+            return 1;
+    return 0;
+}
+
+/* Parameters are named by their scenario paths and metrics by their
+ * results paths; a metric whose path is also a parameter's (the results
+ * echo `device.workers`) becomes "result.<path>", so names stay unique. */
+static void write_header(const swp_sweep *s, const json_t *cols, FILE *f)
+{
+    const char *key;
+    json_t *v;
+    fputs("point,variant,config_hash", f);
+    for (size_t k = 0; k < s->plan->nparams; k++) {
+        fputc(',', f);
+        csv_text(f, s->plan->params[k].path);
+    }
+    json_object_foreach((json_t *)cols, key, v) {
+        fputs(is_param(s, key) ? ",result." : ",", f);
+        csv_text(f, key);
+    }
+    fputc('\n', f);
+}
+
+static int write_rows(const swp_sweep *s, size_t i, const json_t *doc, const json_t *cols,
+                      FILE *f)
+{
+    size_t j;
+    json_t *variant;
+    const json_t *params = json_object_get(doc, "parameters");
+    json_array_foreach(json_object_get(json_object_get(doc, "results"), "variants"), j,
+                       variant) {
+        json_t *flat = rep_flatten(variant);
+        const char *key;
+        json_t *v;
+        if (!flat)
+            return SIM_ENOMEM;
+        fprintf(f, "%zu,", i);
+        csv_cell(f, json_object_get(variant, "name"));
+        fprintf(f, ",%s", s->points[i].hash);
+        for (size_t k = 0; k < s->plan->nparams; k++) {
+            fputc(',', f);
+            csv_cell(f, json_object_get(params, s->plan->params[k].path));
+        }
+        json_object_foreach((json_t *)cols, key, v) {
+            fputc(',', f);
+            csv_cell(f, json_object_get(flat, key));
+        }
+        fputc('\n', f);
+        json_decref(flat);
+    }
+    return 0;
+}
+
+int swp_write_csv(const swp_sweep *s, size_t *missing, char *err, size_t errlen)
+{
+    char *text = NULL, path[MAX_PATH_TEXT];
+    size_t len = 0;
+    json_t *cols = json_object();
+    FILE *f = cols ? open_memstream(&text, &len) : NULL;
+    int rc = f ? collect_columns(s, cols) : SIM_ENOMEM;
+    *missing = 0;
+    if (rc == 0)
+        write_header(s, cols, f);
+    for (size_t i = 0; rc == 0 && i < s->npoints; i++) {
+        json_t *doc = done_doc(s, i);
+        if (doc)
+            rc = write_rows(s, i, doc, cols, f);
+        else
+            ++*missing;
+        json_decref(doc);
+    }
+    if (f && fclose(f) != 0)
+        rc = SIM_ENOMEM;
+    json_decref(cols);
+    snprintf(path, sizeof path, "%s/sweep.csv", s->dir);
+    if (rc == 0 && text)
+        rc = rep_write_text(path, text, "", err, errlen);
+    else if (rc)
+        snprintf(err, errlen, "out of memory writing %s", path);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,101 @@
+/*
+ * sweep_run.h -- running a sweep's points and collecting their results.
+ *
+ * The points of a plan (sweep.h) become configurations through the model's
+ * loader (swp_model: sim/ knows no guests), each keyed by a 128-bit hash of
+ * its canonical configuration text (scn_write_canonical) and the pvsim
+ * version. Results land in DIR:
+ *   DIR/points/<hash>.json  one per distinct configuration, written
+ *                           atomically as soon as it is done:
+ *                           {"schema": "pvsim-point/1", "config_hash",
+ *                            "parameters": {path: value in base units},
+ *                            "results": the run's results document}
+ *   DIR/sweep.csv           one row per point and variant, written once
+ *                           every point is done: point, variant,
+ *                           config_hash, the parameters, then every metric
+ *                           of the variant (rep_flatten paths), in the
+ *                           order they first appear; an empty cell is a
+ *                           metric that variant lacks. A metric named like
+ *                           a parameter is "result.<path>".
+ * A resumed sweep takes a point whose file exists, parses and carries the
+ * same hash as done, so an interrupted sweep loses nothing and repeats
+ * nothing; points with equal configurations run once.
+ *
+ * Points are handed to workers through a pool (sweep_pool.h): in process,
+ * forked processes, or MPI ranks. The master writes every file, in the
+ * order answers arrive, but the CSV is built from the files in point
+ * order, so its bytes never depend on the pool or its size.
+ */
+#ifndef PVSIM_SIM_SWEEP_RUN_H
+#define PVSIM_SIM_SWEEP_RUN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "sim/sweep.h"
+
+#define SWP_POINT_SCHEMA "pvsim-point/1"
+#define SWP_HASH_HEX 32
+
+/* What a sweep needs from the models. */
+typedef struct swp_model {
+    const scn_schema *schema;        /* the root the configs are bound from */
+    /* Loads `src`: 0 with a new config in *cfg, else a status with errs
+     * filled (*cfg NULL). */
+    int (*load)(const scn_source *src, void **cfg, scn_errors *errs);
+    /* Simulates `cfg`: 0 with a new results document, else a status with
+     * a sentence in err. */
+    int (*run)(const void *cfg, json_t **results, char *err, size_t errlen);
+    void (*free)(void *cfg);         /* accepts NULL */
+} swp_model;
+
+typedef struct swp_point {
+    char hash[SWP_HASH_HEX + 1];
+    size_t first;                    /* the first point with this hash */
+    int done;                        /* its file holds its results */
+} swp_point;
+
+typedef struct swp_sweep {
+    const swp_model *model;
+    const swp_plan *plan;
+    const char *file;                /* the scenario */
+    const char *const *sets;         /* the command line's overrides */
+    size_t nsets;
+    const char *dir;                 /* where results go */
+    swp_point *points;               /* owned, plan->npoints */
+    size_t npoints;
+} swp_sweep;
+
+/*
+ * Loads every point's configuration (so a bad value stops the sweep
+ * before it starts) and hashes it. `s` must have model, plan, file, sets
+ * and dir set; points are allocated here. On SIM_ESCENARIO `errs` holds
+ * the errors of the first bad point and *bad its index. 0, SIM_ESCENARIO
+ * or SIM_ENOMEM. Free with swp_sweep_free().
+ */
+int swp_prepare(swp_sweep *s, scn_errors *errs, size_t *bad);
+void swp_sweep_free(swp_sweep *s);
+
+/* The overrides of point `i`, "path=value" (owned by the caller: free
+ * each and the array, or use swp_free_sets()). */
+char **swp_point_sets(const swp_sweep *s, size_t i);
+void swp_free_sets(const swp_sweep *s, char **sets);
+
+/* Marks as done the points whose results are already in DIR (--resume).
+ * Returns how many distinct configurations were found. */
+size_t swp_find_done(swp_sweep *s);
+
+/* Worker side: loads and runs point `i`, and gives the text of its point
+ * file in *text (caller frees). 0, or a status with a sentence in err. */
+int swp_run_point(const swp_sweep *s, size_t i, char **text, char *err, size_t errlen);
+
+/* Master side: writes the text of point `i`'s file atomically. */
+int swp_store_point(const swp_sweep *s, size_t i, const char *text, char *err,
+                    size_t errlen);
+
+/* Writes DIR/sweep.csv from the points' files, in point order; points not
+ * done are left out and counted in *missing. 0, or SIM_EIO/SIM_ENOMEM with
+ * err filled. */
+int swp_write_csv(const swp_sweep *s, size_t *missing, char *err, size_t errlen);
+
+#endif
