@@ -30,6 +30,7 @@ static const char main_usage[] =
     "  reference         print the scenario key reference (docs/scenarios.md)\n"
     "  bench kernel      measure the event kernel (hold model)\n"
     "  sweep FILE        run every point of a design-space sweep (-j N, MPI)\n"
+    "  plot CSV ...      draw a sweep's CSV with gnuplot\n"
     "\n"
     "options:\n"
     "  -h, --help        show this help; `pvsim <command> --help` for a command\n"
@@ -202,6 +203,8 @@ int main(int argc, char **argv)
         return cli_reference(argc - 1, argv + 1);
     if (!strcmp(cmd, "sweep"))
         return cli_sweep(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot"))
+        return cli_plot(argc - 1, argv + 1);
     fprintf(stderr, "pvsim: unknown command '%s'\n\n%s", cmd, main_usage);
     return EXIT_USAGE;
 }

@@ -187,6 +187,54 @@ case_bench() {
   contains "$work/out" "ns/event"
 }
 
+# `pvsim plot` on tests/data/sweep.csv (2 variants x 4 sizes): a PNG and an
+# SVG through the real gnuplot, and the errors users meet.
+case_plot() {
+  local csv=tests/data/sweep.csv x=guests.0.workload.size y=totals.latency_ns.mean
+  expect_status 0 "$pvsim" plot --help
+  contains "$work/out" "examples:"
+  mkdir "$work/p"
+  expect_status 0 "$pvsim" plot "$csv" --x $x --y $y --log-x -o "$work/p/lat.png"
+  contains "$work/out" "plot: $work/p/lat.png (2 lines, 8 points)"
+  [ -s "$work/p/lat.png" ] || fail "no PNG"
+  [ "$(head -c 8 "$work/p/lat.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+    fail "lat.png is not a PNG"
+  expect_status 0 "$pvsim" plot "$csv" --x $x --y totals.throughput_rps --log-x --log-y \
+    --where point=1 --where variant=linear --by point --title "throughput" -o "$work/p/tp.svg"
+  contains "$work/out" "(1 line, 1 point)"
+  expect_status 0 "$pvsim" plot "$csv" --x $x --y classes.io.metrics.latency_ns.p99 \
+    -o "$work/p/p99.svg"
+  [ -s "$work/p/p99.svg" ] || fail "no SVG"
+  contains "$work/p/p99.svg" "<svg"
+  contains "$work/p/p99.svg" "page-list"
+  contains "$work/p/p99.svg" "classes.io.metrics.latency_ns.p99 vs $x"
+  [ "$(ls "$work/p" | tr '\n' ' ')" = "lat.png p99.svg tp.svg " ] ||
+    fail "temporary files left: $(ls "$work/p")"
+  # Usage and data errors: one line on stderr, exit 2.
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y totals.latency_ns.maen -o "$work/p/e.png"
+  contains "$work/err" "--y: no column 'totals.latency_ns.maen' in $csv (did you mean '$y'?)"
+  expect_status 2 "$pvsim" plot "$csv" --x size --y $y -o "$work/p/e.png"
+  contains "$work/err" "did you mean '$x'?"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y -o "$work/p/e.jpg"
+  contains "$work/err" "pvsim plot: -o $work/p/e.jpg: the image must be a .png or .svg file"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y
+  contains "$work/err" "pvsim plot: -o FILE.png|FILE.svg is required"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y --where variant=sg -o "$work/p/e.png"
+  contains "$work/err" "no rows left after --where: no row of $csv has variant=sg"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y --by point -o "$work/p/e.png"
+  contains "$work/err" "lines 2 and 3 share x=4096 in group '0': add --where or --by"
+  expect_status 2 "$pvsim" plot "$work/missing.csv" --x $x --y $y -o "$work/p/e.png"
+  contains "$work/err" "cannot read $work/missing.csv"
+  printf 'variant,x,y\nlinear,1,2\nlinear,2\n' >"$work/ragged.csv"
+  expect_status 2 "$pvsim" plot "$work/ragged.csv" --x x --y y -o "$work/p/e.png"
+  contains "$work/err" "ragged.csv:3: 2 cells where the header has 3"
+  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "more than one line on stderr"
+  # No gnuplot: exit 1 and say what to install; nothing written.
+  expect_status 1 env PATH=/nonexistent "$pvsim" plot "$csv" --x $x --y $y -o "$work/p/e.png"
+  contains "$work/err" "gnuplot not found: install gnuplot-nox"
+  [ "$(ls "$work/p" | wc -l)" -eq 3 ] || fail "files left after failures: $(ls "$work/p")"
+}
+
 # ---- sweeps ------------------------------------------------------------------
 
 # A 10 x 10 grid of short loopback runs: 100 points, one variant each.

@@ -1,0 +1,359 @@
+/*
+ * test_plot.c -- the library half of `pvsim plot`: CSV parsing (quotes,
+ * line numbers, ragged rows, bounds), column lookup with did-you-mean,
+ * filtering, grouping and sorting, duplicate x, the gnuplot script, and
+ * drawing through a real and a missing gnuplot.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/error.h"
+#include "sim/plot.h"
+
+static char err[1024];
+
+static plot_table parse_ok(const char *csv)
+{
+    plot_table t;
+    int rc = plot_table_parse(csv, strlen(csv), "t.csv", &t, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    return t;
+}
+
+static void expect_parse_error(const char *csv, size_t len, int status, const char *msg)
+{
+    plot_table t;
+    cr_assert_eq(plot_table_parse(csv, len, "t.csv", &t, err, sizeof err), status,
+                 "csv: %.60s", csv);
+    cr_assert_str_eq(err, msg);
+    cr_assert_null(t.buf);
+    cr_assert_eq(t.nrows, 0);
+}
+
+static const char sweep[] =
+    "point,variant,size,lat,note\n"
+    "0,linear,4096,10,\n"
+    "0,sg,4096,12,\n"
+    "1,linear,1024,5,\n"
+    "1,sg,1024,6,\n"
+    "2,linear,16384,40,x\n"
+    "2,sg,16384,,missing\n";
+
+static plot_spec spec_xy(const char *x, const char *y)
+{
+    return (plot_spec){.x = x, .y = y, .output = "out.png"};
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+Test(plot, parses_quotes_breaks_and_empty_cells)
+{
+    plot_table t = parse_ok("a,b,c\r\n"
+                            "1,\"x, y\",\"say \"\"hi\"\"\"\r\n"
+                            "\n"
+                            "2,\"two\nlines\",\n"
+                            "3,,\"\"");
+    cr_assert_eq(t.ncols, 3);
+    cr_assert_eq(t.nrows, 3);
+    cr_assert_str_eq(plot_cell(&t, (size_t)-1, 2), "c");
+    cr_assert_str_eq(plot_cell(&t, 0, 1), "x, y");
+    cr_assert_str_eq(plot_cell(&t, 0, 2), "say \"hi\"");
+    cr_assert_str_eq(plot_cell(&t, 1, 1), "two\nlines");
+    cr_assert_str_eq(plot_cell(&t, 1, 2), "");
+    cr_assert_str_eq(plot_cell(&t, 2, 0), "3");
+    cr_assert_str_eq(plot_cell(&t, 2, 2), "");
+    /* Line numbers count the blank line and the break inside the quote. */
+    cr_assert_eq(t.lines[0], 2);
+    cr_assert_eq(t.lines[1], 4);
+    cr_assert_eq(t.lines[2], 6);
+    plot_table_free(&t);
+    plot_table_free(&t);
+}
+
+Test(plot, reports_malformed_rows_by_line)
+{
+    static const char ragged[] = "a,b,c\n1,2,3\n4,5\n";
+    expect_parse_error(ragged, strlen(ragged), SIM_EINVAL,
+                       "t.csv:3: 2 cells where the header has 3");
+    static const char long_row[] = "a,b\n1,2\n3,4,5\n";
+    expect_parse_error(long_row, strlen(long_row), SIM_EINVAL,
+                       "t.csv:3: 3 cells where the header has 2");
+    static const char open[] = "a,b\n1,\"2\n3,4\n";
+    expect_parse_error(open, strlen(open), SIM_EINVAL,
+                       "t.csv:2: unterminated quote (the file ends inside it)");
+    static const char after[] = "a,b\n1,\"2\"x\n";
+    expect_parse_error(after, strlen(after), SIM_EINVAL,
+                       "t.csv:2: text after a closing quote (double a quote inside a quoted "
+                       "cell)");
+    static const char inside[] = "a,b\n1,2\"3\n";
+    expect_parse_error(inside, strlen(inside), SIM_EINVAL,
+                       "t.csv:2: a quote inside an unquoted cell (quote the whole cell and "
+                       "double the quote)");
+    expect_parse_error("", 0, SIM_EINVAL, "t.csv: empty file, expected a header row");
+    expect_parse_error("\n\n", 2, SIM_EINVAL, "t.csv: empty file, expected a header row");
+    expect_parse_error("a,b\n1,\0", 7, SIM_EINVAL, "t.csv:2: a NUL byte: not a text CSV");
+}
+
+Test(plot, refuses_rows_over_the_line_cap)
+{
+    size_t n = PLOT_MAX_LINE + 64;
+    char *csv = malloc(n + 1);
+    cr_assert_not_null(csv);
+    memcpy(csv, "a\n", 2);
+    memset(csv + 2, '7', n - 2);
+    csv[n] = '\0';
+    expect_parse_error(csv, n, SIM_ELIMIT, "t.csv:2: a row longer than 1048576 bytes");
+    csv[2] = '"';               /* the same row as an unterminated quote */
+    expect_parse_error(csv, n, SIM_ELIMIT,
+                       "t.csv:2: a row longer than 1048576 bytes (an unterminated quote?)");
+    free(csv);
+}
+
+Test(plot, reads_files_and_says_why_not)
+{
+    plot_table t;
+    cr_assert_eq(plot_table_read("/nonexistent/sweep.csv", &t, err, sizeof err), SIM_EIO);
+    cr_assert_str_eq(err, "cannot read /nonexistent/sweep.csv: No such file or directory");
+    cr_assert_eq(plot_table_read(PVSIM_TEST_DIR "/data/sweep.csv", &t, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_eq(t.ncols, 6);
+    cr_assert_eq(t.nrows, 8);
+    cr_assert_str_eq(plot_cell(&t, 7, 1), "page-list");
+    plot_table_free(&t);
+}
+
+/* ---- columns ------------------------------------------------------------ */
+
+Test(plot, finds_columns_and_suggests_the_nearest)
+{
+    plot_table t = parse_ok("point,variant,guests.0.workload.size,totals.latency_ns.mean\n"
+                            "0,linear,4096,1\n");
+    size_t col = 99;
+    cr_assert_eq(plot_column(&t, "variant", &col, err, sizeof err), 0);
+    cr_assert_eq(col, 1);
+    cr_assert_eq(plot_column(&t, "totals.latency_ns.maen", &col, err, sizeof err),
+                 SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "no column 'totals.latency_ns.maen' in t.csv (did you mean "
+                          "'totals.latency_ns.mean'?)");
+    cr_assert_eq(plot_column(&t, "size", &col, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "no column 'size' in t.csv (did you mean 'guests.0.workload.size'?)");
+    cr_assert_eq(plot_column(&t, "varient", &col, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "no column 'varient' in t.csv (did you mean 'variant'?)");
+    cr_assert_eq(plot_column(&t, "zzz", &col, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "no column 'zzz' in t.csv");
+    cr_assert_eq(col, 1, "a failed lookup changed the column");
+    plot_table_free(&t);
+    /* A name given twice (a swept parameter the results repeat): the first. */
+    t = parse_ok("a,b,a\n1,2,3\n");
+    cr_assert_eq(plot_column(&t, "a", &col, err, sizeof err), 0);
+    cr_assert_eq(col, 0);
+    plot_table_free(&t);
+}
+
+/* ---- selection ---------------------------------------------------------- */
+
+Test(plot, groups_by_first_appearance_and_sorts_by_x)
+{
+    plot_table t = parse_ok(sweep);
+    plot_spec s = spec_xy("size", "lat");
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d.nseries, 2);
+    cr_assert_str_eq(d.series[0].name, "linear");
+    cr_assert_str_eq(d.series[1].name, "sg");
+    cr_assert_eq(d.series[0].n, 3);
+    cr_assert_eq(d.series[1].n, 2, "the row with an empty y must be left out");
+    const plot_point *p = d.points + d.series[0].first;
+    cr_assert(p[0].x == 1024 && p[1].x == 4096 && p[2].x == 16384);
+    cr_assert(p[0].y == 5 && p[1].y == 10 && p[2].y == 40);
+    cr_assert_eq(p[0].line, 4);
+    p = d.points + d.series[1].first;
+    cr_assert(p[0].x == 1024 && p[0].y == 6 && p[1].x == 4096 && p[1].y == 12);
+    plot_data_free(&d);
+    plot_data_free(&d);
+    plot_table_free(&t);
+}
+
+Test(plot, filters_with_where_and_groups_by_any_column)
+{
+    plot_table t = parse_ok(sweep);
+    plot_where w[] = {{"variant", "sg"}};
+    plot_spec s = spec_xy("size", "lat");
+    s.where = w;
+    s.nwhere = 1;
+    s.by = "point";
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d.nseries, 2);
+    cr_assert_str_eq(d.series[0].name, "0");
+    cr_assert_str_eq(d.series[1].name, "1");
+    cr_assert_eq(d.npoints, 2);
+    plot_data_free(&d);
+    w[0].value = "SG";
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "no rows left after --where: no row of t.csv has variant=SG");
+    cr_assert_null(d.points);
+    w[0].col = "variamt";
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "--where: no column 'variamt' in t.csv (did you mean 'variant'?)");
+    plot_table_free(&t);
+}
+
+Test(plot, rejects_what_cannot_be_drawn)
+{
+    plot_table t = parse_ok(sweep);
+    plot_spec s = spec_xy("size", "variant");
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "t.csv:2: y column 'variant' holds 'linear', not a number");
+    s = spec_xy("size", "lat");
+    s.by = "note";              /* "" for the first four rows */
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "t.csv: lines 2 and 3 share x=4096 in group '': add --where or --by");
+    s = spec_xy("sizes", "lat");
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "--x: no column 'sizes' in t.csv (did you mean 'size'?)");
+    s = spec_xy("size", "note");
+    plot_where w[] = {{"note", ""}};
+    s.where = w;
+    s.nwhere = 1;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err,
+                     "no row of t.csv has both 'size' and 'note' (an empty cell is an absent "
+                     "value)");
+    plot_table_free(&t);
+    t = parse_ok("variant,x,y\nlinear,0,1\nlinear,1e-05,nan\n");
+    s = spec_xy("x", "y");
+    s.log_x = 1;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "t.csv:2: --log-x needs values > 0, and 'x' is 0 on this row");
+    s.log_x = 0;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "t.csv:3: y column 'y' holds 'nan', not a number");
+    plot_table_free(&t);
+    t = parse_ok("variant,x,y\n");
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "t.csv has a header but no rows");
+    plot_table_free(&t);
+}
+
+Test(plot, duplicate_x_names_both_lines)
+{
+    plot_table t = parse_ok("variant,x,y\nlinear,1,1\nsg,1,2\nlinear,2,3\nlinear,2.0,4\n");
+    plot_spec s = spec_xy("x", "y");
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err,
+                     "t.csv: lines 4 and 5 share x=2 in group 'linear': add --where or --by");
+    plot_table_free(&t);
+}
+
+/* ---- the script --------------------------------------------------------- */
+
+Test(plot, picks_the_terminal_by_extension)
+{
+    cr_assert_str_eq(plot_terminal("a/b.png"), "pngcairo");
+    cr_assert_str_eq(plot_terminal("b.SVG"), "svg");
+    cr_assert_null(plot_terminal("b.jpg"));
+    cr_assert_null(plot_terminal("png"));
+    cr_assert_null(plot_terminal("dir/.png"));
+    cr_assert_null(plot_terminal(NULL));
+}
+
+Test(plot, writes_the_script_with_inline_data)
+{
+    plot_table t = parse_ok("variant,x,y\n\"it's\",2,0.5\n\"it's\",1,1.2e-05\n\"b\nc\",1,3\n");
+    plot_spec s = spec_xy("x", "y");
+    s.output = "o.svg";
+    s.log_y = 1;
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), 0, "%s", err);
+    char *script = plot_script(&s, &d, "o.svg.tmp'1");
+    cr_assert_not_null(script);
+    static const char want[] =
+        "set encoding utf8\n"
+        "set terminal svg noenhanced size 960,600 dynamic background '#ffffff'\n"
+        "set output 'o.svg.tmp''1'\n"
+        "set title 'y vs x'\n"
+        "set xlabel 'x'\n"
+        "set ylabel 'y'\n"
+        "set key outside right top title 'variant'\n"
+        "set grid\n"
+        "set logscale y\n"
+        "$d0 << EOD\n"
+        "1 1.2e-05\n"
+        "2 0.5\n"
+        "EOD\n"
+        "$d1 << EOD\n"
+        "1 3\n"
+        "EOD\n"
+        "plot $d0 using 1:2 with linespoints title 'it''s', \\\n"
+        "     $d1 using 1:2 with linespoints title 'b c'\n"
+        "unset output\n";
+    cr_assert_str_eq(script, want);
+    free(script);
+    s.output = "o.png";
+    s.title = "p99\nlatency";
+    script = plot_script(&s, &d, "o.png");
+    cr_assert_not_null(strstr(script, "set terminal pngcairo noenhanced"));
+    cr_assert_not_null(strstr(script, "set title 'p99 latency'\n"));
+    free(script);
+    s.output = "o.gif";
+    cr_assert_null(plot_script(&s, &d, "o.gif"));
+    plot_data_free(&d);
+    plot_table_free(&t);
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+Test(plot, draws_with_gnuplot_and_leaves_no_temporary)
+{
+    char dir[] = "/tmp/pvsim-plot-XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/p.png", dir);
+    plot_table t = parse_ok(sweep);
+    plot_spec s = spec_xy("size", "lat");
+    s.output = path;
+    s.log_x = 1;
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(plot_draw(&s, &d, err, sizeof err), 0, "%s", err);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    unsigned char sig[8] = {0};
+    cr_assert_eq(fread(sig, 1, 8, f), 8);
+    fclose(f);
+    cr_assert_eq(memcmp(sig, "\x89PNG\r\n\x1a\n", 8), 0);
+    cr_assert_eq(count_entries(dir), 1);
+    /* A gnuplot that fails, and one that is not there, leave nothing. */
+    unlink(path);
+    s.gnuplot = "false";
+    cr_assert_eq(plot_draw(&s, &d, err, sizeof err), SIM_EIO);
+    cr_assert_str_eq(err, "false failed (exit 1)");
+    s.gnuplot = "pvsim-no-such-gnuplot";
+    cr_assert_eq(plot_draw(&s, &d, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "pvsim-no-such-gnuplot not found: install gnuplot-nox");
+    cr_assert_eq(count_entries(dir), 0);
+    s.gnuplot = NULL;
+    snprintf(path, sizeof path, "%s/no/such/dir.png", dir);
+    cr_assert_eq(plot_draw(&s, &d, err, sizeof err), SIM_EIO);
+    cr_assert_not_null(strstr(err, "cannot write"), "%s", err);
+    plot_data_free(&d);
+    plot_table_free(&t);
+    rmdir(dir);
+}
