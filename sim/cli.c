@@ -31,6 +31,7 @@ static const char main_usage[] =
     "  bench kernel      measure the event kernel (hold model)\n"
     "  sweep FILE        run every point of a design-space sweep (-j N, MPI)\n"
     "  plot CSV ...      draw a sweep's CSV with gnuplot\n"
+    "  regress [DIR]     rerun the scenarios that have baselines and compare\n"
     "\n"
     "options:\n"
     "  -h, --help        show this help; `pvsim <command> --help` for a command\n"
@@ -205,6 +206,8 @@ int main(int argc, char **argv)
         return cli_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot"))
         return cli_plot(argc - 1, argv + 1);
+    if (!strcmp(cmd, "regress"))
+        return cli_regress(argc - 1, argv + 1);
     fprintf(stderr, "pvsim: unknown command '%s'\n\n%s", cmd, main_usage);
     return EXIT_USAGE;
 }

@@ -187,6 +187,106 @@ case_bench() {
   contains "$work/out" "ns/event"
 }
 
+# Every shipped scenario has a baseline, and every baseline still holds.
+case_regress_shipped() {
+  python3 - <<'PY' || fail "scenarios without a baseline (pvsim regress --add FILE)"
+import glob, json, os
+named = set()
+for b in glob.glob("results/baselines/*.json"):
+    scenario = json.load(open(b))["scenario"]
+    named.add(os.path.realpath(os.path.join(os.path.dirname(b), scenario)))
+missing = [f for f in sorted(glob.glob("scenarios/*.yaml")) if os.path.realpath(f) not in named]
+assert not missing, missing
+PY
+  expect_status 0 "$pvsim" regress results/baselines
+  local n
+  n=$(ls results/baselines/*.json | wc -l)
+  [ "$(grep -c '^ok  ' "$work/out")" -eq "$n" ] || { cat "$work/out" >&2; fail "not $n ok lines"; }
+}
+
+# A baseline in a temporary directory: --add, pass, a moved metric caught
+# and named, --bless, tolerances, and a broken baseline.
+case_regress() {
+  local b="$work/b" f="$work/b/ivshmem-pingpong.json"
+  local metric=variants.msi-kernel.ivshmem.counts.messages
+  expect_status 0 "$pvsim" regress --help
+  contains "$work/out" "examples:"
+  expect_status 0 "$pvsim" regress "$b" --add scenarios/ivshmem-pingpong.yaml \
+    --set run.duration=3ms
+  contains "$work/out" "added  $f"
+  python3 - "$f" <<'PY' || fail "baseline made by --add"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "pvsim-baseline/1", d["schema"]
+path = os.path.join(os.path.dirname(sys.argv[1]), d["scenario"])
+assert os.path.samefile(path, "scenarios/ivshmem-pingpong.yaml"), d["scenario"]
+assert d["sets"] == ["run.duration=3ms"] and d["tolerances"] == {}, d
+assert d["results"]["scenario"] == "ivshmem-pingpong"
+PY
+  expect_status 2 "$pvsim" regress "$b" --add scenarios/ivshmem-pingpong.yaml
+  contains "$work/err" "exists"
+  # Unchanged passes, whatever the current directory.
+  (cd / && expect_status 0 "$pvsim" regress "$b") || exit 1
+  contains "$work/out" "ok  ivshmem-pingpong ("
+  # One count moved: caught, and the table names it.
+  local want
+  want=$(python3 - "$f" "$metric" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["results"]["variants"][0]["ivshmem"]["counts"]
+print(c["messages"])
+c["messages"] += 1
+json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+  )
+  expect_status 1 "$pvsim" regress "$b"
+  contains "$work/out" "REGRESSED  ivshmem-pingpong: 1 of"
+  grep -Eq "^ +$metric +$((want + 1)) +$want +-[0-9.]+% +exact\$" "$work/out" ||
+    { cat "$work/out" >&2; fail "the diff table does not name $metric"; }
+  expect_status 0 "$pvsim" regress "$b" --bless
+  contains "$work/out" "blessed  $f: 1 of"
+  expect_status 0 "$pvsim" regress "$b"
+  # A real moves within its tolerance and not beyond; counts never do.
+  python3 - "$f" 1.005 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["tolerances"] = {"*.one_way_latency_ns.*": 0.01}
+d["results"]["variants"][0]["ivshmem"]["one_way_latency_ns"]["mean"] *= float(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+  expect_status 0 "$pvsim" regress "$b"
+  python3 - "$f" 1.02 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["results"]["variants"][0]["ivshmem"]["one_way_latency_ns"]["mean"] *= float(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+  expect_status 1 "$pvsim" regress "$b" --quiet
+  contains "$work/out" "one_way_latency_ns.mean"
+  contains "$work/out" " 1%"
+  expect_status 0 "$pvsim" regress "$b" --bless --quiet
+  grep -q '"\*\.one_way_latency_ns\.\*": 0.01' "$f" || fail "--bless lost the tolerances"
+  # A scenario that no longer runs fails its baseline.
+  mkdir "$work/c"
+  python3 - "$f" "$work/c/gone.json" "$src/scenarios/ivshmem-pingpong.yaml" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["scenario"] = sys.argv[3]
+d["sets"] = ["run.warmup=1s"]
+json.dump(d, open(sys.argv[2], "w"), indent=2)
+PY
+  expect_status 1 "$pvsim" regress "$work/c"
+  contains "$work/out" "FAILED  gone:"
+  contains "$work/err" "run.warmup"
+  # A broken baseline: exit 2, naming the file and the fault.
+  echo '{"schema": "pvsim-baseline/1", "results": {}}' >"$b/zz.json"
+  expect_status 2 "$pvsim" regress "$b"
+  contains "$work/err" "$b/zz.json: 'scenario'"
+  rm "$b/zz.json"
+  expect_status 2 "$pvsim" regress "$work/empty"
+  expect_status 2 "$pvsim" regress "$b" --set run.duration=1ms
+}
+
 # `pvsim plot` on tests/data/sweep.csv (2 variants x 4 sizes): a PNG and an
 # SVG through the real gnuplot, and the errors users meet.
 case_plot() {
