@@ -378,6 +378,11 @@ case_sweep() {
   expect_status 0 "$pvsim" sweep "${SWEEP100[@]}" -j 2 --out "$work/j2"
   cmp "$work/j1/sweep.csv" "$work/j2/sweep.csv" || fail "-j 1 and -j 2 differ"
   check_csv "$work/j1/sweep.csv" 100 1
+  # The 100-point CSV plots: latency against size, a line per worker count.
+  expect_status 0 "$pvsim" plot "$work/j1/sweep.csv" --x guests.0.workload.size \
+    --y totals.latency_ns.mean --by device.workers --log-x -o "$work/j1.png"
+  contains "$work/out" "(10 lines, 100 points)"
+  [ "$(head -c 4 "$work/j1.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "not a PNG"
   [ "$(ls "$work/j1/points" | grep -c '^[0-9a-f]\{32\}\.json$')" -eq 100 ] ||
     fail "not 100 point files"
   python3 - "$work/j1" <<'PY' || fail "point files"
