@@ -225,6 +225,12 @@ static void print_points(const swp_sweep *s)
     }
 }
 
+/* swp_progress_fn onto the terminal's progress bar. */
+static void show_points(void *ctx, size_t done, size_t total)
+{
+    cli_progress_show(ctx, total ? (double)done / (double)total : 1.0);
+}
+
 /* Loads the plan and every point; 0 or an exit status (errors printed). */
 static int prepare(const sweep_opts *o, swp_plan *plan, swp_sweep *s, char *name,
                    size_t len, int master)
@@ -235,7 +241,10 @@ static int prepare(const sweep_opts *o, swp_plan *plan, swp_sweep *s, char *name
     if (rc == 0) {
         *s = (swp_sweep){&system_model, plan, o->scn.file, o->scn.sets, o->scn.nsets,
                          o->out, NULL, 0};
-        rc = swp_prepare(s, &errs, &bad);
+        cli_progress prog;
+        cli_progress_start(&prog, "of the points loaded");
+        rc = swp_prepare(s, master && !o->quiet ? show_points : NULL, &prog, &errs, &bad);
+        cli_progress_end(&prog);
         if (rc && master && errs.count) {
             char text[1024];
             describe_point(plan, bad, text, sizeof text);
@@ -253,11 +262,6 @@ static int prepare(const sweep_opts *o, swp_plan *plan, swp_sweep *s, char *name
 }
 
 /* ---- running ---------------------------------------------------------------------- */
-
-static void show_points(void *ctx, size_t answered, size_t total)
-{
-    cli_progress_show(ctx, total ? (double)answered / (double)total : 1.0);
-}
 
 /* The pool for this process: the MPI ranks, the master alone, or forks. */
 static swp_pool *make_pool(const sweep_opts *o, const swp_sweep *s, size_t to_run,

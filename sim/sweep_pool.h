@@ -65,9 +65,6 @@ typedef struct swp_outcome {
     size_t nshown;
 } swp_outcome;
 
-/* Called after every answer with the points answered and to answer. */
-typedef void (*swp_progress_fn)(void *ctx, size_t answered, size_t total);
-
 /* Runs every distinct point not done through `pool`, storing each answer
  * (swp_store_point) and marking it done. Returns 0 (failures are in
  * `out`), or a status with `err` when the pool or the disk broke. */

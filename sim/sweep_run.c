@@ -120,21 +120,39 @@ static int config_hash(const swp_sweep *s, const void *cfg, char out[SWP_HASH_HE
 
 /* ---- preparing ------------------------------------------------------------ */
 
-/* Points with equal hashes share the first one's run and file. */
-static void find_firsts(swp_sweep *s)
+typedef struct keyed {
+    const char *hash;
+    size_t i;
+} keyed;
+
+/* By hash, then by point index. */
+static int by_hash(const void *a, const void *b)
 {
-    for (size_t i = 0; i < s->npoints; i++) {
-        s->points[i].first = i;
-        for (size_t j = 0; j < i; j++) {
-            if (!strcmp(s->points[i].hash, s->points[j].hash)) {
-                s->points[i].first = s->points[j].first;
-                break;
-            }
-        }
-    }
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->hash, y->hash);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-int swp_prepare(swp_sweep *s, scn_errors *errs, size_t *bad)
+/* Points with equal hashes share the first one's run and file. Sorting by
+ * hash keeps this O(n log n) for a million points. */
+static int find_firsts(swp_sweep *s)
+{
+    keyed *order = malloc((s->npoints ? s->npoints : 1) * sizeof *order);
+    if (!order)
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < s->npoints; i++)
+        order[i] = (keyed){s->points[i].hash, i};
+    qsort(order, s->npoints, sizeof *order, by_hash);
+    for (size_t k = 0; k < s->npoints; k++) {
+        int same = k > 0 && !strcmp(order[k].hash, order[k - 1].hash);
+        s->points[order[k].i].first = same ? s->points[order[k - 1].i].first : order[k].i;
+    }
+    free(order);
+    return 0;
+}
+
+int swp_prepare(swp_sweep *s, swp_progress_fn progress, void *ctx, scn_errors *errs,
+                size_t *bad)
 {
     s->npoints = s->plan->npoints;
     s->points = calloc(s->npoints ? s->npoints : 1, sizeof *s->points);
@@ -150,9 +168,10 @@ int swp_prepare(swp_sweep *s, scn_errors *errs, size_t *bad)
             *bad = i;
             return rc;
         }
+        if (progress)
+            progress(ctx, i + 1, s->npoints);
     }
-    find_firsts(s);
-    return 0;
+    return find_firsts(s);
 }
 
 void swp_sweep_free(swp_sweep *s)

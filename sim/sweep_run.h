@@ -66,14 +66,20 @@ typedef struct swp_sweep {
     size_t npoints;
 } swp_sweep;
 
+/* Progress of long work: `done` of `total` steps (points loaded, points
+ * answered). */
+typedef void (*swp_progress_fn)(void *ctx, size_t done, size_t total);
+
 /*
  * Loads every point's configuration (so a bad value stops the sweep
- * before it starts) and hashes it. `s` must have model, plan, file, sets
- * and dir set; points are allocated here. On SIM_ESCENARIO `errs` holds
- * the errors of the first bad point and *bad its index. 0, SIM_ESCENARIO
- * or SIM_ENOMEM. Free with swp_sweep_free().
+ * before it starts) and hashes it, calling `progress` (may be NULL) after
+ * each point. `s` must have model, plan, file, sets and dir set; points
+ * are allocated here. On SIM_ESCENARIO `errs` holds the errors of the
+ * first bad point and *bad its index. 0, SIM_ESCENARIO or SIM_ENOMEM.
+ * Free with swp_sweep_free().
  */
-int swp_prepare(swp_sweep *s, scn_errors *errs, size_t *bad);
+int swp_prepare(swp_sweep *s, swp_progress_fn progress, void *ctx, scn_errors *errs,
+                size_t *bad);
 void swp_sweep_free(swp_sweep *s);
 
 /* The overrides of point `i`, "path=value" (owned by the caller: free
