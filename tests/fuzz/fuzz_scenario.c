@@ -2,8 +2,8 @@
  * fuzz_scenario.c -- the scenario loader under a fuzzer.
  *
  * One entry point, LLVMFuzzerTestOneInput, loads the input as a scenario
- * with the real schema (and a couple of --set overrides) and frees
- * everything. Built with libFuzzer when PVSIM_FUZZ is on (clang only):
+ * with the real schema (and a couple of --set overrides), reads its
+ * `sweep:` block into a plan as `pvsim sweep` does, and frees everything. Built with libFuzzer when PVSIM_FUZZ is on (clang only):
  *     cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DPVSIM_FUZZ=ON
  *     build/fuzz/tests/fuzz_scenario tests/fuzz/corpus
  * Inputs that ever crashed belong in tests/fuzz/corpus/: the replay test
@@ -15,8 +15,28 @@
 #include <string.h>
 
 #include "models/system.h"
+#include "sim/sweep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The sweep block of a document that loads: read, then checked whole. */
+static void fuzz_sweep(const scn_source *src)
+{
+    system_config cfg = {0};
+    scn_doc *doc = NULL;
+    scn_errors errs = {0};
+    swp_plan plan = {0};
+    int rc = scn_load(&system_schema, src, &cfg, &doc, &errs);
+    if (rc == 0)
+        rc = swp_plan_read(&plan, &system_schema, doc, &errs);
+    if (rc == 0)
+        rc = swp_plan_finish(&plan, (scn_mark){"fuzz.yaml", 0, 0}, &errs);
+    if (rc == SIM_ESCENARIO && errs.count == 0)
+        __builtin_trap();               /* a failure must say why */
+    swp_plan_free(&plan);
+    scn_doc_free(doc);
+    scn_free(&system_schema, &cfg);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -33,5 +53,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == SIM_ESCENARIO && errs.count == 0)
         __builtin_trap();               /* a failure must say why */
     system_config_free(&cfg);
+    fuzz_sweep(&src);
     return 0;
 }
