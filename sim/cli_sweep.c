@@ -7,6 +7,7 @@
  * without shipping configurations around; only point numbers and results
  * travel. Only the master (rank 0) prints and writes.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,8 @@ static swp_pool *make_pool(const sweep_opts *o, const swp_sweep *s, size_t to_ru
     if (ranks > 1)
         return swp_pool_mpi(s, ranks, err, errlen);
     uint64_t jobs = o->jobs ? o->jobs : (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+    if (swp_mpi_active())
+        jobs = 1;                   /* MPI processes must not fork */
     if (jobs > to_run)
         jobs = to_run;
     if (jobs <= 1) {
@@ -343,8 +346,9 @@ int cli_sweep(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     int rank = 0, ranks = 1;
-    if (swp_mpi_start(&rank, &ranks) != 0) {
-        fprintf(stderr, "pvsim sweep: cannot start MPI\n");
+    char why[256];
+    if (swp_mpi_start(&rank, &ranks, why, sizeof why) != 0) {
+        fprintf(stderr, "pvsim sweep: %s\n", why);
         return EXIT_RUN_FAILED;
     }
     if (ranks > 1 && o.jobs > 1 && rank == 0)
@@ -366,7 +370,8 @@ int cli_sweep(int argc, char **argv)
     else if (rc == 0 && o.list)
         print_points(&s);
     else if (rc == 0 && cli_make_dirs(o.out) != 0) {
-        perror(o.out);
+        fprintf(stderr, "pvsim sweep: cannot create directory %s: %s\n", o.out,
+                strerror(errno));
         rc = EXIT_RUN_FAILED;
     } else if (rc == 0)
         rc = run_points(&o, &s, name, ranks);

@@ -23,11 +23,20 @@ static int launched(void)
 
 #ifndef PVSIM_HAVE_MPI
 
-int swp_mpi_start(int *rank, int *ranks)
+int swp_mpi_start(int *rank, int *ranks, char *err, size_t errlen)
 {
     *rank = 0;
     *ranks = 1;
-    return launched() ? -1 : 0;
+    if (!launched())
+        return 0;
+    snprintf(err, errlen, "this pvsim was built without MPI, so every rank would run "
+             "the whole sweep: rebuild with -DPVSIM_MPI=ON (Debian: libopenmpi-dev)");
+    return -1;
+}
+
+int swp_mpi_active(void)
+{
+    return 0;
 }
 
 swp_pool *swp_pool_mpi(const swp_sweep *s, int ranks, char *err, size_t errlen)
@@ -58,18 +67,25 @@ enum { TAG_WORK = 1, TAG_STOP, TAG_DONE, TAG_FAILED };
 static int mpi_started;
 static int stopped_by_pool;
 
-int swp_mpi_start(int *rank, int *ranks)
+int swp_mpi_start(int *rank, int *ranks, char *err, size_t errlen)
 {
     *rank = 0;
     *ranks = 1;
     if (!launched())
         return 0;
-    if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
+    if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
+        snprintf(err, errlen, "MPI_Init failed");
         return -1;
+    }
     mpi_started = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, rank);
     MPI_Comm_size(MPI_COMM_WORLD, ranks);
     return 0;
+}
+
+int swp_mpi_active(void)
+{
+    return mpi_started;
 }
 
 typedef struct mpi_pool {

@@ -17,8 +17,12 @@
 #include "sim/sweep_pool.h"
 
 /* Starts MPI if a launcher asked for it: *rank and *ranks, else 0 and 1.
- * Returns 0, or -1 when MPI cannot start or is not built in. */
-int swp_mpi_start(int *rank, int *ranks);
+ * Returns 0, or -1 with a sentence in `err` when MPI cannot start or is
+ * not built in. */
+int swp_mpi_start(int *rank, int *ranks, char *err, size_t errlen);
+
+/* Whether MPI was started: then even a single rank must not fork. */
+int swp_mpi_active(void);
 
 /* Rank 0: the pool of ranks 1..ranks-1. NULL with `err`. */
 swp_pool *swp_pool_mpi(const swp_sweep *s, int ranks, char *err, size_t errlen);

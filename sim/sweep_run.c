@@ -375,10 +375,15 @@ static int collect_columns(const swp_sweep *s, json_t *cols)
                 json_decref(doc);
                 return SIM_ENOMEM;
             }
+            int rc = 0;
             json_object_foreach(flat, key, v)
                 if (strcmp(key, "name") && !json_object_get(cols, key))
-                    json_object_set_new(cols, key, json_true());
+                    rc |= json_object_set_new(cols, key, json_true());
             json_decref(flat);
+            if (rc) {
+                json_decref(doc);
+                return SIM_ENOMEM;
+            }
         }
         json_decref(doc);
     }
