@@ -13,6 +13,7 @@
 
 #include "sim/error.h"
 #include "sim/plot.h"
+#include "tests/tempdir.h"
 
 static char err[1024];
 
@@ -309,17 +310,6 @@ Test(plot, writes_the_script_with_inline_data)
 }
 
 /* ---- drawing ------------------------------------------------------------ */
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 Test(plot, draws_with_gnuplot_and_leaves_no_temporary)
 {

@@ -12,23 +12,13 @@
 
 #include "sim/error.h"
 #include "sim/report.h"
+#include "tests/tempdir.h"
 
 static char *make_temp_dir(void)
 {
     char *dir = strdup("/tmp/pvsim-report-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
     return dir;
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }
 
 static char *read_all(const char *path)
