@@ -359,35 +359,16 @@ static json_t *done_doc(const swp_sweep *s, size_t i)
     return s->points[first].done ? load_point_file(s, first) : NULL;
 }
 
-/* First pass: every metric column, in the order it first appears. */
-static int collect_columns(const swp_sweep *s, json_t *cols)
+/* Adds the metric columns of `flat` that `cols` lacks, at its end. */
+static int add_columns(json_t *cols, const json_t *flat)
 {
-    size_t i, j;
-    json_t *variant;
-    for (i = 0; i < s->npoints; i++) {
-        json_t *doc = done_doc(s, i);
-        json_array_foreach(json_object_get(json_object_get(doc, "results"), "variants"), j,
-                           variant) {
-            json_t *flat = rep_flatten(variant);
-            const char *key;
-            json_t *v;
-            if (!flat) {
-                json_decref(doc);
-                return SIM_ENOMEM;
-            }
-            int rc = 0;
-            json_object_foreach(flat, key, v)
-                if (strcmp(key, "name") && !json_object_get(cols, key))
-                    rc |= json_object_set_new(cols, key, json_true());
-            json_decref(flat);
-            if (rc) {
-                json_decref(doc);
-                return SIM_ENOMEM;
-            }
-        }
-        json_decref(doc);
-    }
-    return 0;
+    const char *key;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach((json_t *)flat, key, v)
+        if (strcmp(key, "name") && !json_object_get(cols, key))
+            rc |= json_object_set_new(cols, key, json_true());
+    return rc ? SIM_ENOMEM : 0;
 }
 
 static int is_param(const swp_sweep *s, const char *key)
@@ -417,62 +398,136 @@ static void write_header(const swp_sweep *s, const json_t *cols, FILE *f)
     fputc('\n', f);
 }
 
-static int write_rows(const swp_sweep *s, size_t i, const json_t *doc, const json_t *cols,
-                      FILE *f)
+/* The rows in one pass over the point files. A row is written with the
+ * metric columns known at the time; columns only ever join at the end, so
+ * once all are known each row is completed with trailing empty cells. */
+typedef struct csv_rows {
+    FILE *f;                         /* memstream of the rows' text */
+    size_t *ends;                    /* per row: offset of its end */
+    size_t *covered;                 /* per row: metric columns it holds */
+    size_t n, cap;
+} csv_rows;
+
+static int end_row(csv_rows *r, size_t covered)
 {
-    size_t j;
-    json_t *variant;
-    const json_t *params = json_object_get(doc, "parameters");
-    json_array_foreach(json_object_get(json_object_get(doc, "results"), "variants"), j,
-                       variant) {
-        json_t *flat = rep_flatten(variant);
-        const char *key;
-        json_t *v;
-        if (!flat)
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 256;
+        size_t *ends = realloc(r->ends, cap * sizeof *ends);
+        if (ends)
+            r->ends = ends;
+        size_t *cov = ends ? realloc(r->covered, cap * sizeof *cov) : NULL;
+        if (!cov)
             return SIM_ENOMEM;
-        fprintf(f, "%zu,", i);
-        csv_cell(f, json_object_get(variant, "name"));
-        fprintf(f, ",%s", s->points[i].hash);
-        for (size_t k = 0; k < s->plan->nparams; k++) {
-            fputc(',', f);
-            csv_cell(f, json_object_get(params, s->plan->params[k].path));
-        }
-        json_object_foreach((json_t *)cols, key, v) {
-            fputc(',', f);
-            csv_cell(f, json_object_get(flat, key));
-        }
-        fputc('\n', f);
-        json_decref(flat);
+        r->covered = cov;
+        r->cap = cap;
     }
+    long at = ftell(r->f);
+    if (at < 0)
+        return SIM_ENOMEM;
+    r->ends[r->n] = (size_t)at;
+    r->covered[r->n++] = covered;
     return 0;
 }
 
-int swp_write_csv(const swp_sweep *s, size_t *missing, char *err, size_t errlen)
+static int write_row(const swp_sweep *s, size_t i, const json_t *params,
+                     const json_t *variant, json_t *cols, csv_rows *r)
 {
-    char *text = NULL, path[MAX_PATH_TEXT];
-    size_t len = 0;
-    json_t *cols = json_object();
-    FILE *f = cols ? open_memstream(&text, &len) : NULL;
-    int rc = f ? collect_columns(s, cols) : SIM_ENOMEM;
-    *missing = 0;
-    if (rc == 0)
-        write_header(s, cols, f);
+    json_t *flat = rep_flatten(variant);
+    int rc = flat ? add_columns(cols, flat) : SIM_ENOMEM;
+    const char *key;
+    json_t *v;
+    if (rc == 0) {
+        fprintf(r->f, "%zu,", i);
+        csv_cell(r->f, json_object_get(variant, "name"));
+        fprintf(r->f, ",%s", s->points[i].hash);
+        for (size_t k = 0; k < s->plan->nparams; k++) {
+            fputc(',', r->f);
+            csv_cell(r->f, json_object_get(params, s->plan->params[k].path));
+        }
+        json_object_foreach(cols, key, v) {
+            fputc(',', r->f);
+            csv_cell(r->f, json_object_get(flat, key));
+        }
+        rc = end_row(r, json_object_size(cols));
+    }
+    json_decref(flat);
+    return rc;
+}
+
+static int write_rows(const swp_sweep *s, size_t i, const json_t *doc, json_t *cols,
+                      csv_rows *r)
+{
+    size_t j;
+    json_t *variant;
+    int rc = 0;
+    const json_t *params = json_object_get(doc, "parameters");
+    json_array_foreach(json_object_get(json_object_get(doc, "results"), "variants"), j,
+                       variant) {
+        if (rc == 0)
+            rc = write_row(s, i, params, variant, cols, r);
+    }
+    return rc;
+}
+
+/* The header, then every row padded to all the columns. */
+static void assemble(const swp_sweep *s, const json_t *cols, const csv_rows *r,
+                     const char *text, FILE *out)
+{
+    size_t ncols = json_object_size(cols), from = 0;
+    write_header(s, cols, out);
+    for (size_t k = 0; k < r->n; k++) {
+        fwrite(text + from, 1, r->ends[k] - from, out);
+        for (size_t c = r->covered[k]; c < ncols; c++)
+            fputc(',', out);
+        fputc('\n', out);
+        from = r->ends[k];
+    }
+}
+
+/* Reads every done point's file once, in point order, into the rows. */
+static int read_rows(const swp_sweep *s, json_t *cols, csv_rows *r, size_t *missing)
+{
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < s->npoints; i++) {
         json_t *doc = done_doc(s, i);
         if (doc)
-            rc = write_rows(s, i, doc, cols, f);
+            rc = write_rows(s, i, doc, cols, r);
         else
             ++*missing;
         json_decref(doc);
     }
-    if (f && fclose(f) != 0)
+    return rc;
+}
+
+int swp_write_csv(const swp_sweep *s, size_t *missing, char *err, size_t errlen)
+{
+    char *rows_text = NULL, *text = NULL, path[MAX_PATH_TEXT];
+    size_t rows_len = 0, len = 0;
+    csv_rows r = {0};
+    json_t *cols = json_object();
+    FILE *out = NULL;
+    int rc = SIM_ENOMEM;
+    *missing = 0;
+    if (cols && (r.f = open_memstream(&rows_text, &rows_len)))
+        rc = read_rows(s, cols, &r, missing);
+    if (r.f && fclose(r.f) != 0)
         rc = SIM_ENOMEM;
-    json_decref(cols);
+    if (rc == 0 && !(out = open_memstream(&text, &len)))
+        rc = SIM_ENOMEM;
+    if (out) {
+        assemble(s, cols, &r, rows_text ? rows_text : "", out);
+        if (fclose(out) != 0)
+            rc = SIM_ENOMEM;
+    }
     snprintf(path, sizeof path, "%s/sweep.csv", s->dir);
-    if (rc == 0 && text)
+    if (rc == 0)
         rc = rep_write_text(path, text, "", err, errlen);
-    else if (rc)
+    else
         snprintf(err, errlen, "out of memory writing %s", path);
     free(text);
+    free(rows_text);
+    free(r.ends);
+    free(r.covered);
+    json_decref(cols);
     return rc;
 }

@@ -393,6 +393,17 @@ for f in glob.glob(sys.argv[1] + "/points/*"):
     assert set(d["parameters"]) == {"guests.0.workload.size", "device.workers"}
     assert d["results"]["schema"] == "pvsim-results/1"
 PY
+  # Metrics only later points have (ivshmem's) become columns, and the
+  # earlier rows get empty cells for them.
+  expect_status 0 "$pvsim" sweep scenarios/loopback.yaml --set run.duration=1ms \
+    --set run.warmup=0 --sweep ivshmem.peers=0,2 --out "$work/iv"
+  python3 - "$work/iv/sweep.csv" <<'PY' || fail "columns that join later"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert all(len(r) == len(rows[0]) for r in rows), [len(r) for r in rows]
+at = rows[0].index("ivshmem.counts.messages")
+assert rows[1][at] == "" and int(rows[2][at]) > 0, (rows[1][at], rows[2][at])
+PY
   # Equal configurations run once: 4KiB and 4096 bytes are one point.
   expect_status 0 "$pvsim" sweep scenarios/loopback.yaml --set run.duration=1ms \
     --set run.warmup=100us --sweep guests.0.workload.size=4KiB,4096 -j 2 --out "$work/d"
