@@ -730,17 +730,25 @@ static bool have_clock(binder *b, const ytree_node *n)
     return false;
 }
 
+/* Splits "64 KiB" into its number (*d, *numlen bytes of text) and its
+ * unit; NULL when there is no number or the unit is not one of q's. */
+static const unit *quantity_unit(const quantity *q, const char *text, size_t len,
+                                 decimal *d, size_t *numlen)
+{
+    *numlen = read_decimal(text, len, d);
+    const char *u = text + *numlen;
+    while (*numlen && *u == ' ')
+        u++;
+    return *numlen ? find_unit(q->units, u, len - (size_t)(u - text)) : NULL;
+}
+
 static void bind_quantity(binder *b, const scn_field *f, const ytree_node *n,
                           uint64_t *dst)
 {
     const quantity *q = &quantities[f->type];
     decimal d;
-    size_t numlen = n->quoted ? 0 : read_decimal(n->text, n->len, &d);
-    const char *u = n->text + numlen;
-    while (numlen && *u == ' ')
-        u++;
-    const unit *un = numlen ? find_unit(q->units, u, n->len - (size_t)(u - n->text))
-                            : NULL;
+    size_t numlen = 0;
+    const unit *un = n->quoted ? NULL : quantity_unit(q, n->text, n->len, &d, &numlen);
     if (!un) {
         quantity_error(b, q, n, numlen);
         return;
@@ -1395,6 +1403,13 @@ const ytree_node *scn_doc_block(const scn_doc *doc, const char *key)
 
 /* ---- paths into a bound config ---------------------------------------------- */
 
+/* The items and count of list field `f` of the struct at `base`. */
+static void list_of(const scn_field *f, const char *base, char **items, size_t *count)
+{
+    memcpy(items, base + f->offset, sizeof *items);
+    memcpy(count, base + f->count_offset, sizeof *count);
+}
+
 /* Walks `path` down `root`; with `cfg` (may be NULL) also down the bound
  * struct, checking list indices against the bound counts. Returns the
  * scalar field reached, with its address in *value when cfg is given. */
@@ -1414,10 +1429,9 @@ static const scn_field *walk_path(const scn_schema *root, const char *cfg,
             if (i < 0)
                 return NULL;
             if (base) {
-                const char *items;
+                char *items;
                 size_t count;
-                memcpy(&items, base + f->offset, sizeof items);
-                memcpy(&count, base + f->count_offset, sizeof count);
+                list_of(f, base, &items, &count);
                 if ((size_t)i >= count)
                     return NULL;
                 base = items + (size_t)i * f->sub->size;
@@ -1496,10 +1510,9 @@ static void write_canonical(const scn_schema *s, const char *base,
         if (fl->type == SCN_STRUCT) {
             write_canonical(fl->sub, base + fl->offset, path, f);
         } else if (fl->type == SCN_LIST) {
-            const char *items;
+            char *items;
             size_t count;
-            memcpy(&items, base + fl->offset, sizeof items);
-            memcpy(&count, base + fl->count_offset, sizeof count);
+            list_of(fl, base, &items, &count);
             fprintf(f, "%s=%zu items\n", path, count);
             for (size_t j = 0; items && j < count; j++) {
                 char item[544];
@@ -1532,13 +1545,9 @@ int scn_parse_number(const scn_field *f, const char *text, double *value,
     }
     if (f->type != SCN_SIZE && f->type != SCN_DURATION && f->type != SCN_FREQ)
         return SIM_EINVAL;
-    const quantity *q = &quantities[f->type];
     decimal d;
-    size_t numlen = read_decimal(text, len, &d);
-    const char *u = text + numlen;
-    while (numlen && *u == ' ')
-        u++;
-    const unit *un = numlen ? find_unit(q->units, u, len - (size_t)(u - text)) : NULL;
+    size_t numlen;
+    const unit *un = quantity_unit(&quantities[f->type], text, len, &d, &numlen);
     if (!un || d.overflow)
         return SIM_EINVAL;
     double x = strtod(text, NULL);
@@ -1567,8 +1576,7 @@ void scn_free(const scn_schema *root, void *cfg)
         } else if (f->type == SCN_LIST) {
             char *items;
             size_t count;
-            memcpy(&items, base + f->offset, sizeof items);
-            memcpy(&count, base + f->count_offset, sizeof count);
+            list_of(f, base, &items, &count);
             for (size_t j = 0; items && j < count; j++)
                 scn_free(f->sub, items + j * f->sub->size);
             free(items);
