@@ -305,9 +305,7 @@ static int run_points(const sweep_opts *o, swp_sweep *s, const char *name, int r
     swp_outcome out = {0};
     cli_progress prog;
     cli_progress_start(&prog, "of the points done");
-    size_t to_run = 0;
-    for (size_t i = 0; i < s->npoints; i++)
-        to_run += s->points[i].first == i && !s->points[i].done;
+    size_t to_run = swp_to_run(s);
     swp_pool *pool = to_run ? make_pool(o, s, to_run, ranks, err, sizeof err) : NULL;
     int rc = to_run && !pool ? SIM_EIO : 0;
     if (pool) {

@@ -390,9 +390,7 @@ int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ct
     dispatch d = {s, pool, calloc((size_t)pool->nworkers, sizeof(size_t)),
                   calloc((size_t)pool->nworkers, sizeof(int)), 0, 0};
     int rc = d.holding && d.dead ? 0 : SIM_ENOMEM;
-    *out = (swp_outcome){0};
-    for (size_t i = 0; i < s->npoints; i++)
-        out->to_run += s->points[i].first == i && !s->points[i].done;
+    *out = (swp_outcome){.to_run = swp_to_run(s)};
     for (int w = 0; d.holding && w < pool->nworkers; w++)
         d.holding[w] = SIZE_MAX;
     while (rc == 0) {

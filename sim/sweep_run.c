@@ -18,38 +18,42 @@
 
 /* ---- points to configurations ------------------------------------------- */
 
-char **swp_point_sets(const swp_sweep *s, size_t i)
+/* Frees the point's own overrides (the command line's are borrowed). */
+static void free_sets(const swp_sweep *s, const char **sets)
+{
+    for (size_t k = s->nsets; sets && k < s->nsets + s->plan->nparams; k++)
+        free((char *)sets[k]);
+    free(sets);
+}
+
+/* The overrides of point `i`, "path=value": the command line's (borrowed),
+ * then the point's values. Free with free_sets(). NULL when memory is
+ * short. */
+static const char **point_sets(const swp_sweep *s, size_t i)
 {
     const swp_plan *p = s->plan;
     size_t index[SWP_MAX_PARAMS];
-    char **sets = calloc(s->nsets + p->nparams, sizeof *sets);
+    const char **sets = calloc(s->nsets + p->nparams, sizeof *sets);
     if (!sets)
         return NULL;
     swp_point_values(p, i, index);
     for (size_t k = 0; k < s->nsets; k++)
-        sets[k] = strdup(s->sets[k]);
+        sets[k] = s->sets[k];
+    int short_of_memory = 0;
     for (size_t k = 0; k < p->nparams; k++) {
         const swp_param *pr = &p->params[k];
         size_t n = strlen(pr->path) + strlen(pr->values[index[k]]) + 2;
         char *set = malloc(n);
         if (set)
             snprintf(set, n, "%s=%s", pr->path, pr->values[index[k]]);
+        short_of_memory |= !set;
         sets[s->nsets + k] = set;
     }
-    for (size_t k = 0; k < s->nsets + p->nparams; k++) {
-        if (!sets[k]) {
-            swp_free_sets(s, sets);
-            return NULL;
-        }
+    if (short_of_memory) {
+        free_sets(s, sets);
+        return NULL;
     }
     return sets;
-}
-
-void swp_free_sets(const swp_sweep *s, char **sets)
-{
-    for (size_t k = 0; sets && k < s->nsets + s->plan->nparams; k++)
-        free(sets[k]);
-    free(sets);
 }
 
 /* Loads point `i`: the scenario, the command line's overrides, then the
@@ -58,7 +62,7 @@ static int load_point(const swp_sweep *s, size_t i, void **cfg, scn_errors *errs
 {
     const swp_plan *p = s->plan;
     size_t n = s->nsets + p->nparams, index[SWP_MAX_PARAMS];
-    char **sets = swp_point_sets(s, i);
+    const char **sets = point_sets(s, i);
     scn_mark *marks = calloc(n, sizeof *marks);
     int rc = SIM_ENOMEM;
     *cfg = NULL;
@@ -68,12 +72,12 @@ static int load_point(const swp_sweep *s, size_t i, void **cfg, scn_errors *errs
             marks[k] = (scn_mark){"--set", 0, (int)k + 1};
         for (size_t k = 0; k < p->nparams; k++)
             marks[s->nsets + k] = p->params[k].marks[index[k]];
-        scn_source src = {.path = s->file, .sets = (const char *const *)sets,
+        scn_source src = {.path = s->file, .sets = sets,
                           .nsets = n, .set_marks = marks};
         rc = s->model->load(&src, cfg, errs);
     }
     free(marks);
-    swp_free_sets(s, sets);
+    free_sets(s, sets);
     return rc;
 }
 
@@ -292,6 +296,14 @@ static json_t *load_point_file(const swp_sweep *s, size_t i)
         return NULL;
     }
     return doc;
+}
+
+size_t swp_to_run(const swp_sweep *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->npoints; i++)
+        n += s->points[i].first == i && !s->points[i].done;
+    return n;
 }
 
 size_t swp_find_done(swp_sweep *s)

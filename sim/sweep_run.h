@@ -82,10 +82,8 @@ int swp_prepare(swp_sweep *s, swp_progress_fn progress, void *ctx, scn_errors *e
                 size_t *bad);
 void swp_sweep_free(swp_sweep *s);
 
-/* The overrides of point `i`, "path=value" (owned by the caller: free
- * each and the array, or use swp_free_sets()). */
-char **swp_point_sets(const swp_sweep *s, size_t i);
-void swp_free_sets(const swp_sweep *s, char **sets);
+/* Distinct configurations not done yet: what a run has left to do. */
+size_t swp_to_run(const swp_sweep *s);
 
 /* Marks as done the points whose results are already in DIR (--resume).
  * Returns how many distinct configurations were found. */
