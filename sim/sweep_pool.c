@@ -391,6 +391,8 @@ int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ct
                   calloc((size_t)pool->nworkers, sizeof(int)), 0, 0};
     int rc = d.holding && d.dead ? 0 : SIM_ENOMEM;
     *out = (swp_outcome){.to_run = swp_to_run(s)};
+    if (rc)
+        snprintf(err, errlen, "out of memory");
     for (int w = 0; d.holding && w < pool->nworkers; w++)
         d.holding[w] = SIZE_MAX;
     while (rc == 0) {
@@ -408,8 +410,6 @@ int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ct
         if (progress)
             progress(ctx, out->ran + out->failed, out->to_run);
     }
-    if (rc == SIM_ENOMEM && !d.holding)
-        snprintf(err, errlen, "out of memory");
     free(d.holding);
     free(d.dead);
     return rc;
