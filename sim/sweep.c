@@ -69,6 +69,33 @@ static int push_value(swp_param *pr, size_t *cap, const char *text, size_t len,
     return 0;
 }
 
+/* Appends scalar `n` as the text a --set override parses back to the same
+ * node: plain text as written, a quoted scalar double-quoted again (with
+ * \\, \" and \xNN escapes), so "5" stays a string and "a # b" keeps its
+ * hash. */
+static int push_scalar(swp_param *pr, size_t *cap, const ytree_node *n)
+{
+    if (!n->quoted)
+        return push_value(pr, cap, n->text, n->len, n->mark);
+    char *q = malloc(4 * n->len + 3), *o = q;
+    if (!q)
+        return SIM_ENOMEM;
+    *o++ = '"';
+    for (size_t i = 0; i < n->len; i++) {
+        unsigned char c = (unsigned char)n->text[i];
+        if (c == '"' || c == '\\')
+            o += sprintf(o, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            o += sprintf(o, "\\x%02x", c);
+        else
+            *o++ = (char)c;
+    }
+    *o++ = '"';
+    int rc = push_value(pr, cap, q, (size_t)(o - q), n->mark);
+    free(q);
+    return rc;
+}
+
 /* ---- ranges --------------------------------------------------------------- */
 
 typedef struct range {
@@ -223,7 +250,7 @@ static int read_values(swp_param *pr, const ytree_node *n, const scn_field *f,
     if (n->kind == YTREE_MAP)
         return expand_range(pr, n, f, errs);
     if (n->kind == YTREE_SCALAR)
-        return push_value(pr, &cap, n->text, n->len, n->mark);
+        return push_scalar(pr, &cap, n);
     if (n->nkids == 0 || n->nkids > SWP_MAX_VALUES) {
         scn_errors_add(errs, n->mark, "sweep.parameters.%s: expected 1 to %d values, "
                        "found %zu", pr->path, SWP_MAX_VALUES, n->nkids);
@@ -236,7 +263,7 @@ static int read_values(swp_param *pr, const ytree_node *n, const scn_field *f,
                            pr->path, v->kind == YTREE_MAP ? "a mapping" : "a list");
             return SIM_ESCENARIO;
         }
-        int rc = push_value(pr, &cap, v->text, v->len, v->mark);
+        int rc = push_scalar(pr, &cap, v);
         if (rc)
             return rc;
     }

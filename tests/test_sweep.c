@@ -214,6 +214,34 @@ Test(sweep, paths_must_name_values)
                  "t.yaml:1:8: error: sweep: expected a mapping, found a list");
 }
 
+/* A quoted value goes to --set still quoted: a string stays a string and
+ * a '#' is no comment. */
+Test(sweep, quoted_values_stay_quoted)
+{
+    swp_plan p = {0};
+    scn_errors errs = {0};
+    cr_assert_eq(plan_of("sweep:\n  parameters:\n    name: [plain, \"a # b\", 'say \"hi\"\\', \"5\"]\n",
+                         NULL, &p, &errs),
+                 0);
+    expect_values(&p.params[0], (const char *const[]){"plain", "\"a # b\"",
+                                                      "\"say \\\"hi\\\"\\\\\"", "\"5\"",
+                                                      NULL});
+    /* Each binds back to the text the file wrote. */
+    static const char *const want[] = {"plain", "a # b", "say \"hi\"\\", "5"};
+    for (size_t i = 0; i < 4; i++) {
+        char set[64];
+        snprintf(set, sizeof set, "name=%s", p.params[0].values[i]);
+        const char *sets[] = {set};
+        t_root cfg = {0};
+        scn_source src = {.path = "t.yaml", .text = "{}", .text_len = 2, .sets = sets,
+                          .nsets = 1};
+        cr_assert_eq(scn_load(&root_schema, &src, &cfg, NULL, &errs), 0, "%s", set);
+        cr_assert_str_eq(cfg.name, want[i]);
+        scn_free(&root_schema, &cfg);
+    }
+    swp_plan_free(&p);
+}
+
 Test(sweep, options_replace_or_add_parameters)
 {
     swp_plan p = {0};
