@@ -74,6 +74,7 @@ struct sim_kernel {
     sim_time now;
     uint64_t seq;
     int stop_requested;
+    int failure;                /* first sim_fail() status, or 0 */
 
     event *pool;
     uint32_t pool_size, max_pending;
@@ -453,6 +454,18 @@ void sim_stop(sim_kernel *k)
     k->stop_requested = 1;
 }
 
+void sim_fail(sim_kernel *k, int status)
+{
+    if (k->failure == 0)
+        k->failure = status < 0 ? status : SIM_EINVAL;
+    k->stop_requested = 1;
+}
+
+int sim_failure(const sim_kernel *k)
+{
+    return k->failure;
+}
+
 /* The wheel slot holding the earliest queued event (cancelled or not),
  * moving time to the heap's earliest event first when the wheel is empty;
  * NIL when that event lies beyond `until` or nothing is queued. */
@@ -476,6 +489,8 @@ static uint32_t peek_slot(sim_kernel *k, sim_time until)
 sim_stop_reason sim_run(sim_kernel *k, sim_time until, uint64_t max_events)
 {
     uint64_t ran = 0;
+    if (k->failure)
+        return SIM_STOP_FAILED;
     k->stop_requested = 0;
     for (;;) {
         if (max_events && ran >= max_events)
@@ -505,7 +520,7 @@ sim_stop_reason sim_run(sim_kernel *k, sim_time until, uint64_t max_events)
         ran++;
         fn(k, ctx, arg);
         if (k->stop_requested)
-            return SIM_STOP_REQUESTED;
+            return k->failure ? SIM_STOP_FAILED : SIM_STOP_REQUESTED;
     }
 }
 

@@ -68,7 +68,9 @@ typedef enum sim_stop_reason {
     SIM_STOP_QUIESCENT = 0,   /* no event pending */
     SIM_STOP_TIME_LIMIT,      /* next event lies beyond `until` */
     SIM_STOP_EVENT_LIMIT,     /* `max_events` handlers have run */
-    SIM_STOP_REQUESTED        /* a handler called sim_stop() */
+    SIM_STOP_REQUESTED,       /* a handler called sim_stop() */
+    SIM_STOP_FAILED           /* a handler called sim_fail(): see
+                                 sim_failure() */
 } sim_stop_reason;
 
 typedef struct sim_kernel_stats {
@@ -115,6 +117,16 @@ sim_stop_reason sim_run(sim_kernel *k, sim_time until, uint64_t max_events);
 
 /* Asks sim_run() to return after the current handler. */
 void sim_stop(sim_kernel *k);
+
+/* A model met a failure it cannot recover from inside a handler (the
+ * event pool could not grow, a thread could not take work): sim_run()
+ * returns SIM_STOP_FAILED after the current handler, and every later call
+ * returns it at once. The first status recorded wins; `status` must be a
+ * negative SIM_* code (anything else is recorded as SIM_EINVAL). */
+void sim_fail(sim_kernel *k, int status);
+
+/* The status given to the first sim_fail(), or 0. */
+int sim_failure(const sim_kernel *k);
 
 void sim_kernel_get_stats(const sim_kernel *k, sim_kernel_stats *out);
 
