@@ -441,3 +441,33 @@ Test(kernel, random_schedules_follow_a_reference_queue)
         sim_kernel_free(m.k);
     }
 }
+
+static void fail_nomem(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)ctx;
+    (void)arg;
+    sim_fail(k, SIM_ENOMEM);
+    sim_fail(k, SIM_ELIMIT);            /* the first failure wins */
+}
+
+static void count_runs(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    (void)arg;
+    (*(int *)ctx)++;
+}
+
+Test(kernel, a_failure_stops_the_run_for_good_and_keeps_its_status)
+{
+    sim_kernel *k = sim_kernel_new(NULL);
+    int later = 0;
+    cr_assert_eq(sim_schedule(k, 10, SIM_BAND_NORMAL, fail_nomem, NULL, 0, NULL), 0);
+    cr_assert_eq(sim_schedule(k, 20, SIM_BAND_NORMAL, count_runs, &later, 0, NULL), 0);
+    cr_assert_eq(sim_failure(k), 0);
+    cr_assert_eq(sim_run(k, SIM_TIME_MAX, 0), SIM_STOP_FAILED);
+    cr_assert_eq(sim_now(k), 10);
+    cr_assert_eq(sim_failure(k), SIM_ENOMEM);
+    cr_assert_eq(sim_run(k, SIM_TIME_MAX, 0), SIM_STOP_FAILED);
+    cr_assert_eq(later, 0);
+    sim_kernel_free(k);
+}
