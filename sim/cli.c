@@ -8,6 +8,7 @@
  */
 #include "sim/cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ static const char main_usage[] =
     "  sweep FILE        run every point of a design-space sweep (-j N, MPI)\n"
     "  plot CSV ...      draw a sweep's CSV with gnuplot\n"
     "  regress [DIR]     rerun the scenarios that have baselines and compare\n"
+
     "\n"
     "options:\n"
     "  -h, --help        show this help; `pvsim <command> --help` for a command\n"
@@ -100,6 +102,90 @@ int cli_load_scenario(const scenario_opts *o, system_config *cfg)
         fprintf(stderr, "pvsim: %s: %s\n", o->file ? o->file : "<built-in>",
                 sim_strerror(rc));
     return -1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void cli_free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* A name ending in `suffix` that is not hidden. */
+static int has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), s = strlen(suffix);
+    return name[0] != '.' && n > s && !strcmp(name + n - s, suffix);
+}
+
+int cli_list_files(const char *dir, const char *suffix, char ***out, size_t *count)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        if (!has_suffix(e->d_name, suffix))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **grown = realloc(names, cap * sizeof *names);
+            rc = grown ? 0 : -1;
+            names = grown ? grown : names;
+        }
+        if (rc == 0 && !(names[n++] = strdup(e->d_name)))
+            rc = -1;
+    }
+    closedir(d);
+    if (rc != 0) {
+        cli_free_names(names, n);
+        errno = ENOMEM;
+        return -1;
+    }
+    qsort(names, n, sizeof *names, by_name);
+    *out = names;
+    *count = n;
+    return 0;
+}
+
+int cli_load_file(const char *file, const char *const *sets, size_t nsets,
+                  system_config *cfg)
+{
+    scenario_opts o = {.file = file};
+    for (size_t i = 0; i < nsets; i++) {
+        if (cli_add_set(&o, sets[i]) != 0) {
+            memset(cfg, 0, sizeof *cfg);
+            return -1;
+        }
+    }
+    return cli_load_scenario(&o, cfg);
+}
+
+int cli_simulate(const system_config *cfg, const char *file, json_t **results)
+{
+    char err[512];
+    if (system_run(cfg, NULL, NULL, results, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "pvsim: %s: run failed: %s\n", file, err);
+    return -1;
+}
+
+int cli_simulate_file(const char *file, const char *const *sets, size_t nsets,
+                      json_t **results)
+{
+    system_config cfg;
+    int rc = cli_load_file(file, sets, nsets, &cfg);
+    if (rc == 0)
+        rc = cli_simulate(&cfg, file, results);
+    system_config_free(&cfg);
+    return rc;
 }
 
 double cli_wall_seconds(void)

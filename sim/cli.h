@@ -46,6 +46,25 @@ int cli_set_seed(scenario_opts *o, const char *arg);
  * on failure. Free `cfg` with system_config_free() either way. */
 int cli_load_scenario(const scenario_opts *o, system_config *cfg);
 
+/* Loads the scenario `file` with `sets` into `cfg`; 0, or -1 after
+ * printing why. Free `cfg` with system_config_free() either way. */
+int cli_load_file(const char *file, const char *const *sets, size_t nsets,
+                  system_config *cfg);
+
+/* Simulates `cfg` (loaded from `file`) into a new `*results`; 0, or -1
+ * after printing why. */
+int cli_simulate(const system_config *cfg, const char *file, json_t **results);
+
+/* cli_load_file() and cli_simulate(). */
+int cli_simulate_file(const char *file, const char *const *sets, size_t nsets,
+                      json_t **results);
+
+/* The names in `dir` that end in `suffix` and are not hidden, sorted
+ * bytewise; free them with cli_free_names(). -1 with errno set on
+ * failure. */
+int cli_list_files(const char *dir, const char *suffix, char ***out, size_t *count);
+void cli_free_names(char **names, size_t n);
+
 /* Seconds on the monotonic clock. */
 double cli_wall_seconds(void);
 

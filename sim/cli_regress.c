@@ -109,96 +109,6 @@ static int parse_args(int argc, char **argv, regress_opts *o)
 
 /* ---- the baselines ------------------------------------------------------ */
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-static int is_baseline_name(const char *name)
-{
-    size_t n = strlen(name);
-    return name[0] != '.' && n > 5 && !strcmp(name + n - 5, ".json");
-}
-
-/* The *.json names in `dir`, sorted bytewise; caller frees with
- * free_names(). -1 with errno set on failure. */
-static int list_baselines(const char *dir, char ***out, size_t *count)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        if (!is_baseline_name(e->d_name))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **grown = realloc(names, cap * sizeof *names);
-            rc = grown ? 0 : -1;
-            names = grown ? grown : names;
-        }
-        if (rc == 0 && !(names[n++] = strdup(e->d_name)))
-            rc = -1;
-    }
-    closedir(d);
-    if (rc != 0) {
-        free_names(names, n);
-        errno = ENOMEM;
-        return -1;
-    }
-    qsort(names, n, sizeof *names, by_name);
-    *out = names;
-    *count = n;
-    return 0;
-}
-
-/* Loads the scenario `file` with `sets` into `cfg`; 0, or -1 after
- * printing why. Free `cfg` with system_config_free() either way. */
-static int load(const char *file, const char *const *sets, size_t nsets,
-                system_config *cfg)
-{
-    scenario_opts o = {.file = file};
-    for (size_t i = 0; i < nsets; i++) {
-        if (cli_add_set(&o, sets[i]) != 0) {
-            memset(cfg, 0, sizeof *cfg);
-            return -1;
-        }
-    }
-    return cli_load_scenario(&o, cfg);
-}
-
-/* Simulates `cfg` (loaded from `file`) into a new `*results`; 0, or -1
- * after printing why. */
-static int simulate(const system_config *cfg, const char *file, json_t **results)
-{
-    char err[512];
-    if (system_run(cfg, NULL, NULL, results, err, sizeof err) == 0)
-        return 0;
-    fprintf(stderr, "pvsim: %s: run failed: %s\n", file, err);
-    return -1;
-}
-
-/* load() and simulate(). */
-static int run_scenario(const char *file, const char *const *sets, size_t nsets,
-                        json_t **results)
-{
-    system_config cfg;
-    int rc = load(file, sets, nsets, &cfg);
-    if (rc == 0)
-        rc = simulate(&cfg, file, results);
-    system_config_free(&cfg);
-    return rc;
-}
-
 /* ---- the diff table ----------------------------------------------------- */
 
 /* A leaf as the table shows it; "-" for an absent one. */
@@ -305,7 +215,7 @@ static int check_one(const regress_opts *o, const char *file_name)
     json_t *cur = NULL;
     reg_result r = {0};
     int rc = EXIT_RUN_FAILED;
-    if (run_scenario(b.scenario_path, b.sets, b.nsets, &cur) != 0)
+    if (cli_simulate_file(b.scenario_path, b.sets, b.nsets, &cur) != 0)
         printf("FAILED  %s: %s did not run\n", name, b.scenario_path);
     else if (reg_compare(b.results, cur, b.tolerances, &r) != 0)
         printf("FAILED  %s: out of memory comparing the results\n", name);
@@ -323,13 +233,13 @@ static int check_all(const regress_opts *o)
 {
     char **names;
     size_t n;
-    if (list_baselines(o->dir, &names, &n) != 0) {
+    if (cli_list_files(o->dir, ".json", &names, &n) != 0) {
         fprintf(stderr, "pvsim regress: cannot read %s: %s\n", o->dir, strerror(errno));
         return EXIT_USAGE;
     }
     if (n == 0) {
         fprintf(stderr, "pvsim regress: no baselines (*.json) in %s\n", o->dir);
-        free_names(names, n);
+        cli_free_names(names, n);
         return EXIT_USAGE;
     }
     int worst = 0;
@@ -342,7 +252,7 @@ static int check_all(const regress_opts *o)
     if (!o->bless && (!o->quiet || failed))
         printf("%zu baseline%s, %zu passed, %zu did not\n", n, n == 1 ? "" : "s",
                n - failed, failed);
-    free_names(names, n);
+    cli_free_names(names, n);
     return worst;
 }
 
@@ -354,7 +264,7 @@ static int add(const regress_opts *o)
     char path[4096], err[1024];
     system_config cfg;
     const scenario_opts *so = &o->scn;
-    int rc = load(o->add, so->sets, so->nsets, &cfg) ? EXIT_USAGE : 0;
+    int rc = cli_load_file(o->add, so->sets, so->nsets, &cfg) ? EXIT_USAGE : 0;
     if (rc == 0)
         cli_json_path(path, sizeof path, o->dir, cfg.name);
     if (rc == 0 && access(path, F_OK) == 0) {
@@ -367,7 +277,7 @@ static int add(const regress_opts *o)
         rc = EXIT_RUN_FAILED;
     }
     json_t *results = NULL;
-    if (rc == 0 && simulate(&cfg, o->add, &results) != 0)
+    if (rc == 0 && cli_simulate(&cfg, o->add, &results) != 0)
         rc = EXIT_RUN_FAILED;
     system_config_free(&cfg);
     reg_baseline b = {0};
