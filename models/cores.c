@@ -214,10 +214,12 @@ static void start_item(core_thread *t, uint64_t overhead)
         *w->sched += sched;
     t->executing = 1;
     c->cores[t->core].work_cycles += w->cycles;
-    /* A failure here (the kernel's max_pending) would strand the thread;
-     * the kernel's limit is far above threads x 1, so it cannot happen. */
-    (void)sim_schedule(c->k, overhead + w->cycles, SIM_BAND_NORMAL, item_done, c,
-                       t->index, NULL);
+    /* A thread has one completion pending at most, so only a kernel out of
+     * memory refuses this; the thread could never finish: stop the run. */
+    int rc = sim_schedule(c->k, overhead + w->cycles, SIM_BAND_NORMAL, item_done, c,
+                          t->index, NULL);
+    if (rc)
+        sim_fail(c->k, rc);
 }
 
 static void run_on(core_thread *t, uint32_t i)

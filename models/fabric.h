@@ -1,22 +1,26 @@
 /*
- * fabric.h -- the notification and interrupt paths between guests and the
- * host, and what each costs (docs/fabric.md has the table).
+ * fabric.h -- the paths a notification or an interrupt takes between
+ * guests and the host, as phases (docs/fabric.md works them by hand).
  *
- * A kick is a guest write to a doorbell: a PIO, MMIO or hypercall exit,
- * handled in the kernel (ioeventfd: signal an eventfd and resume) or sent
- * out to the userspace device model, which costs a userspace exit and, for
- * MMIO, instruction emulation. A polled ring takes no exit at all.
+ * An exit path is a list of primitives (models/vmm.h) run on the vCPU: the
+ * exit transition, the handler's steps, and the entry transition. A path
+ * may raise a signal (an ioeventfd, a doorbell, an IPI) at the end of the
+ * handler step that raises it, so whoever waits on the signal can start
+ * while the vCPU is still re-entering. The paths are data: the vCPU model
+ * (vcpu.c) runs them, and the scenario loader reads the same lists to find
+ * the primitives a scenario needs and the least time a request can take,
+ * so the check and the run cannot disagree.
  *
- * An interrupt reaches a vCPU thread through irqfd. How it is injected
- * depends on what the vCPU is doing (cores.h):
- *   - running on a core: a posted interrupt (no exit) when the CPU has
- *     them, otherwise an IPI to that core and an external-interrupt exit;
- *   - runnable, or halted (the interrupt wakes it): injected at the next
- *     VM entry, with no exit of its own;
- * and the guest's EOI write exits unless EOI is virtualised.
+ * Kicks: a PIO, MMIO or hypercall exit handled in the kernel (ioeventfd:
+ * decode, signal an eventfd, re-enter) or taken out to the userspace
+ * device model (decode, emulate an MMIO instruction, the userspace round
+ * trip, which signals the backend); a polled ring takes no exit.
  *
- * The functions here only compute; the models that own the vCPUs and
- * doorbells (guest.c, ivshmem.c) queue the work.
+ * Interrupts reach a vCPU as its state allows (vcpu.h): posted, or a host
+ * IPI and an external-interrupt exit, when it runs the guest; injected on
+ * its next entry when it is in the host; woken and entered with the
+ * injection when it halted. The guest's EOI then exits, or not, as the
+ * platform (or `fabric.eoi`) says.
  */
 #ifndef PVSIM_MODELS_FABRIC_H
 #define PVSIM_MODELS_FABRIC_H
@@ -24,7 +28,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "models/cores.h"
 #include "models/vmm.h"
 #include "sim/scenario.h"
 
@@ -33,16 +36,22 @@ typedef enum fabric_kick {
 } fabric_kick;
 typedef enum fabric_handler { FABRIC_KERNEL, FABRIC_USERSPACE } fabric_handler;
 typedef enum fabric_idle { FABRIC_HALT, FABRIC_POLL } fabric_idle;
-typedef enum fabric_eoi { FABRIC_EOI_EXIT, FABRIC_EOI_VIRTUALISED } fabric_eoi;
 typedef enum fabric_irq_kind { FABRIC_MSI, FABRIC_INTX } fabric_irq_kind;
+typedef enum fabric_completion {
+    FABRIC_COMPLETE_INTERRUPT, FABRIC_COMPLETE_POLL
+} fabric_completion;
 
 typedef struct fabric_config {
     int kick;                       /* fabric_kick */
     int handler;                    /* fabric_handler: who handles kicks */
     int backend;                    /* fabric_idle: device backend threads */
     int vcpu_idle;                  /* fabric_idle: an idle vCPU halts or polls */
+    int completion;                 /* fabric_completion: how the driver
+                                       learns a request is done */
     bool posted_interrupts;
-    int eoi;                        /* fabric_eoi */
+    int eoi;                        /* index into the schema's names:
+                                       platform, exit, virtualised, none;
+                                       fabric_eoi_mode() resolves it */
     int interrupts;                 /* fabric_irq_kind: ivshmem's vectors */
     bool mask;                      /* ivshmem: the driver masks and unmasks
                                        its interrupt around each handler */
@@ -50,26 +59,72 @@ typedef struct fabric_config {
 
 extern const scn_schema fabric_schema;
 
-/* What one exit or delivery costs the vCPU, and the events it counts. */
-typedef struct fabric_cost {
-    uint64_t cycles;                /* on the vCPU */
-    uint32_t exits;                 /* exits taken (EOI included) */
-    uint32_t irq_exits;             /* external-interrupt exits after an IPI */
-    uint32_t eoi_exits;
-    uint32_t posted;                /* posted interrupts (no exit) */
-} fabric_cost;
+/* The EOI mode (vmm_eoi) a variant runs with on `preset`. */
+int fabric_eoi_mode(const fabric_config *f, int preset);
 
-/* A kick of kind `kick` (fabric_kick) through the configured handler. */
-fabric_cost fabric_kick_cost(const fabric_config *f, const vmm_costs *c, int kick);
+/* Why a vCPU left the guest: exits are counted by reason. */
+#define FABRIC_REASONS(X)                                                     \
+    X(hypercall) X(pio) X(mmio) X(external_interrupt) X(eoi) X(ipi) X(hlt)
 
-/* A guest access to a register that only the userspace device model
- * implements (ivshmem's IntrStatus, IntrMask, IVLiveList): an MMIO exit,
- * decoding, and the userspace round trip. */
-fabric_cost fabric_register_access(const vmm_costs *c);
+typedef enum fabric_reason {
+#define X(name) FABRIC_REASON_##name,
+    FABRIC_REASONS(X)
+#undef X
+    FABRIC_REASON_COUNT
+} fabric_reason;
 
-/* Injecting one interrupt into `vcpu` in its present state, and the EOI
- * the guest writes after handling it. */
-fabric_cost fabric_interrupt_cost(const fabric_config *f, const vmm_costs *c,
-                                  const core_thread *vcpu);
+/* The reason's name in results ("external_interrupt"). */
+const char *fabric_reason_name(int reason);
+
+/* The exit paths. */
+typedef enum fabric_path_id {
+    FABRIC_PATH_HYPERCALL,          /* a hypercall that does no work */
+    FABRIC_PATH_KICK_PIO,           /* ioeventfd kicks: signal at the eventfd */
+    FABRIC_PATH_KICK_MMIO,
+    FABRIC_PATH_KICK_HYPERCALL,
+    FABRIC_PATH_KICK_PIO_USER,      /* kicks the device model handles: signal
+                                       at the end of the userspace round trip */
+    FABRIC_PATH_KICK_MMIO_USER,
+    FABRIC_PATH_KICK_HYPERCALL_USER,
+    FABRIC_PATH_PIO_WRITE_KERNEL,   /* register accesses, no signal */
+    FABRIC_PATH_PIO_WRITE_USER,
+    FABRIC_PATH_PIO_READ_KERNEL,    /* + emulation where the platform sends
+                                       IN through the emulator */
+    FABRIC_PATH_PIO_READ_USER,
+    FABRIC_PATH_MMIO_KERNEL,        /* read or write of an in-kernel device */
+    FABRIC_PATH_MMIO_USER,          /* read or write in the device model */
+    FABRIC_PATH_EXTINT,             /* an external interrupt forced the exit;
+                                       its entry injects (every entry adds
+                                       `inject` per interrupt it delivers) */
+    FABRIC_PATH_EOI,                /* a trapped EOI */
+    FABRIC_PATH_IPI_SEND,           /* signal: the IPI leaves for its target */
+    FABRIC_PATH_HLT,                /* exit and handler only: the vCPU then
+                                       blocks, or re-enters if an interrupt
+                                       is pending */
+    FABRIC_PATH_COUNT
+} fabric_path_id;
+
+/* Where a path's primitives fall, in cycles. */
+typedef struct fabric_exit {
+    int reason;                     /* fabric_reason */
+    uint64_t to_signal;             /* exit transition and handler steps up
+                                       to the signal (the whole handler when
+                                       the path raises none) */
+    uint64_t after_signal;          /* handler steps after the signal */
+    uint64_t entry;                 /* the entry transition (0 for HLT) */
+    int signals;                    /* the path raises a signal */
+} fabric_exit;
+
+/* Composes path `id` from `c` on a platform whose PIO reads go through
+ * the emulator when `pio_in_emulated`; all zero for an id that names no
+ * path. */
+fabric_exit fabric_exit_of(const vmm_costs *c, int id, int pio_in_emulated);
+
+/* Whether path `id` uses primitive `cost` (0 for an id that names no
+ * path). */
+int fabric_path_uses(int id, vmm_cost_id cost, int pio_in_emulated);
+
+/* The kick path of a kick kind and handler; -1 for a polled ring. */
+int fabric_kick_path(int kick, int handler);
 
 #endif

@@ -94,19 +94,20 @@ typedef struct request {
     guest *g;
     sim_time issued;
     scheme_cost cost;
-    fabric_cost irq;
+    uint64_t irq_cycles;            /* the interrupt's path, EOI included */
 } request;
 
 struct guest {
     guest_env env;
     guest_stats *stats;
-    core_thread *vcpu;
+    vcpu *vcpu;
     sim_rng rng;                    /* the workload's */
     sim_rng scheme_rng, remap_rng;
     guestmem *mem;
     scheme *scheme;
     uint32_t pages_per_buffer;
-    fabric_cost kick;
+    int kick_path;                  /* fabric_path_id; -1: polled ring */
+    uint64_t kick_whole, kick_to_signal, registration;
     request *slots;
 };
 
@@ -136,6 +137,7 @@ void guest_stats_add(guest_stats *sum, const guest_stats *st)
 #define X(name) sum->name += st->name;
     GUEST_COUNTERS(X)
 #undef X
+    vcpu_counts_add(&sum->vcpu, &st->vcpu);
     scheme_cost_add(&sum->scheme, &st->scheme);
     sum->alloc_failures += st->alloc_failures;
     sim_hist_merge(&sum->latency, &st->latency);
@@ -185,6 +187,36 @@ static int build_memory(guest *g, scheme_cost *setup)
     return g->env.scheme->setup(g->scheme, setup);
 }
 
+static uint64_t whole(const fabric_exit *e)
+{
+    return e->to_signal + e->after_signal + e->entry;
+}
+
+/* The kick path and what its exits cost. lguest's descriptors go by
+ * hypercall; the others kick as the fabric says. */
+static void plan_exits(guest *g)
+{
+    const guest_env *env = &g->env;
+    int kick = env->scheme == &scheme_sg ? FABRIC_KICK_HYPERCALL : env->fabric->kick;
+    g->kick_path = fabric_kick_path(kick, env->fabric->handler);
+    if (g->kick_path >= 0) {
+        fabric_exit e = fabric_exit_of(env->costs, g->kick_path, env->pio_in_emulated);
+        g->kick_whole = whole(&e);
+        g->kick_to_signal = e.to_signal;
+    }
+    fabric_exit reg = fabric_exit_of(env->costs, FABRIC_PATH_HYPERCALL, env->pio_in_emulated);
+    g->registration = whole(&reg);
+}
+
+static vcpu *make_vcpu(const guest_env *env, guest_stats *stats)
+{
+    vcpu_env ve = {.k = env->k, .host = env->host, .kind = "vcpu", .costs = env->costs,
+                   .polling = env->fabric->vcpu_idle == FABRIC_POLL,
+                   .posted = env->fabric->posted_interrupts, .eoi = env->eoi,
+                   .pio_in_emulated = env->pio_in_emulated, .counts = &stats->vcpu};
+    return vcpu_new(&ve);
+}
+
 guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
 {
     guest *g = calloc(1, sizeof *g);
@@ -196,15 +228,11 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
     const guest_config *cfg = env->cfg;
     uint64_t page_bytes = 4096ull << guest_page_order(&cfg->memory);
     g->pages_per_buffer = (uint32_t)((cfg->workload.size + page_bytes - 1) / page_bytes);
-    /* lguest's descriptors go by hypercall; the others kick as the fabric
-     * says. */
-    g->kick = fabric_kick_cost(env->fabric, env->costs,
-                               env->scheme == &scheme_sg ? FABRIC_KICK_HYPERCALL
-                                                         : env->fabric->kick);
+    plan_exits(g);
     seed_stream(&g->rng, env->seed, env->instance, "");
     seed_stream(&g->scheme_rng, env->seed, env->instance, "/scheme");
     seed_stream(&g->remap_rng, env->seed, env->instance, "/remap");
-    g->vcpu = cores_add_thread(env->host, "vcpu", env->fabric->vcpu_idle == FABRIC_POLL);
+    g->vcpu = make_vcpu(env, env->stats);
     g->slots = calloc(cfg->workload.depth, sizeof *g->slots);
     if (g->vcpu && g->slots)
         *rc = build_memory(g, setup);
@@ -212,9 +240,11 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
         guest_free(g);
         return NULL;
     }
+    int interrupts = env->fabric->completion == FABRIC_COMPLETE_INTERRUPT;
     for (uint64_t i = 0; i < cfg->workload.depth; i++) {
         g->slots[i].g = g;
         g->slots[i].io.bytes = cfg->workload.size;
+        g->slots[i].io.notify_cycles = interrupts ? env->costs->eventfd_signal : 0;
         g->slots[i].io.complete = device_done;
     }
     return g;
@@ -227,6 +257,7 @@ void guest_free(guest *g)
     if (g->scheme)
         g->env.scheme->destroy(g->scheme);
     guestmem_free_all(g->mem);
+    vcpu_free(g->vcpu);
     free(g->slots);
     free(g);
 }
@@ -237,71 +268,82 @@ static uint64_t remap_gap(guest *g)
     return (uint64_t)(sim_rng_exp(&g->remap_rng, mean) + 0.5) + 1;
 }
 
-int guest_start(guest *g)
+/* Schedules `fn` after `delay`; a kernel that refuses stops the run. */
+static void later(guest *g, uint64_t delay, sim_handler fn, uint64_t arg)
 {
-    for (uint64_t i = 0; i < g->env.cfg->workload.depth; i++) {
-        int rc = sim_schedule(g->env.k, 0, SIM_BAND_NORMAL, issue, g, i, NULL);
-        if (rc)
-            return rc;
-    }
+    int rc = sim_schedule(g->env.k, delay, SIM_BAND_NORMAL, fn, g, arg, NULL);
+    if (rc)
+        sim_fail(g->env.k, rc);
+}
+
+void guest_start(guest *g)
+{
+    for (uint64_t i = 0; i < g->env.cfg->workload.depth; i++)
+        later(g, 0, issue, i);
     if (g->env.cfg->memory.remap_rate > 0)
-        return sim_schedule(g->env.k, remap_gap(g), SIM_BAND_NORMAL, remap_event, g, 0,
-                            NULL);
-    return 0;
+        later(g, remap_gap(g), remap_event, 0);
 }
 
 /* ---- a request's life ------------------------------------------------------ */
 
 static void kicked(sim_kernel *k, void *ctx, uint64_t arg);
-static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg);
+static void handled(sim_kernel *k, void *ctx, uint64_t arg);
 
 /* Starts request slot `arg`: the driver describes the buffer, then the
- * vCPU copies what must be copied, takes any extra exits, and kicks. */
+ * vCPU copies what must be copied, registers, and kicks once per part;
+ * the last kick's signal hands the request to the device. */
 static void issue(sim_kernel *k, void *ctx, uint64_t arg)
 {
     guest *g = ctx;
     request *r = &g->slots[arg];
     memset(&r->cost, 0, sizeof r->cost);
     r->io.sched_cycles = 0;
+    r->irq_cycles = 0;
     r->issued = sim_now(k);
     if (g->env.scheme->describe(g->scheme, (uint32_t)arg, &r->cost) != 0) {
         g->stats->failed++;
         g->stats->alloc_failures += r->cost.alloc_failures;
-        if (sim_schedule(k, g->env.retry, SIM_BAND_NORMAL, issue, g, arg, NULL))
-            g->stats->submit_failures++;
+        later(g, g->env.retry, issue, arg);
         return;
     }
-    uint64_t vcpu = r->cost.copy_cycles + r->cost.exit_cycles +
-                    (uint64_t)r->cost.kicks * g->kick.cycles;
-    if (thread_work(g->vcpu, vcpu, kicked, r, 0, &r->io.sched_cycles))
-        g->stats->submit_failures++;
+    const vcpu_call none = {0}, submit = {kicked, r, 0};
+    uint32_t kicks = g->kick_path < 0 ? 0 : r->cost.kicks;
+    uint64_t *sched = &r->io.sched_cycles;
+    if (r->cost.copy_cycles || kicks == 0)
+        vcpu_guest(g->vcpu, r->cost.copy_cycles, kicks ? none : submit, sched);
+    for (uint32_t i = 0; i < r->cost.extra_exits; i++)
+        vcpu_exit(g->vcpu, FABRIC_PATH_HYPERCALL, none, none, NULL, sched);
+    for (uint32_t i = 0; i < kicks; i++)
+        vcpu_exit(g->vcpu, g->kick_path, i + 1 == kicks ? submit : none, none, NULL, sched);
 }
 
-/* The kicks were taken: the device's worker resolves the buffer, then
- * serves the request. */
+/* The kick reached the host: the device's worker resolves the buffer,
+ * then serves the request. */
 static void kicked(sim_kernel *k, void *ctx, uint64_t arg)
 {
-    (void)k;
     (void)arg;
     request *r = ctx;
     guest *g = r->g;
     g->env.scheme->resolve(g->scheme, (uint32_t)(r - g->slots), &r->cost);
     r->io.parts = r->cost.kicks;
     r->io.host_cycles = r->cost.host_cycles;
-    if (g->env.dev.submit(g->env.dev.self, &r->io))
-        g->stats->submit_failures++;
+    int rc = g->env.dev.submit(g->env.dev.self, &r->io);
+    if (rc)
+        sim_fail(k, rc);
 }
 
-/* The device completed: one interrupt is injected into the vCPU as its
- * state allows, and the guest handles it and writes the EOI. */
+/* The worker signalled the completion: an interrupt for the vCPU, or,
+ * when the driver polls, the completion is seen by its next poll. */
 static void device_done(sim_kernel *k, pv_io *io)
 {
     (void)k;
     request *r = (request *)io;
     guest *g = r->g;
-    r->irq = fabric_interrupt_cost(g->env.fabric, g->env.costs, g->vcpu);
-    if (thread_work(g->vcpu, r->irq.cycles, interrupt_handled, r, 0, &r->io.sched_cycles))
-        g->stats->submit_failures++;
+    vcpu_call done = {handled, r, 0};
+    if (g->env.fabric->completion == FABRIC_COMPLETE_POLL)
+        vcpu_guest(g->vcpu, 0, done, &r->io.sched_cycles);
+    else
+        vcpu_interrupt(g->vcpu, done, &r->irq_cycles, &r->io.sched_cycles);
 }
 
 static uint64_t draw_think(guest *g)
@@ -312,53 +354,58 @@ static uint64_t draw_think(guest *g)
     return (uint64_t)(sim_rng_exp(&g->rng, (double)w->think) + 0.5);
 }
 
-/* Splits the latency into where its cycles went; queueing is the rest. */
+/* Splits the latency into where its cycles went; queueing is the rest.
+ * Every part is time the request could not do without, so the parts
+ * never exceed the latency; if they did, a cost was counted twice, and
+ * the run stops rather than report it. */
 static void record(guest *g, const request *r, sim_time now)
 {
     guest_stats *s = g->stats;
     const scheme_cost *c = &r->cost;
     uint64_t latency = now - r->issued;
-    uint64_t notify = (uint64_t)c->kicks * g->kick.cycles;
-    uint64_t interrupt = r->irq.cycles;
+    uint64_t notify = c->kicks && g->kick_path >= 0
+                          ? (uint64_t)(c->kicks - 1) * g->kick_whole + g->kick_to_signal
+                          : 0;
+    uint64_t exits = (uint64_t)c->extra_exits * g->registration;
+    uint64_t interrupt = r->io.notify_cycles + r->irq_cycles;
     uint64_t device = r->io.device_cycles - c->host_cycles;
     uint64_t sched = r->io.sched_cycles;
+    uint64_t parts = notify + exits + c->host_cycles + c->copy_cycles + device + interrupt +
+                     sched;
+    if (parts > latency) {
+        sim_fail(g->env.k, SIM_EINVAL);
+        return;
+    }
     s->requests++;
     s->bytes += r->io.bytes;
-    s->exits_kick += (uint64_t)c->kicks * g->kick.exits;
-    s->exits_other += c->extra_exits;
-    s->exits_irq += r->irq.irq_exits;
-    s->exits_eoi += r->irq.eoi_exits;
-    s->interrupts++;
-    s->posted += r->irq.posted;
     s->sum_notify += notify;
-    s->sum_exit += c->exit_cycles;
+    s->sum_exit += exits;
     s->sum_translate += c->host_cycles;
     s->sum_copy += c->copy_cycles;
     s->sum_device += device;
     s->sum_interrupt += interrupt;
     s->sum_scheduling += sched;
-    s->sum_queueing += latency - notify - c->exit_cycles - c->host_cycles - c->copy_cycles -
-                       device - interrupt - sched;
+    s->sum_queueing += latency - parts;
     scheme_cost_add(&s->scheme, c);
     s->alloc_failures += c->alloc_failures;
     sim_hist_record(&s->latency, latency);
 }
 
 /* The guest's work after a completion is done: it idles, then issues.
- * Without think time it issues at once, before its vCPU could halt. */
+ * Without think time it issues at once. */
 static void computed(sim_kernel *k, void *ctx, uint64_t slot)
 {
     guest *g = ctx;
     uint64_t think = draw_think(g);
-    if (think == 0) {
+    if (think == 0)
         issue(k, g, slot);
-        return;
-    }
-    if (sim_schedule(k, think, SIM_BAND_NORMAL, issue, g, slot, NULL))
-        g->stats->submit_failures++;
+    else
+        later(g, think, issue, slot);
 }
 
-static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg)
+/* The guest saw the completion (its interrupt handler and EOI are done,
+ * or its poll found it). */
+static void handled(sim_kernel *k, void *ctx, uint64_t arg)
 {
     (void)arg;
     request *r = ctx;
@@ -366,8 +413,7 @@ static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t slot = (uint32_t)(r - g->slots);
     record(g, r, sim_now(k));
     g->env.scheme->complete(g->scheme, slot);
-    if (thread_work(g->vcpu, g->env.cfg->workload.compute, computed, g, slot, NULL))
-        g->stats->submit_failures++;
+    vcpu_guest(g->vcpu, g->env.cfg->workload.compute, (vcpu_call){computed, g, slot}, NULL);
     if (g->env.hooks.completed)
         g->env.hooks.completed(k, g->env.hooks.ctx);
 }
@@ -375,6 +421,7 @@ static void interrupt_handled(sim_kernel *k, void *ctx, uint64_t arg)
 /* The guest moves one page of one buffer to another frame. */
 static void remap_event(sim_kernel *k, void *ctx, uint64_t arg)
 {
+    (void)k;
     guest *g = ctx;
     uint32_t slot = (uint32_t)sim_rng_below(&g->remap_rng, g->env.cfg->workload.depth);
     uint32_t page = (uint32_t)sim_rng_below(&g->remap_rng, g->pages_per_buffer);
@@ -382,13 +429,12 @@ static void remap_event(sim_kernel *k, void *ctx, uint64_t arg)
     g->env.scheme->remap(g->scheme, slot, page, &c);
     g->stats->remaps++;
     g->stats->alloc_failures += c.alloc_failures;
-    if (sim_schedule(k, remap_gap(g), SIM_BAND_NORMAL, remap_event, g, arg, NULL))
-        g->stats->submit_failures++;
+    later(g, remap_gap(g), remap_event, arg);
 }
 
 void guest_get_vcpu_stats(const guest *g, thread_stats *out)
 {
-    thread_get_stats(g->vcpu, out);
+    vcpu_get_thread_stats(g->vcpu, out);
 }
 
 void guest_get_memory_stats(const guest *g, guestmem_stats *out, double *unusable)

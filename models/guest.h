@@ -5,18 +5,22 @@
  * The guest keeps `depth` requests outstanding, each in a slot that owns
  * one buffer of the scheme's making. A request's life:
  *   describe (scheme, guest side: copies, allocation, registration)
- *   -> vCPU: the copies, any extra exits, and one kick per part (the
- *      fabric's kick, or a hypercall for sg descriptors; fabric.h)
+ *   -> vCPU (vcpu.h): the copies (guest work), a hypercall exit per
+ *      registration, and one kick per part (the fabric's kick path, or a
+ *      hypercall for sg descriptors); the last kick's signal (the
+ *      ioeventfd, or the end of the userspace round trip) hands the
+ *      request to the device while the vCPU re-enters
  *   -> resolve (scheme, host side: walks, cache and memslot lookups),
  *      done by the device's worker before it serves the request
- *   -> device service -> the interrupt, injected as the vCPU's state
- *      allows (fabric.h), and the EOI
+ *   -> device service, then the worker's irqfd write (eventfd_signal)
+ *   -> the interrupt, delivered as the vCPU's state allows, the guest's
+ *      handler and its EOI (or, with `completion: poll`, the driver finds
+ *      the completion on its next poll: no interrupt at all)
  *   -> record -> compute (guest work on the vCPU) -> think (idle time)
  *   -> the slot's next request.
  * A request the scheme cannot describe (no contiguous memory, on_fragmented
- * = fail) is counted as failed and the slot retries after run.retry. The
- * vCPU is a host thread (cores.h): its work items run in order on a core,
- * and with nothing to do it halts (or polls, as the fabric says).
+ * = fail) is counted as failed and the slot retries after run.retry. With
+ * nothing to do, the vCPU halts (a HLT exit) or polls, as the fabric says.
  *
  * Guest memory is a guestmem aged at creation. When remap_rate > 0, the
  * guest moves random buffer pages to new frames at that rate (a Poisson
@@ -35,6 +39,7 @@
 #include "models/device.h"
 #include "models/fabric.h"
 #include "models/scheme.h"
+#include "models/vcpu.h"
 #include "models/vmm.h"
 #include "sim/resource.h"
 #include "sim/scenario.h"
@@ -75,14 +80,10 @@ extern const scn_schema guest_schema;
 unsigned guest_page_order(const guest_memory_config *m);
 
 /* The counters of guest_stats, as an X-macro so that summing them cannot
- * miss one. failed: requests the scheme could not send; submit_failures:
- * requests a queue refused; exits_irq: external-interrupt exits after an
- * IPI; posted: interrupts delivered without an exit; sum_*: cycles of the
- * breakdown (scheduling: wake-ups and context switches on the way). */
+ * miss one. failed: requests the scheme could not send; sum_*: cycles of
+ * the breakdown (scheduling: wake-ups and context switches on the way). */
 #define GUEST_COUNTERS(X)                                                     \
-    X(requests) X(bytes) X(failed) X(submit_failures)                        \
-    X(exits_kick) X(exits_irq) X(exits_eoi) X(exits_other)                   \
-    X(interrupts) X(posted) X(remaps)                                         \
+    X(requests) X(bytes) X(failed) X(remaps)                                  \
     X(sum_notify) X(sum_exit) X(sum_translate) X(sum_copy) X(sum_device)     \
     X(sum_interrupt) X(sum_scheduling) X(sum_queueing)
 
@@ -91,6 +92,7 @@ typedef struct guest_stats {
 #define X(name) uint64_t name;
     GUEST_COUNTERS(X)
 #undef X
+    vcpu_counts vcpu;               /* exits by reason, interrupts */
     scheme_cost scheme;             /* counters of completed requests */
     uint64_t alloc_failures;        /* every failed contiguous allocation */
     sim_hist latency;               /* issue to interrupt handled */
@@ -115,6 +117,8 @@ typedef struct guest_env {
     const guest_config *cfg;
     const vmm_costs *costs;
     const fabric_config *fabric;
+    int eoi;                        /* vmm_eoi: the fabric's, resolved */
+    int pio_in_emulated;            /* the preset's platform */
     cores *host;                    /* the vCPU becomes one of its threads */
     pv_device dev;
     guest_stats *stats;
@@ -146,8 +150,8 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc);
 void guest_free(guest *g);
 
 /* Issues the first `depth` requests at the current time and starts the
- * remap process. Returns 0 or the first SIM_* status met. */
-int guest_start(guest *g);
+ * remap process. A failure stops the run through sim_fail(). */
+void guest_start(guest *g);
 
 /* The vCPU thread's statistics (halts are its wake-ups). */
 void guest_get_vcpu_stats(const guest *g, thread_stats *out);

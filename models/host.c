@@ -29,6 +29,8 @@ typedef struct host {
     cores *cores;
     loopback *dev;
     ivshmem *iv;                    /* NULL without ivshmem peers */
+    microbench *mb;                 /* NULL without a microbench loop */
+    int eoi;                        /* vmm_eoi of the variant */
     tcache *tc;
     guest_class *classes;
     sim_time window_start, window_end;
@@ -74,8 +76,7 @@ static scheme_costs to_scheme_costs(const vmm_costs *c, const variant_config *v)
                           .memslot_lookup = c->memslot_lookup,
                           .tcache_hit = c->tcache_hit,
                           .copy_per_byte = (double)c->copy_per_kib / 1024.0,
-                          .pin_per_page = c->pin_per_page,
-                          .registration_exit = c->hypercall_exit};
+                          .pin_per_page = c->pin_per_page};
 }
 
 /* The instance's name, which also names its random streams. */
@@ -97,7 +98,9 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
         char name[96];
         instance_name(name, sizeof name, gc->cfg, i);
         guest_env env = {.k = s->k, .cfg = gc->cfg, .costs = &s->cfg->costs,
-                         .fabric = &s->variant->fabric, .host = s->cores,
+                         .fabric = &s->variant->fabric, .eoi = s->eoi,
+                         .pio_in_emulated = vmm_presets[s->cfg->preset].pio_in_emulated,
+                         .host = s->cores,
                          .dev = loopback_device(s->dev), .stats = &gc->stats,
                          .hooks = {on_completed, s}, .seed = s->cfg->seed, .instance = name,
                          .scheme = scheme_find(system_scheme_names[s->variant->scheme]),
@@ -117,40 +120,40 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
     return 0;
 }
 
-/* Threads on the host: a vCPU per guest instance, the device's workers,
- * and the ivshmem peers'. */
-static uint32_t count_threads(const system_config *cfg, const variant_config *v)
-{
-    uint64_t n = (cfg->nguests ? cfg->device.workers : 0) +
-                 ivshmem_threads(&cfg->ivshmem, &v->fabric);
-    for (size_t c = 0; c < cfg->nguests; c++)
-        n += cfg->guests[c].count;
-    return (uint32_t)n;
-}
-
-static int start_guests(host *s)
+static void start_all(host *s)
 {
     for (size_t c = 0; c < s->cfg->nguests; c++) {
         guest_class *gc = &s->classes[c];
-        for (uint64_t i = 0; i < gc->cfg->count; i++) {
-            int rc = guest_start(gc->instances[i]);
-            if (rc)
-                return rc;
-        }
+        for (uint64_t i = 0; i < gc->cfg->count; i++)
+            guest_start(gc->instances[i]);
     }
-    return s->iv ? ivshmem_start(s->iv) : 0;
+    if (s->iv)
+        ivshmem_start(s->iv);
+    if (s->mb)
+        microbench_start(s->mb);
+}
+
+static int build_microbench(host *s)
+{
+    microbench_env env = {.k = s->k, .cfg = &s->cfg->microbench, .costs = &s->cfg->costs,
+                          .host = s->cores, .posted = s->variant->fabric.posted_interrupts,
+                          .eoi = s->eoi,
+                          .pio_in_emulated = vmm_presets[s->cfg->preset].pio_in_emulated};
+    s->mb = microbench_new(&env);
+    return s->mb ? 0 : SIM_ENOMEM;
 }
 
 static int build(host *s, char *err, size_t errlen)
 {
     s->scheme_costs = to_scheme_costs(&s->cfg->costs, s->variant);
+    s->eoi = fabric_eoi_mode(&s->variant->fabric, s->cfg->preset);
     s->k = sim_kernel_new(NULL);
     if (!s->k)
         return SIM_ENOMEM;
     const vmm_costs *vc = &s->cfg->costs;
     cores_costs cc = {.context_switch = vc->context_switch, .wakeup = vc->wakeup};
-    s->cores = cores_new(s->k, (uint32_t)s->cfg->host.cores, count_threads(s->cfg, s->variant),
-                         &cc);
+    s->cores = cores_new(s->k, (uint32_t)s->cfg->host.cores,
+                         system_threads(s->cfg, s->variant, NULL), &cc);
     if (!s->cores)
         return SIM_ENOMEM;
     /* The device serves the I/O guests; ivshmem peers need none. */
@@ -169,15 +172,19 @@ static int build(host *s, char *err, size_t errlen)
     }
     if (s->cfg->ivshmem.peers > 0) {
         s->iv = ivshmem_new(s->k, &s->cfg->ivshmem, &s->variant->fabric, &s->cfg->costs,
-                            s->cores);
+                            s->eoi, s->cores);
         if (!s->iv)
             return SIM_ENOMEM;
     }
+    if (s->cfg->microbench.op != MB_NONE && build_microbench(s))
+        return SIM_ENOMEM;
     int rc = cores_start(s->cores);
-    if (rc == 0)
-        rc = start_guests(s);
-    if (rc)
+    if (rc) {
+        snprintf(err, errlen, "variant %s: the host's cores cannot run its polling threads: "
+                 "%s", system_variant_name(s->variant), sim_strerror(rc));
         return rc;
+    }
+    start_all(s);
     return sim_schedule_at(s->k, s->cfg->run.warmup, SIM_BAND_FIRST, warmup_over, s, 0,
                            NULL);
 }
@@ -195,6 +202,7 @@ static void teardown(host *s)
     tcache_free(s->tc);
     loopback_free(s->dev);
     ivshmem_free(s->iv);
+    microbench_free(s->mb);
     cores_free(s->cores);
     sim_kernel_free(s->k);
 }
@@ -220,15 +228,6 @@ static json_t *breakdown_json(const guest_stats *st)
                      "interrupt", per(st->sum_interrupt, n),
                      "scheduling", per(st->sum_scheduling, n),
                      "queueing", per(st->sum_queueing, n));
-}
-
-static json_t *exits_json(const guest_stats *st)
-{
-    return json_pack("{s:I, s:I, s:I, s:I}",
-                     "kick", (json_int_t)st->exits_kick,
-                     "external_interrupt", (json_int_t)st->exits_irq,
-                     "eoi", (json_int_t)st->exits_eoi,
-                     "other", (json_int_t)st->exits_other);
 }
 
 /* What the scheme did, per completed request, and the allocator's luck. */
@@ -257,20 +256,18 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
     uint64_t hz = s->cfg->clock_hz;
     double seconds = (double)(s->window_end - s->window_start) / (double)hz;
     double rate = seconds > 0 ? 1.0 / seconds : 0.0;
-    uint64_t exits = st->exits_kick + st->exits_irq + st->exits_eoi + st->exits_other;
-    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:o, s:I, s:I, s:o}",
+    uint64_t exits = vcpu_counts_exits(&st->vcpu);
+    return json_pack("{s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:f, s:o, s:o}",
                      "requests", (json_int_t)st->requests,
                      "bytes", (json_int_t)st->bytes,
-                     "submit_failures", (json_int_t)st->submit_failures,
                      "throughput_rps", (double)st->requests * rate,
                      "throughput_bytes_per_s", (double)st->bytes * rate,
                      "latency_cycles", rep_quantiles(&st->latency, 0),
                      "latency_ns", rep_quantiles(&st->latency, hz),
                      "breakdown_cycles", breakdown_json(st),
                      "exits_per_request", per(exits, st->requests),
-                     "exits", exits_json(st),
-                     "interrupts", (json_int_t)st->interrupts,
-                     "posted_interrupts", (json_int_t)st->posted,
+                     "interrupts_per_request", per(st->vcpu.interrupts, st->requests),
+                     "vcpus", vcpu_counts_json(&st->vcpu),
                      "scheme", scheme_json(st));
 }
 
@@ -426,17 +423,23 @@ static json_t *variant_json(const host *s)
         json_decref(v);
         v = NULL;
     }
+    if (v && s->mb && rep_set(v, "microbench", microbench_json(s->mb, s->cfg->clock_hz))) {
+        json_decref(v);
+        v = NULL;
+    }
     guest_stats_fini(&total);
     return v;
 }
 
+/* Every primitive in cycles; null for one without a figure. */
 static json_t *costs_json(const vmm_costs *c)
 {
-    vmm_costs copy = *c;
     json_t *o = json_object();
     for (int i = 0; o && i < VMM_COST_COUNT; i++) {
-        uint64_t v = *vmm_cost_ref(&copy, (vmm_cost_id)i);
-        if (rep_set(o, vmm_cost_key((vmm_cost_id)i), json_integer((json_int_t)v))) {
+        vmm_cost_id id = (vmm_cost_id)i;
+        json_t *v = vmm_cost_known(c, id) ? json_integer((json_int_t)vmm_cost_get(c, id))
+                                          : json_null();
+        if (rep_set(o, vmm_cost_key(id), v)) {
             json_decref(o);
             o = NULL;
         }
@@ -454,19 +457,29 @@ typedef struct progress_share {
 
 /* Runs to the end of the scenario in slices of simulated time, reporting
  * the fraction of all variants done after each; stops early if a handler
- * stopped the kernel (max_requests). */
-static void run_sliced(host *s, const progress_share *p)
+ * stopped the kernel (max_requests, the end of a microbench loop).
+ * Returns 0, or the status of a model's failure with `err` naming it. */
+static int run_sliced(host *s, const progress_share *p, char *err, size_t errlen)
 {
     enum { SLICES = 200 };
     sim_time end = s->cfg->run.duration;
     for (int i = 1; i <= SLICES; i++) {
         sim_time until = i == SLICES ? end : end / SLICES * (sim_time)i;
-        if (sim_run(s->k, until, 0) != SIM_STOP_TIME_LIMIT)
+        sim_stop_reason why = sim_run(s->k, until, 0);
+        if (why == SIM_STOP_FAILED) {
+            int rc = sim_failure(s->k);
+            snprintf(err, errlen, "variant %s: the run stopped at cycle %llu: %s",
+                     system_variant_name(s->variant), (unsigned long long)sim_now(s->k),
+                     sim_strerror(rc));
+            return rc;
+        }
+        if (why != SIM_STOP_TIME_LIMIT)
             break;
         if (p->fn)
             p->fn(p->ctx, ((double)p->index + (double)sim_now(s->k) / (double)end) /
                               (double)p->count);
     }
+    return 0;
 }
 
 static int run_variant(const system_config *cfg, guestmem *const *aged,
@@ -475,8 +488,9 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
 {
     host s = {.cfg = cfg, .aged = aged, .variant = v};
     int rc = build(&s, err, errlen);
+    if (rc == 0)
+        rc = run_sliced(&s, p, err, errlen);
     if (rc == 0) {
-        run_sliced(&s, p);
         s.window_end = sim_now(s.k);
         *out = variant_json(&s);
         if (!*out)

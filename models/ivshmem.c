@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "sim/report.h"
+#include "sim/ring.h"
 #include "sim/stats.h"
 
 /* ---- schema ------------------------------------------------------------- */
@@ -140,12 +141,13 @@ typedef struct message {
 typedef struct peer {
     ivshmem *dev;
     uint32_t id;
-    core_thread *vcpu, *model;
+    vcpu *vcpu;
+    core_thread *model;             /* the device model's thread, or NULL */
     int live;
     uint32_t epoch;
     int status_unread, irq_pending, control_pending;
-    message *inbox;                 /* ring that doubles */
-    uint32_t cap, head, len, claimed;
+    sim_ring inbox;                 /* of message */
+    uint32_t claimed;               /* inbox messages a drain has taken */
     int state;                      /* PEER_* for initiators */
     int cut;                        /* this round lost a peer */
     sim_time round_start;
@@ -164,12 +166,14 @@ struct ivshmem {
     sim_kernel *k;
     const ivshmem_config *cfg;
     fabric_config f;
-    vmm_costs c;
+    const vmm_costs *c;
     peer *peers;
     uint32_t n;
-    fabric_cost doorbell, reg;
+    int doorbell_path;              /* fabric_path_id of a Doorbell write */
+    uint64_t doorbell_to_signal;    /* its exit and handler up to the signal */
     uint64_t copy_cycles;           /* one message into or out of memory */
     counters st;
+    vcpu_counts vc;                 /* every peer's exits and interrupts */
     sim_hist round, one_way;
 };
 
@@ -195,21 +199,31 @@ static int is_initiator(const ivshmem *d, const peer *p)
     }
 }
 
+/* Schedules or queues nothing itself: a failure to queue stops the run. */
+static void model_work(peer *p, uint64_t cycles, sim_handler fn, uint64_t arg)
+{
+    int rc = thread_work(p->model, cycles, fn, p, arg, NULL);
+    if (rc)
+        sim_fail(p->dev->k, rc);
+}
+
 /* ---- building ---------------------------------------------------------------- */
 
-static int build_peer(ivshmem *d, peer *p, uint32_t id, cores *host)
+static int build_peer(ivshmem *d, peer *p, uint32_t id, cores *host, int eoi)
 {
     p->dev = d;
     p->id = id;
     p->live = 1;
-    p->cap = 4;
-    p->inbox = calloc(p->cap, sizeof *p->inbox);
     p->awaiting_from = calloc(d->n, 1);
     p->early_from = calloc(d->n, 1);
-    p->vcpu = cores_add_thread(host, "ivshmem-vcpu", d->f.vcpu_idle == FABRIC_POLL);
+    vcpu_env ve = {.k = d->k, .host = host, .kind = "ivshmem-vcpu", .costs = d->c,
+                   .polling = d->f.vcpu_idle == FABRIC_POLL,
+                   .posted = d->f.posted_interrupts, .eoi = eoi, .counts = &d->vc};
+    p->vcpu = vcpu_new(&ve);
     if (needs_model_thread(&d->f))
         p->model = cores_add_thread(host, "ivshmem-model", d->f.backend == FABRIC_POLL);
-    if (!p->inbox || !p->awaiting_from || !p->early_from || !p->vcpu)
+    if (sim_ring_init(&p->inbox, sizeof(message)) || !p->awaiting_from || !p->early_from ||
+        !p->vcpu)
         return SIM_ENOMEM;
     if (needs_model_thread(&d->f) && !p->model)
         return SIM_ENOMEM;
@@ -217,7 +231,7 @@ static int build_peer(ivshmem *d, peer *p, uint32_t id, cores *host)
 }
 
 ivshmem *ivshmem_new(sim_kernel *k, const ivshmem_config *cfg, const fabric_config *f,
-                     const vmm_costs *costs, cores *host)
+                     const vmm_costs *costs, int eoi, cores *host)
 {
     ivshmem *d = calloc(1, sizeof *d);
     if (!d)
@@ -225,16 +239,16 @@ ivshmem *ivshmem_new(sim_kernel *k, const ivshmem_config *cfg, const fabric_conf
     d->k = k;
     d->cfg = cfg;
     d->f = *f;
-    d->c = *costs;
+    d->c = costs;
     d->n = (uint32_t)cfg->peers;
     /* The doorbell is an MMIO register, handled as the fabric says. */
-    d->doorbell = fabric_kick_cost(f, costs, FABRIC_KICK_MMIO);
-    d->reg = fabric_register_access(costs);
+    d->doorbell_path = fabric_kick_path(FABRIC_KICK_MMIO, f->handler);
+    d->doorbell_to_signal = fabric_exit_of(costs, d->doorbell_path, 0).to_signal;
     d->copy_cycles = (uint64_t)llround((double)costs->copy_per_kib * (double)cfg->size / 1024.0);
     d->peers = calloc(d->n ? d->n : 1, sizeof *d->peers);
     int rc = d->peers ? 0 : SIM_ENOMEM;
     for (uint32_t i = 0; rc == 0 && i < d->n; i++)
-        rc = build_peer(d, &d->peers[i], i, host);
+        rc = build_peer(d, &d->peers[i], i, host, eoi);
     if (rc == 0)
         rc = sim_hist_init(&d->round);
     if (rc == 0)
@@ -251,9 +265,10 @@ void ivshmem_free(ivshmem *d)
     if (!d)
         return;
     for (uint32_t i = 0; d->peers && i < d->n; i++) {
-        free(d->peers[i].inbox);
+        sim_ring_fini(&d->peers[i].inbox);
         free(d->peers[i].awaiting_from);
         free(d->peers[i].early_from);
+        vcpu_free(d->peers[i].vcpu);
     }
     free(d->peers);
     sim_hist_fini(&d->round);
@@ -270,33 +285,18 @@ int ivshmem_live(const ivshmem *d, uint32_t id)
 
 static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg);
 
-/* Queues on `p`'s vCPU: write a message to `dest` (or broadcast), then
- * ring the doorbell. */
+static const vcpu_call none = {0};
+
+/* Queues on `p`'s vCPU: write a message to `dest` (or broadcast) into
+ * shared memory, then ring the doorbell (an exit whose handler signals
+ * the destination's eventfd). */
 static void send(peer *p, uint32_t dest, uint32_t kind)
 {
     ivshmem *d = p->dev;
     uint32_t value = ivshmem_doorbell(d->cfg->layout, dest, kind);
-    (void)thread_work(p->vcpu, d->copy_cycles + d->doorbell.cycles, doorbell_written, p,
-                      pack(p->epoch, value), NULL);
-}
-
-static int inbox_push(peer *r, message m)
-{
-    if (r->len == r->cap) {
-        uint32_t cap = r->cap * 2;
-        message *q = malloc((size_t)cap * sizeof *q);
-        if (!q)
-            return SIM_ENOMEM;
-        for (uint32_t i = 0; i < r->len; i++)
-            q[i] = r->inbox[(r->head + i) & (r->cap - 1)];
-        free(r->inbox);
-        r->inbox = q;
-        r->cap = cap;
-        r->head = 0;
-    }
-    r->inbox[(r->head + r->len) & (r->cap - 1)] = m;
-    r->len++;
-    return 0;
+    vcpu_guest(p->vcpu, d->copy_cycles, none, NULL);
+    vcpu_exit(p->vcpu, d->doorbell_path, (vcpu_call){doorbell_written, p, pack(p->epoch, value)},
+              none, NULL, NULL);
 }
 
 static void raise_interrupt(peer *r);
@@ -306,16 +306,15 @@ static void model_signalled(sim_kernel *k, void *ctx, uint64_t arg);
 static void deliver(peer *r, message m, uint32_t value)
 {
     ivshmem *d = r->dev;
-    if (inbox_push(r, m)) {
-        d->st.dropped++;
+    if (sim_ring_push(&r->inbox, &m)) {
+        sim_fail(d->k, SIM_ENOMEM);
         return;
     }
     d->st.messages++;
-    if (!needs_model_thread(&d->f)) {
-        raise_interrupt(r);         /* irqfd */
-        return;
-    }
-    (void)thread_work(r->model, 0, model_signalled, r, pack(r->epoch, value), NULL);
+    if (!needs_model_thread(&d->f))
+        raise_interrupt(r);         /* the eventfd is R's irqfd */
+    else
+        model_work(r, 0, model_signalled, pack(r->epoch, value));
 }
 
 static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg)
@@ -327,9 +326,9 @@ static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t dest, value;
     ivshmem_decode(d->cfg->layout, (uint32_t)arg, &dest, &value);
     message m = {.from = s->id, .kind = value,
-                 .sent = sim_now(k) - d->copy_cycles - d->doorbell.cycles};
+                 .sent = sim_now(k) - d->copy_cycles - d->doorbell_to_signal};
     d->st.doorbells++;
-    d->st.exits_doorbell += d->doorbell.exits;
+    d->st.exits_doorbell++;
     if (dest == ivshmem_broadcast_id(d->cfg->layout)) {
         d->st.broadcasts++;
         for (uint32_t i = 0; i < d->n; i++)
@@ -346,8 +345,16 @@ static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg)
 
 /* ---- receiving -------------------------------------------------------------------- */
 
+static void model_raises(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    peer *r = ctx;
+    if (current(r, arg))
+        raise_interrupt(r);
+}
+
 /* INTx (or MSI without irqfd): the device model read the eventfd; it
- * sets IntrStatus and raises the interrupt. */
+ * sets IntrStatus and raises the interrupt (an irqfd write). */
 static void model_signalled(sim_kernel *k, void *ctx, uint64_t arg)
 {
     (void)k;
@@ -360,7 +367,7 @@ static void model_signalled(sim_kernel *k, void *ctx, uint64_t arg)
             d->st.status_lost++;
         r->status_unread = 1;
     }
-    raise_interrupt(r);
+    model_work(r, d->c->eventfd_signal, model_raises, arg);
 }
 
 static void handled(sim_kernel *k, void *ctx, uint64_t arg);
@@ -373,28 +380,24 @@ static void raise_interrupt(peer *r)
         return;
     }
     r->irq_pending = 1;
-    fabric_cost inj = fabric_interrupt_cost(&d->f, &d->c, r->vcpu);
-    uint64_t cycles = inj.cycles;
-    d->st.interrupts++;
-    d->st.posted += inj.posted;
-    d->st.exits_irq += inj.irq_exits;
-    d->st.exits_eoi += inj.eoi_exits;
-    if (d->f.interrupts == FABRIC_INTX) {
-        cycles += d->reg.cycles;    /* read IntrStatus */
-        d->st.exits_status += d->reg.exits;
-    }
-    if (d->f.mask) {
-        cycles += 2 * d->reg.cycles; /* IntrMask = 0, then back */
-        d->st.exits_mask += 2u * d->reg.exits;
-    }
-    (void)thread_work(r->vcpu, cycles, handled, r, pack(r->epoch, 0), NULL);
+    vcpu_interrupt(r->vcpu, (vcpu_call){handled, r, pack(r->epoch, 0)}, NULL, NULL);
+}
+
+/* Register accesses the device model serves: exits to userspace. */
+static void register_accesses(peer *r, uint32_t n, uint64_t *counter)
+{
+    for (uint32_t i = 0; i < n; i++)
+        vcpu_exit(r->vcpu, FABRIC_PATH_MMIO_USER, none, none, NULL, NULL);
+    *counter += n;
 }
 
 static void drained(sim_kernel *k, void *ctx, uint64_t arg);
-static void livelist_read(sim_kernel *k, void *ctx, uint64_t arg);
+static void drain(sim_kernel *k, void *ctx, uint64_t arg);
 
-/* The handler ran: the status is read, and the messages waiting now are
- * copied out next, on the same vCPU. */
+/* The interrupt is delivered and its EOI written: the guest's handler
+ * reads IntrStatus (INTx), masks and unmasks (mask: true), reads
+ * IVLiveList after a membership change, then copies out the messages
+ * waiting by then. */
 static void handled(sim_kernel *k, void *ctx, uint64_t arg)
 {
     (void)k;
@@ -404,25 +407,31 @@ static void handled(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     r->irq_pending = 0;
     r->status_unread = 0;
+    if (d->f.interrupts == FABRIC_INTX)
+        register_accesses(r, 1, &d->st.exits_status);
+    if (d->f.mask)
+        register_accesses(r, 2, &d->st.exits_mask);
     if (r->control_pending) {
         r->control_pending = 0;
-        uint32_t words = ivshmem_livelist_words(d->cfg->layout, d->n);
-        d->st.exits_livelist += words;
-        (void)thread_work(r->vcpu, words * d->reg.cycles, livelist_read, r, arg, NULL);
+        register_accesses(r, ivshmem_livelist_words(d->cfg->layout, d->n),
+                          &d->st.exits_livelist);
     }
-    uint32_t n = r->len - r->claimed;
+    vcpu_guest(r->vcpu, 0, (vcpu_call){drain, r, arg}, NULL);
+}
+
+/* Copies out every message not yet taken by an earlier drain. */
+static void drain(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    peer *r = ctx;
+    if (!current(r, arg))
+        return;
+    uint32_t n = sim_ring_len(&r->inbox) - r->claimed;
     if (n == 0)
         return;
     r->claimed += n;
-    (void)thread_work(r->vcpu, n * d->copy_cycles, drained, r, pack(r->epoch, n), NULL);
-}
-
-static void livelist_read(sim_kernel *k, void *ctx, uint64_t arg)
-{
-    (void)k;
-    (void)ctx;
-    (void)arg;
-    /* The guest now knows who is live; rounds use the device's list. */
+    vcpu_guest(r->vcpu, n * r->dev->copy_cycles, (vcpu_call){drained, r, pack(r->epoch, n)},
+               NULL);
 }
 
 /* ---- rounds -------------------------------------------------------------------------- */
@@ -438,7 +447,7 @@ static void round_done(peer *p)
         sim_hist_record(&d->round, sim_now(d->k) - p->round_start);
     d->st.rounds++;
     p->state = PEER_THINKING;
-    (void)thread_work(p->vcpu, d->cfg->think, start_round, p, pack(p->epoch, 0), NULL);
+    vcpu_guest(p->vcpu, d->cfg->think, (vcpu_call){start_round, p, pack(p->epoch, 0)}, NULL);
 }
 
 /* Expect a message from every other live peer (all-to-all counts the
@@ -534,9 +543,8 @@ static void drained(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     uint32_t n = (uint32_t)arg;
     for (uint32_t i = 0; i < n; i++) {
-        message m = r->inbox[r->head];
-        r->head = (r->head + 1) & (r->cap - 1);
-        r->len--;
+        message m;
+        sim_ring_pop(&r->inbox, &m);
         r->claimed--;
         act_on(r, &m);
     }
@@ -548,7 +556,8 @@ static void reset_peer(peer *p)
 {
     p->epoch++;
     p->status_unread = p->irq_pending = p->control_pending = 0;
-    p->len = p->claimed = p->head = 0;
+    sim_ring_clear(&p->inbox);
+    p->claimed = 0;
     p->state = PEER_IDLE;
     p->awaiting = 0;
     memset(p->awaiting_from, 0, p->dev->n);
@@ -593,29 +602,27 @@ static void membership_changed(sim_kernel *k, void *ctx, uint64_t arg)
         o->control_pending = 1;
         raise_interrupt(o);
         if (p->live && o->state == PEER_IDLE && is_initiator(d, o))
-            (void)thread_work(o->vcpu, 0, start_round, o, pack(o->epoch, 0), NULL);
+            vcpu_guest(o->vcpu, 0, (vcpu_call){start_round, o, pack(o->epoch, 0)}, NULL);
     }
     if (p->live && is_initiator(d, p))
-        (void)thread_work(p->vcpu, 0, start_round, p, pack(p->epoch, 0), NULL);
+        vcpu_guest(p->vcpu, 0, (vcpu_call){start_round, p, pack(p->epoch, 0)}, NULL);
 }
 
-int ivshmem_start(ivshmem *d)
+void ivshmem_start(ivshmem *d)
 {
     for (size_t i = 0; i < d->cfg->nevents; i++) {
         int rc = sim_schedule_at(d->k, d->cfg->events[i].at, SIM_BAND_NORMAL,
                                  membership_changed, d, i, NULL);
-        if (rc)
-            return rc;
+        if (rc) {
+            sim_fail(d->k, rc);
+            return;
+        }
     }
     for (uint32_t i = 0; i < d->n; i++) {
         peer *p = &d->peers[i];
-        if (!is_initiator(d, p))
-            continue;
-        int rc = thread_work(p->vcpu, 0, start_round, p, pack(p->epoch, 0), NULL);
-        if (rc)
-            return rc;
+        if (is_initiator(d, p))
+            vcpu_guest(p->vcpu, 0, (vcpu_call){start_round, p, pack(p->epoch, 0)}, NULL);
     }
-    return 0;
 }
 
 /* ---- results ---------------------------------------------------------------------------------- */
@@ -623,6 +630,7 @@ int ivshmem_start(ivshmem *d)
 void ivshmem_reset_stats(ivshmem *d)
 {
     memset(&d->st, 0, sizeof d->st);
+    memset(&d->vc, 0, sizeof d->vc);
     sim_hist_clear(&d->round);
     sim_hist_clear(&d->one_way);
 }
@@ -643,26 +651,20 @@ static json_t *counters_json(const counters *st)
 json_t *ivshmem_json(const ivshmem *d, uint64_t clock_hz)
 {
     const counters *st = &d->st;
-    uint64_t exits = st->exits_doorbell + st->exits_status + st->exits_mask +
-                     st->exits_irq + st->exits_eoi;
     double msgs = (double)(st->messages ? st->messages : 1);
-    uint32_t live = 0, halts = 0;
-    for (uint32_t i = 0; i < d->n; i++) {
-        thread_stats ts;
-        thread_get_stats(d->peers[i].vcpu, &ts);
-        halts += (uint32_t)ts.wakeups;
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < d->n; i++)
         live += (uint32_t)d->peers[i].live;
-    }
-    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o, s:f, s:f, s:I, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o}",
                      "peers", (json_int_t)d->n,
                      "layout", layout_names[d->cfg->layout],
                      "pattern", pattern_names[d->cfg->pattern],
                      "max_peers", (json_int_t)ivshmem_max_peers(d->cfg->layout),
                      "live_at_end", (json_int_t)live,
                      "counts", counters_json(st),
-                     "exits_per_message", (double)exits / msgs,
-                     "intercepts_per_message", (double)(exits + st->interrupts) / msgs,
-                     "halts", (json_int_t)halts,
+                     "vcpus", vcpu_counts_json(&d->vc),
+                     "intercepts_per_message", (double)vcpu_counts_exits(&d->vc) / msgs,
+                     "interrupts_per_message", (double)d->vc.interrupts / msgs,
                      "round_latency_cycles", rep_quantiles(&d->round, 0),
                      "round_latency_ns", rep_quantiles(&d->round, clock_hz),
                      "one_way_latency_cycles", rep_quantiles(&d->one_way, 0),

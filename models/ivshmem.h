@@ -39,6 +39,7 @@
 
 #include "models/cores.h"
 #include "models/fabric.h"
+#include "models/vcpu.h"
 #include "models/vmm.h"
 #include "sim/scenario.h"
 
@@ -83,15 +84,16 @@ uint32_t ivshmem_threads(const ivshmem_config *cfg, const fabric_config *f);
 
 typedef struct ivshmem ivshmem;
 
-/* Builds the device and its peers' threads on `host` (before
- * cores_start). NULL when memory is short. */
+/* Builds the device and its peers' vCPUs and threads on `host` (before
+ * cores_start); `eoi` is the EOI mode (vmm_eoi). `costs` outlives the
+ * device. NULL when memory is short. */
 ivshmem *ivshmem_new(sim_kernel *k, const ivshmem_config *cfg, const fabric_config *f,
-                     const vmm_costs *costs, cores *host);
+                     const vmm_costs *costs, int eoi, cores *host);
 void ivshmem_free(ivshmem *d);
 
 /* Starts every initiator's first round and schedules the attach and
- * detach events. Returns 0 or a kernel status. */
-int ivshmem_start(ivshmem *d);
+ * detach events. A failure stops the run through sim_fail(). */
+void ivshmem_start(ivshmem *d);
 
 void ivshmem_reset_stats(ivshmem *d);
 
@@ -100,14 +102,14 @@ int ivshmem_live(const ivshmem *d, uint32_t id);
 
 /* The counters the results report, as an X-macro: messages (deliveries
  * to a live peer), doorbells written, broadcasts, dropped (to a peer that
- * is not live), interrupts (delivered to a vCPU), coalesced, posted,
- * status_lost, the exits by kind, halts, rounds, rounds_cut (ended early
- * by a detach), attach and detach events. */
+ * is not live), coalesced (raised while one was pending), status_lost,
+ * the register accesses that exited (doorbell, status, mask, livelist),
+ * rounds, rounds_cut (ended early by a detach), attach and detach events.
+ * Exits by reason and interrupts delivered come from the peers' vCPUs. */
 #define IVSHMEM_COUNTERS(X)                                                   \
-    X(messages) X(doorbells) X(broadcasts) X(dropped) X(interrupts)          \
-    X(coalesced) X(posted) X(status_lost) X(exits_doorbell) X(exits_status)  \
-    X(exits_mask) X(exits_livelist) X(exits_irq) X(exits_eoi) X(rounds)      \
-    X(rounds_cut) X(attaches) X(detaches)
+    X(messages) X(doorbells) X(broadcasts) X(dropped) X(coalesced)           \
+    X(status_lost) X(exits_doorbell) X(exits_status) X(exits_mask)           \
+    X(exits_livelist) X(rounds) X(rounds_cut) X(attaches) X(detaches)
 
 /* The results object of the window, NULL when memory is short. */
 json_t *ivshmem_json(const ivshmem *d, uint64_t clock_hz);

@@ -92,7 +92,8 @@ static int start(loopback *d, uint32_t w, pv_io *io)
 {
     d->serving[w] = io;
     sim_util_set(&d->busy, sim_now(d->k), d->nworkers - d->nidle);
-    return thread_work(d->workers[w], io->device_cycles, served, d, w, &io->sched_cycles);
+    return thread_work(d->workers[w], io->device_cycles + io->notify_cycles, served, d, w,
+                       &io->sched_cycles);
 }
 
 static void served(sim_kernel *k, void *ctx, uint64_t arg)
@@ -106,7 +107,9 @@ static void served(sim_kernel *k, void *ctx, uint64_t arg)
         d->head = (d->head + 1) & (d->cap - 1);
         d->len--;
         sim_util_set(&d->waiting, sim_now(k), d->len);
-        (void)start(d, w, next); /* queued on a running thread: cannot fail */
+        int rc = start(d, w, next);
+        if (rc)
+            sim_fail(k, rc);
     } else {
         d->idle[d->nidle++] = w;
         sim_util_set(&d->busy, sim_now(k), d->nworkers - d->nidle);

@@ -24,7 +24,6 @@ const scheme_ops *scheme_find(const char *name)
 void scheme_cost_add(scheme_cost *sum, const scheme_cost *add)
 {
     sum->copy_cycles += add->copy_cycles;
-    sum->exit_cycles += add->exit_cycles;
     sum->host_cycles += add->host_cycles;
     sum->kicks += add->kicks;
     sum->extra_exits += add->extra_exits;

@@ -34,7 +34,6 @@ typedef struct scheme_costs {
     uint64_t tcache_hit;        /* one translation-cache hit */
     double copy_per_byte;       /* guest copy into a bounce/registered buffer */
     uint64_t pin_per_page;      /* validating and pinning one page */
-    uint64_t registration_exit; /* the exit that carries a registration */
 } scheme_costs;
 
 typedef enum scheme_on_fragmented {
@@ -56,10 +55,10 @@ typedef struct scheme_config {
 /* What a step costs, by where and on what the cycles are spent. */
 typedef struct scheme_cost {
     uint64_t copy_cycles;       /* guest vCPU: copying the data */
-    uint64_t exit_cycles;       /* guest vCPU: exits other than kicks */
     uint64_t host_cycles;       /* host: resolving the buffer */
     uint32_t kicks;             /* notifications (exits) needed */
-    uint32_t extra_exits;       /* other exits (registrations) */
+    uint32_t extra_exits;       /* hypercall exits besides the kicks
+                                   (registrations), which the guest takes */
     uint64_t copy_bytes, bounce_bytes;
     uint32_t walks, page_refs, memslot_lookups, tcache_hits, tcache_misses;
     uint32_t pins, registrations, alloc_failures;

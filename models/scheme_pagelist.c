@@ -42,7 +42,6 @@ static void register_buffer(pagelist *s, uint32_t slot, scheme_cost *c)
     uint32_t n = s->pb.npages;
     c->registrations++;
     c->extra_exits++;
-    c->exit_cycles += k->registration_exit;
     c->memslot_lookups += n;
     c->pins += n;
     c->host_cycles += (uint64_t)n * (k->memslot_lookup + k->pin_per_page);

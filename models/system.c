@@ -4,6 +4,7 @@
  * schemas the models declare.
  */
 #include "models/system.h"
+#include "models/system_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,10 @@ static const scn_field system_fields[] = {
      .sub = &ivshmem_schema,
      .doc = "guests talking to each other through shared memory and doorbells "
             "(docs/fabric.md)"},
+    {.key = "microbench", .type = SCN_STRUCT, .offset = offsetof(system_config, microbench),
+     .sub = &microbench_schema,
+     .doc = "a kvm-unit-tests style loop of one operation, reported per iteration "
+            "(docs/validation.md)"},
     {.key = "variants", .type = SCN_LIST, .offset = offsetof(system_config, variants),
      .count_offset = offsetof(system_config, nvariants), .min = 0, .max = 16,
      .sub = &variant_schema,
@@ -143,6 +148,7 @@ static const scn_field system_fields[] = {
     {.key = "sweep", .type = SCN_BLOCK,
      .doc = "parameters `pvsim sweep` varies, point by point (docs/sweeps.md); "
             "`pvsim run` ignores it"},
+
 };
 
 const scn_schema system_schema = {
@@ -172,137 +178,26 @@ const char system_default_scenario[] =
     "  workers: 2\n"
     "  fixed: 1us\n"
     "  per_byte: 0.1\n"
-    "# vCPUs and device workers poll and interrupts are posted: the preset has\n"
-    "# no published wake-up or IPI figure, and this way needs none.\n"
+    "# vCPUs and device workers poll, and the drivers poll their used rings:\n"
+    "# the preset has no published wake-up or host IPI figure, and this way\n"
+    "# needs none.\n"
     "variants:\n"
-    "  - {scheme: linear, fabric: {vcpu_idle: poll, backend: poll, posted_interrupts: true}}\n";
+    "  - {scheme: linear, fabric: {vcpu_idle: poll, backend: poll, completion: poll}}\n";
 
 /* ---- loading ----------------------------------------------------------- */
 
-/* True when the scenario (or a --set) gave `path` explicitly. */
-static int given(const scn_doc *doc, const char *path)
-{
-    scn_mark m = scn_mark_of(doc, path);
-    return m.line != 0 || m.col != 0;
-}
-
-/* The primitives each scheme's cost chain uses beyond exits and
- * interrupts (models/scheme_*.c). */
-static int scheme_needs(int which, vmm_cost_id id)
-{
-    /* Rows in enum system_scheme order. */
-    static const vmm_cost_id needs[][4] = {
-        {VMM_COST_mem_ref, VMM_COST_memslot_lookup, VMM_COST_tcache_hit, VMM_COST_cache_ref},
-        {VMM_COST_memslot_lookup, VMM_COST_pin_per_page, VMM_COST_copy_per_kib,
-         VMM_COST_hypercall_exit},
-        {VMM_COST_memslot_lookup, VMM_COST_copy_per_kib, VMM_COST_COUNT, VMM_COST_COUNT},
-        {VMM_COST_memslot_lookup, VMM_COST_hypercall_exit, VMM_COST_COUNT, VMM_COST_COUNT},
-    };
-    for (int i = 0; i < 4; i++)
-        if (needs[which][i] == id)
-            return 1;
-    return 0;
-}
-
-/* An interrupt can find its vCPU running (so, without posted interrupts,
- * it takes an IPI and an exit) when the vCPU polls, has other requests in
- * flight, or is an ivshmem peer that others may message at any time. */
-static int may_interrupt_running(const system_config *cfg, const fabric_config *f)
-{
-    if (f->vcpu_idle == FABRIC_POLL || cfg->ivshmem.peers > 0)
-        return 1;
-    for (size_t i = 0; i < cfg->nguests; i++)
-        if (cfg->guests[i].workload.depth > 1)
-            return 1;
-    return 0;
-}
-
-/* The primitives the kicks and doorbells of a variant use. */
-static int notify_needs(const system_config *cfg, const variant_config *v, vmm_cost_id id)
-{
-    const fabric_config *f = &v->fabric;
-    int io = cfg->nguests > 0, peers = cfg->ivshmem.peers > 0;
-    int kick = io && v->scheme == SYSTEM_SG ? FABRIC_KICK_HYPERCALL : f->kick;
-    int exits = peers || (io && kick != FABRIC_KICK_POLL);
-    switch (id) {
-    case VMM_COST_pio_write_exit:
-        return io && kick == FABRIC_KICK_PIO;
-    case VMM_COST_hypercall_exit:
-        return io && kick == FABRIC_KICK_HYPERCALL;
-    case VMM_COST_mmio_exit:
-        return peers || (io && kick == FABRIC_KICK_MMIO);
-    case VMM_COST_emulation:
-        return peers ? f->interrupts == FABRIC_INTX || f->mask ||
-                             f->handler == FABRIC_USERSPACE
-                       : io && kick == FABRIC_KICK_MMIO && f->handler == FABRIC_USERSPACE;
-    case VMM_COST_userspace_exit:
-        return (exits && f->handler == FABRIC_USERSPACE) ||
-               (peers && (f->interrupts == FABRIC_INTX || f->mask));
-    case VMM_COST_copy_per_kib:
-        return peers;
-    default:
-        return 0;
-    }
-}
-
-/* The primitives the interrupts and host threads of a variant use. */
-static int delivery_needs(const system_config *cfg, const variant_config *v, vmm_cost_id id)
-{
-    const fabric_config *f = &v->fabric;
-    switch (id) {
-    case VMM_COST_eoi_exit:
-        return f->eoi == FABRIC_EOI_EXIT;
-    case VMM_COST_ipi:
-    case VMM_COST_irq_exit:
-        return !f->posted_interrupts && may_interrupt_running(cfg, f);
-    case VMM_COST_wakeup:
-        return f->vcpu_idle == FABRIC_HALT || f->backend == FABRIC_HALT;
-    case VMM_COST_context_switch:
-        return cfg->host.cores > 0;
-    default:
-        return 0;
-    }
-}
-
-static int variant_needs(const system_config *cfg, const variant_config *v, vmm_cost_id id)
-{
-    return (cfg->nguests > 0 && scheme_needs(v->scheme, id)) || notify_needs(cfg, v, id) ||
-           delivery_needs(cfg, v, id);
-}
-
-/* Costs the scenario did not override come from the chosen preset. */
+/* Costs the scenario gave are known; the others come from the chosen
+ * preset, known where it has a figure. */
 static void resolve_costs(system_config *cfg, const scn_doc *doc)
 {
+    vmm_costs given = cfg->costs;
+    vmm_costs_from_preset(&cfg->costs, cfg->preset, cfg->clock_hz);
     for (int i = 0; i < VMM_COST_COUNT; i++) {
+        vmm_cost_id id = (vmm_cost_id)i;
         char path[64];
-        snprintf(path, sizeof path, "costs.%s", vmm_cost_key((vmm_cost_id)i));
-        if (!given(doc, path))
-            *vmm_cost_ref(&cfg->costs, (vmm_cost_id)i) =
-                vmm_preset_cycles(cfg->preset, (vmm_cost_id)i, cfg->clock_hz);
-    }
-}
-
-/* A cost the preset has no published figure for must be given if a
- * variant needs it. Checked once the other rules pass, as what a variant
- * needs depends on the rest being valid. */
-static void check_needed_costs(const system_config *cfg, const scn_doc *doc,
-                               scn_errors *errs)
-{
-    const vmm_preset *p = &vmm_presets[cfg->preset];
-    for (int i = 0; i < VMM_COST_COUNT; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "costs.%s", vmm_cost_key((vmm_cost_id)i));
-        if (p->costs[i].source || given(doc, path))
-            continue;
-        for (size_t v = 0; v < cfg->nvariants; v++) {
-            if (!variant_needs(cfg, &cfg->variants[v], (vmm_cost_id)i))
-                continue;
-            scn_errors_add(errs, scn_mark_of(doc, "preset"),
-                           "%s: expected a value, as variant '%s' needs it: preset %s "
-                           "has no published figure for it (docs/costs.md)",
-                           path, system_variant_name(&cfg->variants[v]), p->name);
-            break;
-        }
+        snprintf(path, sizeof path, "costs.%s", vmm_cost_key(id));
+        if (system_given(doc, path))
+            vmm_cost_set(&cfg->costs, id, vmm_cost_get(&given, id));
     }
 }
 
@@ -325,237 +220,6 @@ static int default_variant(system_config *cfg, scn_errors *errs)
     return scn_load(&variant_schema, &src, cfg->variants, NULL, errs);
 }
 
-/* Memory grows with guest instances and outstanding requests; these caps
- * keep any scenario within a few hundred MiB. */
-#define MAX_INSTANCES 4096
-#define MAX_OUTSTANDING (1u << 22)
-
-/* Limits on the sum over guest classes. */
-static void check_totals(const system_config *cfg, const scn_doc *doc,
-                         scn_errors *errs)
-{
-    uint64_t instances = 0, outstanding = 0;
-    for (size_t i = 0; i < cfg->nguests; i++) {
-        instances += cfg->guests[i].count;
-        outstanding += cfg->guests[i].count * cfg->guests[i].workload.depth;
-    }
-    if (instances > MAX_INSTANCES)
-        scn_errors_add(errs, scn_mark_of(doc, "guests"),
-                       "guests: expected at most %u guest instances in all, "
-                       "found %llu", MAX_INSTANCES, (unsigned long long)instances);
-    if (outstanding > MAX_OUTSTANDING)
-        scn_errors_add(errs, scn_mark_of(doc, "guests"),
-                       "guests: expected at most %u outstanding requests in all "
-                       "(count x workload.depth), found %llu", MAX_OUTSTANDING,
-                       (unsigned long long)outstanding);
-}
-
-/* A closed loop whose request takes no time would run forever without
- * time advancing. */
-static void check_progress(const system_config *cfg, const scn_doc *doc,
-                           scn_errors *errs)
-{
-    const vmm_costs *c = &cfg->costs;
-    for (size_t i = 0; i < cfg->nguests; i++) {
-        const guest_workload_config *w = &cfg->guests[i].workload;
-        uint64_t kick = c->pio_write_exit < c->hypercall_exit ? c->pio_write_exit
-                                                               : c->hypercall_exit;
-        uint64_t cycle = kick + c->irq_exit + c->eoi_exit + w->think +
-                         loopback_service(&cfg->device, w->size, 1);
-        if (cycle > 0)
-            continue;
-        char path[64];
-        snprintf(path, sizeof path, "guests.%zu.workload", i);
-        scn_errors_add(errs, scn_mark_of(doc, path),
-                       "%s: expected a request cycle of at least one cycle (exits, "
-                       "device service and think time), found 0 cycles", path);
-    }
-}
-
-#define MAX_TOTAL_MEMORY (256ull << 30)
-
-/* Guest memory: whole pages, a bounded total (aged memory costs host
- * memory in proportion), and room for the buffers of schemes that hold
- * them for the whole run (all but physical). */
-static void check_memory(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
-{
-    int holds_buffers = 0;
-    for (size_t v = 0; v < cfg->nvariants; v++)
-        holds_buffers |= cfg->variants[v].scheme != SYSTEM_PHYSICAL;
-    uint64_t total = 0;
-    for (size_t i = 0; i < cfg->nguests; i++) {
-        const guest_config *g = &cfg->guests[i];
-        uint64_t page = 4096ull << guest_page_order(&g->memory);
-        char path[64];
-        total += g->count * g->memory.size;
-        if (g->memory.size % page) {
-            snprintf(path, sizeof path, "guests.%zu.memory.size", i);
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s: expected a whole number of %llu-byte pages, found %llu bytes",
-                           path, (unsigned long long)page,
-                           (unsigned long long)g->memory.size);
-            continue;
-        }
-        uint64_t buffers = g->workload.depth * ((g->workload.size + page - 1) / page) * page;
-        double room = (double)g->memory.size * (1.0 - g->memory.used);
-        if (holds_buffers && (double)buffers > room) {
-            snprintf(path, sizeof path, "guests.%zu.workload.depth", i);
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s: expected buffers (depth x size, %llu bytes) to fit in the "
-                           "guest's free memory (%.0f bytes)", path,
-                           (unsigned long long)buffers, room);
-        }
-    }
-    if (total > MAX_TOTAL_MEMORY)
-        scn_errors_add(errs, scn_mark_of(doc, "guests"),
-                       "guests: expected at most 256 GiB of guest memory in all "
-                       "(count x memory.size), found %llu bytes", (unsigned long long)total);
-}
-
-static void check_variant_names(const system_config *cfg, const scn_doc *doc,
-                                scn_errors *errs)
-{
-    for (size_t i = 0; i < cfg->nvariants; i++) {
-        for (size_t j = 0; j < i; j++) {
-            const char *a = system_variant_name(&cfg->variants[i]);
-            if (strcmp(a, system_variant_name(&cfg->variants[j])) != 0)
-                continue;
-            char path[64];
-            snprintf(path, sizeof path, "variants.%zu", i);
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s: expected a name not used by another variant, found '%s' "
-                           "(also variants.%zu; give one a name)", path, a, j);
-        }
-    }
-}
-
-/* A polled ring needs a backend that polls: nothing else would notice. */
-static void check_fabric(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
-{
-    for (size_t v = 0; v < cfg->nvariants; v++) {
-        const fabric_config *f = &cfg->variants[v].fabric;
-        if (f->kick != FABRIC_KICK_POLL || f->backend == FABRIC_POLL)
-            continue;
-        char where[32], path[64];
-        snprintf(where, sizeof where, "variants.%zu", v);
-        snprintf(path, sizeof path, "%s.fabric.backend", where);
-        scn_errors_add(errs, scn_mark_of(doc, where),
-                       "%s: expected poll, as fabric.kick is poll (a ring no exit "
-                       "announces needs a polling backend), found halt", path);
-    }
-}
-
-/* Attach and detach must alternate per peer, starting with a detach (every
- * peer is attached at the start), and happen within the run. */
-static void check_ivshmem_events(const system_config *cfg, const scn_doc *doc,
-                                 scn_errors *errs)
-{
-    const ivshmem_config *iv = &cfg->ivshmem;
-    uint8_t *live = malloc(iv->peers ? iv->peers : 1);
-    if (!live)
-        return;
-    memset(live, 1, iv->peers ? iv->peers : 1);
-    for (size_t i = 0; i < iv->nevents; i++) {
-        const ivshmem_event *e = &iv->events[i];
-        char path[64];
-        snprintf(path, sizeof path, "ivshmem.events.%zu", i);
-        if (e->peer >= iv->peers) {
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s.peer: expected a peer id below ivshmem.peers (%llu), found %llu",
-                           path, (unsigned long long)iv->peers, (unsigned long long)e->peer);
-            continue;
-        }
-        if (e->at >= cfg->run.duration)
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s.at: expected a time within run.duration, found %llu cycles",
-                           path, (unsigned long long)e->at);
-        if (i > 0 && e->at < iv->events[i - 1].at)
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s.at: expected events in time order", path);
-        int attach = e->action == IVSHMEM_ATTACH;
-        if (attach == live[e->peer])
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s.action: expected %s, as peer %llu is %s then", path,
-                           attach ? "detach" : "attach", (unsigned long long)e->peer,
-                           attach ? "attached" : "detached");
-        live[e->peer] = (uint8_t)attach;
-    }
-    free(live);
-}
-
-static void check_ivshmem(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
-{
-    const ivshmem_config *iv = &cfg->ivshmem;
-    if (cfg->nguests == 0 && iv->peers == 0)
-        scn_errors_add(errs, scn_mark_of(doc, given(doc, "guests") ? "guests" : "name"),
-                       "guests: expected at least one guest class, or ivshmem peers, "
-                       "found neither");
-    if (iv->peers == 0)
-        return;
-    uint32_t cap = ivshmem_max_peers(iv->layout);
-    if (iv->peers > cap)
-        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
-                       "ivshmem.peers: expected at most %u peers with layout %s (its "
-                       "IVLiveList has %u bits%s), found %llu", cap,
-                       iv->layout == IVSHMEM_16BIT ? "16bit" : "32bit", cap,
-                       iv->layout == IVSHMEM_16BIT ? "; layout: 32bit lifts the cap" : "",
-                       (unsigned long long)iv->peers);
-    if (iv->pattern == IVSHMEM_PINGPONG && iv->peers % 2)
-        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
-                       "ivshmem.peers: expected an even number for pattern pingpong "
-                       "(peers pair up), found %llu", (unsigned long long)iv->peers);
-    if (iv->peers < 2)
-        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
-                       "ivshmem.peers: expected at least 2 peers, found %llu",
-                       (unsigned long long)iv->peers);
-    if (iv->shared_memory & (iv->shared_memory - 1))
-        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.shared_memory"),
-                       "ivshmem.shared_memory: expected a power of two, found %llu bytes",
-                       (unsigned long long)iv->shared_memory);
-    if (iv->size > iv->shared_memory / iv->peers)
-        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.size"),
-                       "ivshmem.size: expected a message to fit in a peer's share of "
-                       "shared memory (%llu bytes), found %llu bytes",
-                       (unsigned long long)(iv->shared_memory / iv->peers),
-                       (unsigned long long)iv->size);
-    const vmm_costs *c = &cfg->costs;
-    if (iv->think + c->mmio_exit + c->copy_per_kib == 0)
-        scn_errors_add(errs, scn_mark_of(doc, "ivshmem"),
-                       "ivshmem: expected a round of at least one cycle (doorbell exit, "
-                       "copy and think time), found 0 cycles");
-    check_ivshmem_events(cfg, doc, errs);
-}
-
-/* Rules that span several keys, pointing at the key to change. */
-static void check_semantics(const system_config *cfg, const scn_doc *doc,
-                            scn_errors *errs)
-{
-    check_fabric(cfg, doc, errs);
-    check_ivshmem(cfg, doc, errs);
-    check_totals(cfg, doc, errs);
-    check_progress(cfg, doc, errs);
-    check_memory(cfg, doc, errs);
-    check_variant_names(cfg, doc, errs);
-    if (cfg->run.warmup >= cfg->run.duration)
-        scn_errors_add(errs, scn_mark_of(doc, "run.warmup"),
-                       "run.warmup: expected less than run.duration (%llu cycles), "
-                       "found %llu cycles",
-                       (unsigned long long)cfg->run.duration,
-                       (unsigned long long)cfg->run.warmup);
-    for (size_t i = 0; i < cfg->nguests; i++) {
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(cfg->guests[i].name, cfg->guests[j].name) != 0)
-                continue;
-            char path[64];
-            snprintf(path, sizeof path, "guests.%zu.name", i);
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s: expected a name not used by another guest class, "
-                           "found '%s' (also guests.%zu.name)",
-                           path, cfg->guests[i].name, j);
-        }
-    }
-}
-
 int system_load(const scn_source *src, system_config *cfg, scn_errors *errs)
 {
     scn_source s = *src;
@@ -571,9 +235,7 @@ int system_load(const scn_source *src, system_config *cfg, scn_errors *errs)
         rc = default_variant(cfg, errs);
     if (rc == 0) {
         resolve_costs(cfg, doc);
-        check_semantics(cfg, doc, errs);
-        if (errs->count == 0)
-            check_needed_costs(cfg, doc, errs);
+        system_check(cfg, doc, errs);
         if (errs->count > 0)
             rc = SIM_ESCENARIO;
     }

@@ -19,6 +19,7 @@
 #include "models/guest.h"
 #include "models/ivshmem.h"
 #include "models/loopback.h"
+#include "models/microbench.h"
 #include "models/vmm.h"
 #include "sim/scenario.h"
 
@@ -60,6 +61,7 @@ typedef struct system_config {
     size_t nguests;
     loopback_config device;
     ivshmem_config ivshmem;
+    microbench_config microbench;
     variant_config *variants;       /* at least one after system_load */
     size_t nvariants;
 } system_config;
@@ -72,6 +74,14 @@ extern const char *const system_scheme_names[];
 
 /* The name a variant reports under. */
 const char *system_variant_name(const variant_config *v);
+
+/* The host threads a variant runs (vCPUs, device workers, ivshmem device
+ * models, microbench vCPUs); `*polling` (if not NULL) gets how many of them
+ * poll, each on a core of its own. */
+uint32_t system_threads(const system_config *cfg, const variant_config *v, uint32_t *polling);
+
+/* The primitives a variant's paths use: a bit per vmm_cost_id. */
+uint64_t system_needs(const system_config *cfg, const variant_config *v);
 
 extern const scn_schema system_schema;
 

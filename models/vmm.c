@@ -1,71 +1,106 @@
 /*
  * vmm.c -- the cost presets, each number with its public source.
  *
- * docs/costs.md gives the same table with fuller references; `pvsim presets`
- * prints it from here, so the two are checked against each other by the CLI
- * tests. Add a preset only with a source for every number; where a source
- * does not measure a primitive, say which measured primitive stands in for
- * it and why, as irq_exit and eoi_exit do below.
+ * docs/costs.md gives the same table with the full arithmetic; `pvsim
+ * presets` prints it from here, so the two are checked against each other
+ * by the CLI tests. Rules for a preset:
+ *   - a primitive comes from a source that isolates it, or from measured
+ *     round trips by documented arithmetic (each subtraction names both of
+ *     its terms); a composite is never stored as a primitive;
+ *   - where no source splits a pair (exit and entry), the split is a
+ *     stand-in and says so, as does any other stand-in;
+ *   - a primitive with no source stays unset (source NULL).
+ * scenarios/validation/ rebuilds every measured round trip from these
+ * phases (`pvsim validate`).
  */
 #include "models/vmm.h"
 
 #define KUT2012 "kvm-unit-tests x86/vmexit.c, commit 00bfecaa (2012), -smp 1"
+#define SPLITX "SplitX (Landau, Ben-Yehuda, Gordon, WIOV 2011), Xeon X5570, KVM of " \
+               "Linux 2.6.34: \"The direct cost on its own is high: 2,000 cycles\", " \
+               "the world switch both ways"
+#define HALF_STANDIN "; split evenly between exit and entry (stand-in: no source " \
+                     "splits the pair)"
 #define WESTMERE "7-cpu.com, Intel Westmere: Xeon X5650 (Westmere-EP) at 2.66 GHz"
 #define MEMSLOT "KVM patch \"kvm: search_memslots: add simple LRU memslot caching\" " \
                 "(Igor Mammedov, 2014)"
-
-#define KVMLIST_MAR2020 "kvm mailing list, March 2020 (Wanpeng Li), Skylake-SP"
-#define KVMLIST_APR2020 "kvm mailing list, April 2020, Skylake-SP"
-#define KVMLIST_JUN2019 "kvm mailing list, June 2019 (Wanpeng Li), Skylake"
-#define MICROBENCH "kvm-unit-tests arm/micro-bench, kvm mailing list, November 2023"
+#define SKX_VMCALL "kvm list, 12 Mar 2020 (Wanpeng Li, \"KVM: VMX: Micro-optimize vmexit " \
+                   "time when not exposing PMU\"), SKX server: vmcall 1559"
+#define BONZINI2020 "Paolo Bonzini, kvm list, 21 Aug 2020: \"KVM's vmentry+vmexit cost " \
+                    "is around 1000 cycles\""
+#define ROTH2020 "Michael Roth, LKML, 16 Dec 2020 (KVM: SVM: use vmsave/vmload ...), " \
+                 "EPYC, a guest looping on hlt, rdtscp across KVM_RUN: +576 to pre-vmrun, " \
+                 "+1360 to post-vmrun, +592 to ioctl exit = 2528"
+#define MICROBENCH "kvm-unit-tests arm/micro-bench, kvm list, 1 Nov 2023 (heqiong), " \
+                   "results after the timing fix (commit 8074c5c2)"
 
 /* The ARM presets share one shape: micro-bench's hvc, mmio_read_vgic,
- * mmio_read_user, eoi and ipi, in ns. The userspace exit is what a
- * userspace MMIO read costs beyond an in-kernel one, so the composite
- * (MMIO exit + userspace exit) reproduces mmio_read_user exactly. */
-#define ARM_COSTS(hvc, vgic, user, eoi, ipi_ns)                                    \
+ * mmio_read_user and eoi, in ns. The hvc round trip is taken as the pair
+ * of transitions (its handler only returns NOT_SUPPORTED), split evenly;
+ * the in-kernel MMIO read adds the syndrome decode and the vGIC's handler
+ * (not separable: kernel_device is 0 inside it); the userspace read
+ * replaces that handler by the userspace round trip. */
+#define ARM_COSTS(hvc, vgic, user, eoi)                                            \
     {                                                                              \
-        [VMM_COST_hypercall_exit] = {0, hvc, MICROBENCH ": hvc"},                  \
-        [VMM_COST_mmio_exit] = {0, vgic, MICROBENCH ": mmio_read_vgic, an MMIO "   \
-                                "exit handled in the kernel"},                     \
-        [VMM_COST_userspace_exit] = {0, (user) - (vgic), MICROBENCH               \
-                                     ": mmio_read_user - mmio_read_vgic"},         \
-        [VMM_COST_emulation] = {0, 0, "none: on ARM the data-abort syndrome "      \
-                                "describes the access, so KVM does not decode the " \
-                                "instruction (the measured MMIO exits include it)"}, \
-        [VMM_COST_eoi_exit] = {0, eoi, MICROBENCH ": eoi (GICv3 EOI, which does "  \
-                               "not exit)"},                                       \
-        [VMM_COST_ipi] = {0, ipi_ns, MICROBENCH ": ipi, guest send to receipt; "   \
-                          "stand-in for the host's IPI"},                          \
+        [VMM_COST_exit] = {0, (hvc) / 2.0, MICROBENCH ": hvc / 2" HALF_STANDIN},   \
+        [VMM_COST_entry] = {0, (hvc) / 2.0, MICROBENCH ": hvc / 2" HALF_STANDIN},  \
+        [VMM_COST_hypercall] = {0, 0, "stand-in: hvc with an unknown function ID "  \
+                                "only returns SMCCC_RET_NOT_SUPPORTED; the round "  \
+                                "trip is taken as the transitions alone"},          \
+        [VMM_COST_mmio_decode] = {0, (vgic) - (hvc), MICROBENCH                     \
+                                  ": mmio_read_vgic - hvc: the syndrome decode, "   \
+                                  "dispatch and the vGIC's GICD_IIDR read"},       \
+        [VMM_COST_kernel_device] = {0, 0, "stand-in: the vGIC's read handler is "   \
+                                    "inside mmio_decode (mmio_read_vgic cannot "    \
+                                    "separate it)"},                                \
+        [VMM_COST_emulation] = {0, 0, "none: the data-abort syndrome describes the " \
+                                "access, so KVM decodes no instruction"},          \
+        [VMM_COST_userspace] = {0, (user) - (vgic), MICROBENCH                      \
+                                ": mmio_read_user - mmio_read_vgic"},              \
+        [VMM_COST_eoi_write] = {0, eoi, MICROBENCH ": eoi, a GICv3 ICC_EOIR1 "      \
+                                "write, which does not trap"},                     \
     }
+
+#define ARM_EOI_SOURCE "GICv3: the guest's ICC_EOIR1 write goes to the virtual CPU " \
+                       "interface; KVM traps group-1 registers only for Cavium " \
+                       "erratum 30115 and Apple's broken SEIS (arm/micro-bench's eoi)"
 
 const vmm_preset vmm_presets[] = {
     {
         .name = "x86-kvm-2012",
         .description = "KVM on x86: exits as kvm-unit-tests measured them in 2012 "
-                       "(TSC cycles); memory costs from Westmere-EP, KVM memslot "
-                       "and pinning measurements (each line says which)",
+                       "(TSC cycles), split into phases with SplitX's world-switch "
+                       "cost; memory costs from Westmere-EP, KVM memslot and pinning "
+                       "measurements (each line says which)",
+        .eoi = VMM_EOI_EXIT,
+        .eoi_source = "KVM of 2012 without APIC virtualisation: the guest's EOI write "
+                      "traps",
+        .pio_in_emulated = 1,
         .costs = {
-            [VMM_COST_hypercall_exit] = {3898, 0, KUT2012 ", test vmcall"},
-            [VMM_COST_pio_write_exit] = {4451, 0, KUT2012 ", test outl_to_kernel"},
-            [VMM_COST_pio_read_exit] = {7237, 0, KUT2012 ", test inl_from_kernel"},
-            [VMM_COST_userspace_exit] = {13000, 0, KUT2012 ", commit message: "
-                                         "exit to userspace about 13,000 cycles"},
-            [VMM_COST_emulation] = {3300, 0, KUT2012 ", commit message: "
-                                    "instruction emulation about 3,300 cycles"},
-            [VMM_COST_irq_exit] = {3898, 0, "stand-in: the source does not time an "
-                                   "external-interrupt exit; taken as its "
-                                   "cheapest measured exit round trip (vmcall, "
-                                   KUT2012 ")"},
-            [VMM_COST_eoi_exit] = {3898, 0, "stand-in: an EOI write without APIC "
-                                   "virtualisation is an in-kernel exit; taken "
-                                   "as the cheapest measured exit round trip "
-                                   "(vmcall, " KUT2012 ")"},
-            [VMM_COST_mmio_exit] = {4451, 0, "stand-in: taken as the PIO write exit "
-                                     "(outl_to_kernel, " KUT2012 "), as Linux commit "
-                                     "68c3b4d1 (2014) measured an ioeventfd MMIO write "
-                                     "on the EPT-misconfiguration fast path to be "
-                                     "\"essentially as fast as PIO\""},
+            [VMM_COST_exit] = {1000, 0, SPLITX HALF_STANDIN},
+            [VMM_COST_entry] = {1000, 0, SPLITX HALF_STANDIN},
+            [VMM_COST_hypercall] = {1898, 0, KUT2012 ": vmcall 3898 - exit - entry"},
+            [VMM_COST_pio_decode] = {2451, 0, KUT2012 ": outl_to_kernel 4451 - exit - "
+                                     "entry; includes the ELCR write's handler, which "
+                                     "the source does not separate"},
+            [VMM_COST_mmio_decode] = {2451, 0, "stand-in: pio_decode, as Linux commit "
+                                      "68c3b4d1 (2014) found an ioeventfd MMIO write on "
+                                      "EPT \"essentially as fast as PIO\""},
+            [VMM_COST_emulation] = {2786, 0, KUT2012 ": inl_from_kernel 7237 - "
+                                    "outl_to_kernel 4451, the difference the commit "
+                                    "names the cost of emulation"},
+            [VMM_COST_kernel_device] = {0, 0, "stand-in: inside pio_decode (the ELCR "
+                                        "write cannot be separated from decoding)"},
+            [VMM_COST_eventfd_signal] = {0, 0, "stand-in: an ioeventfd is the device on "
+                                         "the bus whose handler signals; as for the "
+                                         "ELCR write it replaces, inside pio_decode"},
+            [VMM_COST_userspace] = {13337, 0, KUT2012 ": inl_from_qemu 20574 - "
+                                    "inl_from_kernel 7237 (the commit: \"roughly the "
+                                    "cost of a userspace exit\")"},
+            [VMM_COST_eoi_handler] = {2786, 0, "stand-in: an xAPIC EOI write traps as an "
+                                      "APIC access, which KVM of 2012 sends through the "
+                                      "instruction emulator: emulation (2786), the APIC's "
+                                      "own handler inside as for kernel_device"},
             [VMM_COST_mem_ref] = {218, 0, WESTMERE ": RAM latency 40 cycles + 67 ns "
                                   "(local memory); 67 ns at 2.66 GHz is 178 cycles"},
             [VMM_COST_cache_ref] = {42, 0, WESTMERE ": L3 cache latency 40-42 cycles "
@@ -87,46 +122,50 @@ const vmm_preset vmm_presets[] = {
     },
     {
         .name = "skylake-sp-kvm",
-        .description = "KVM on Intel Skylake(-SP), from kvm mailing-list measurements "
-                       "of 2019-2020 (TSC cycles); no memory, copy or userspace "
-                       "figures: give those under costs",
+        .description = "KVM on Intel Skylake-SP (TSC cycles): the hypercall round trip "
+                       "of 2020, split with KVM's stated world-switch cost; give the "
+                       "other costs under costs",
+        .eoi = VMM_EOI_VIRTUALISED,
+        .eoi_source = "APICv: Wanpeng Li's SKX server runs (kvm list, 21 Apr 2020) "
+                      "compare \"w/ APICv\" and \"w/o APICv\", and KVM enables it "
+                      "by default",
         .costs = {
-            [VMM_COST_hypercall_exit] = {1559, 0, KVMLIST_MAR2020 ": vmcall 1559 cycles"},
-            [VMM_COST_irq_exit] = {0, 710, KVMLIST_JUN2019 ": EXTERNAL_INTERRUPT exit, "
-                                   "average 0.71 us"},
-            [VMM_COST_eoi_exit] = {1559, 0, "stand-in: an EOI write without APIC "
-                                   "virtualisation is an in-kernel exit; taken as the "
-                                   "cheapest measured exit round trip (vmcall, "
-                                   KVMLIST_MAR2020 ")"},
-            [VMM_COST_ipi] = {4238, 0, KVMLIST_APR2020 ": IPI send to ack 4238 cycles "
-                              "(3543 with the fastpath); stand-in for the host's IPI, "
-                              "which the guest-to-guest figure contains"},
+            [VMM_COST_exit] = {500, 0, BONZINI2020 HALF_STANDIN},
+            [VMM_COST_entry] = {500, 0, BONZINI2020 HALF_STANDIN},
+            [VMM_COST_hypercall] = {559, 0, SKX_VMCALL " - exit - entry"},
         },
     },
     {
         .name = "amd-svm-kvm",
-        .description = "KVM on AMD SVM (2020, TSC cycles): one measured exit round "
-                       "trip; give the other costs under costs",
+        .description = "KVM on AMD SVM (EPYC, 2020, TSC cycles): one traced KVM_RUN of "
+                       "a HLT exit; give the other costs under costs",
+        .eoi = VMM_EOI_EXIT,
+        .eoi_source = "KVM's AVIC was off by default in 2020: the EOI write traps",
         .costs = {
-            [VMM_COST_hypercall_exit] = {2528, 0, "LKML, December 2020, KVM_RUN with "
-                                         "VMRUN on AMD: 576 entry path + ~1360 VMRUN + "
-                                         "~590 exit path = 2528 cycles; stand-in for a "
-                                         "vmmcall round trip, which adds its handler"},
-            [VMM_COST_eoi_exit] = {2528, 0, "stand-in: the measured exit round trip "
-                                   "(LKML, December 2020), as for the other presets"},
+            [VMM_COST_exit] = {1272, 0, ROTH2020 ": 592 (KVM's exit path; in this test "
+                               "also the return to userspace and vcpu_put) + 1360 / 2 "
+                               "(VMRUN to #VMEXIT, split evenly: stand-in)"},
+            [VMM_COST_entry] = {1256, 0, ROTH2020 ": 576 (the entry path, with this "
+                                "test's vcpu_load) + 1360 / 2 (stand-in split)"},
+            [VMM_COST_hlt] = {0, 0, "stand-in: the HLT handler runs inside the +592 "
+                              "segment, counted in exit (" ROTH2020 ")"},
         },
     },
     {
         .name = "kunpeng920-kvm",
         .description = "KVM on ARM, HiSilicon Kunpeng 920, kvm-unit-tests arm/micro-bench "
                        "(kvm list, November 2023), nanoseconds",
-        .costs = ARM_COSTS(408, 638, 2306, 26, 1697),
+        .eoi = VMM_EOI_NONE,
+        .eoi_source = ARM_EOI_SOURCE,
+        .costs = ARM_COSTS(407, 638, 2301, 16),
     },
     {
         .name = "phytium-s2500-kvm",
         .description = "KVM on ARM, Phytium S2500, kvm-unit-tests arm/micro-bench "
                        "(kvm list, November 2023), nanoseconds",
-        .costs = ARM_COSTS(1536, 2150, 7214, 45, 4979),
+        .eoi = VMM_EOI_NONE,
+        .eoi_source = ARM_EOI_SOURCE,
+        .costs = ARM_COSTS(1518, 2143, 7244, 25),
     },
     {0},
 };
@@ -169,6 +208,22 @@ uint64_t *vmm_cost_ref(vmm_costs *c, vmm_cost_id id)
     }
 }
 
+uint64_t vmm_cost_get(const vmm_costs *c, vmm_cost_id id)
+{
+    return *vmm_cost_ref((vmm_costs *)c, id);
+}
+
+int vmm_cost_known(const vmm_costs *c, vmm_cost_id id)
+{
+    return (int)((c->known >> id) & 1u);
+}
+
+void vmm_cost_set(vmm_costs *c, vmm_cost_id id, uint64_t cycles)
+{
+    *vmm_cost_ref(c, id) = cycles;
+    c->known |= 1ull << id;
+}
+
 uint64_t vmm_preset_cycles(int index, vmm_cost_id id, uint64_t clock_hz)
 {
     const vmm_cost_source *c = &vmm_presets[index].costs[id];
@@ -179,6 +234,8 @@ uint64_t vmm_preset_cycles(int index, vmm_cost_id id, uint64_t clock_hz)
 
 void vmm_costs_from_preset(vmm_costs *out, int index, uint64_t clock_hz)
 {
+    *out = (vmm_costs){0};
     for (int i = 0; i < VMM_COST_COUNT; i++)
-        *vmm_cost_ref(out, (vmm_cost_id)i) = vmm_preset_cycles(index, (vmm_cost_id)i, clock_hz);
+        if (vmm_presets[index].costs[i].source)
+            vmm_cost_set(out, (vmm_cost_id)i, vmm_preset_cycles(index, (vmm_cost_id)i, clock_hz));
 }

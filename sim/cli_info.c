@@ -48,8 +48,13 @@ int cli_presets(int argc, char **argv)
                           "with its published source.\n");
     if (rc >= 0)
         return rc;
+    static const char *const eoi[] = {"exits", "virtualised (no exit)",
+                                      "does not exit (GIC)"};
     for (const vmm_preset *p = vmm_presets; p->name; p++) {
         printf("%s: %s\n", p->name, p->description);
+        printf("  the guest's EOI %s by default: %s\n", eoi[p->eoi], p->eoi_source);
+        if (p->pio_in_emulated)
+            printf("  a PIO read goes through the instruction emulator\n");
         for (int i = 0; i < VMM_COST_COUNT; i++) {
             const vmm_cost_source *c = &p->costs[i];
             if (!c->source)

@@ -124,6 +124,7 @@ static void print_io_tables(const column_set *cs, const json_t *classes)
         print_row(cs, label, ROW_TOTALS, path, 1, " %11.0f");
     }
     print_row(cs, "exits", ROW_TOTALS, "exits_per_request", 1, " %11.2f");
+    print_row(cs, "interrupts", ROW_TOTALS, "interrupts_per_request", 1, " %11.2f");
     print_row(cs, "page walks", ROW_TOTALS, "scheme.walks_per_request", 1, " %11.2f");
     print_row(cs, "tcache hit ratio", ROW_TOTALS, "scheme.tcache_hit_ratio", 1, " %11.3f");
     print_header(cs, "over the window (all)");
@@ -147,11 +148,25 @@ static void print_ivshmem_table(const column_set *cs)
     print_row(cs, "messages", ROW_VARIANT, "ivshmem.counts.messages", 1, " %11.0f");
     print_row(cs, "intercepts/message", ROW_VARIANT, "ivshmem.intercepts_per_message", 1,
               " %11.2f");
-    print_row(cs, "exits/message", ROW_VARIANT, "ivshmem.exits_per_message", 1, " %11.2f");
-    print_row(cs, "interrupts", ROW_VARIANT, "ivshmem.counts.interrupts", 1, " %11.0f");
+    print_row(cs, "interrupts/message", ROW_VARIANT, "ivshmem.interrupts_per_message", 1,
+              " %11.2f");
+    print_row(cs, "interrupts", ROW_VARIANT, "ivshmem.vcpus.interrupts", 1, " %11.0f");
     print_row(cs, "coalesced", ROW_VARIANT, "ivshmem.counts.coalesced", 1, " %11.0f");
     print_row(cs, "status lost", ROW_VARIANT, "ivshmem.counts.status_lost", 1, " %11.0f");
     print_row(cs, "dropped", ROW_VARIANT, "ivshmem.counts.dropped", 1, " %11.0f");
+}
+
+static void print_microbench_table(const column_set *cs)
+{
+    print_header(cs, "microbench");
+    print_row(cs, "iterations", ROW_VARIANT, "microbench.iterations", 1, " %11.0f");
+    print_row(cs, "cycles/iteration", ROW_VARIANT, "microbench.cycles_per_iteration", 1,
+              " %11.1f");
+    print_row(cs, "ns/iteration", ROW_VARIANT, "microbench.ns_per_iteration", 1, " %11.1f");
+    print_row(cs, "exits/iteration", ROW_VARIANT, "microbench.exits_per_iteration", 1,
+              " %11.2f");
+    print_row(cs, "interrupts/iteration", ROW_VARIANT, "microbench.interrupts_per_iteration",
+              1, " %11.2f");
 }
 
 static void print_cores_table(const column_set *cs)
@@ -183,6 +198,8 @@ static void print_table(const json_t *r, double wall_s)
         print_io_tables(&cs, classes);
     if (json_object_get(first, "ivshmem"))
         print_ivshmem_table(&cs);
+    if (json_object_get(first, "microbench"))
+        print_microbench_table(&cs);
     print_cores_table(&cs);
 }
 

@@ -1,0 +1,577 @@
+/*
+ * system_check.c -- the rules of a scenario that span several keys, and
+ * what each variant's paths need.
+ *
+ * The needs and the least time of a request both come from the path lists
+ * of models/fabric.c, the same lists the vCPUs run, so a scenario that
+ * `pvsim check` passes cannot fail in `pvsim run` for a reason the check
+ * could have seen: a primitive with no figure, a loop that takes no time,
+ * polling threads without cores, buffers without room.
+ */
+#include "models/system_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int system_given(const scn_doc *doc, const char *path)
+{
+    scn_mark m = scn_mark_of(doc, path);
+    return m.line != 0 || m.col != 0;
+}
+
+/* Memory grows with guest instances and outstanding requests; these caps
+ * keep any scenario within a few hundred MiB. */
+#define MAX_INSTANCES 4096
+#define MAX_OUTSTANDING (1u << 22)
+
+/* Limits on the sum over guest classes. */
+static void check_totals(const system_config *cfg, const scn_doc *doc,
+                         scn_errors *errs)
+{
+    uint64_t instances = 0, outstanding = 0;
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        instances += cfg->guests[i].count;
+        outstanding += cfg->guests[i].count * cfg->guests[i].workload.depth;
+    }
+    if (instances > MAX_INSTANCES)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most %u guest instances in all, "
+                       "found %llu", MAX_INSTANCES, (unsigned long long)instances);
+    if (outstanding > MAX_OUTSTANDING)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most %u outstanding requests in all "
+                       "(count x workload.depth), found %llu", MAX_OUTSTANDING,
+                       (unsigned long long)outstanding);
+}
+
+#define MAX_TOTAL_MEMORY (256ull << 30)
+
+/* Guest memory: whole pages, a bounded total (aged memory costs host
+ * memory in proportion), and room for the buffers: schemes other than
+ * physical hold them for the whole run, and physical without a bounce
+ * pool needs them free at once for its requests to go anywhere. */
+static void check_memory(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    int holds_buffers = 0;
+    for (size_t v = 0; v < cfg->nvariants; v++)
+        holds_buffers |= cfg->variants[v].scheme != SYSTEM_PHYSICAL ||
+                         cfg->variants[v].opts.on_fragmented != SCHEME_BOUNCE;
+    uint64_t total = 0;
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        const guest_config *g = &cfg->guests[i];
+        uint64_t page = 4096ull << guest_page_order(&g->memory);
+        char path[64];
+        total += g->count * g->memory.size;
+        if (g->memory.size % page) {
+            snprintf(path, sizeof path, "guests.%zu.memory.size", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected a whole number of %llu-byte pages, found %llu bytes",
+                           path, (unsigned long long)page,
+                           (unsigned long long)g->memory.size);
+            continue;
+        }
+        uint64_t buffers = g->workload.depth * ((g->workload.size + page - 1) / page) * page;
+        double room = (double)g->memory.size * (1.0 - g->memory.used);
+        if (holds_buffers && (double)buffers > room) {
+            snprintf(path, sizeof path, "guests.%zu.workload.depth", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected buffers (depth x size, %llu bytes) to fit in the "
+                           "guest's free memory (%.0f bytes)", path,
+                           (unsigned long long)buffers, room);
+        }
+    }
+    if (total > MAX_TOTAL_MEMORY)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most 256 GiB of guest memory in all "
+                       "(count x memory.size), found %llu bytes", (unsigned long long)total);
+}
+
+static void check_variant_names(const system_config *cfg, const scn_doc *doc,
+                                scn_errors *errs)
+{
+    for (size_t i = 0; i < cfg->nvariants; i++) {
+        for (size_t j = 0; j < i; j++) {
+            const char *a = system_variant_name(&cfg->variants[i]);
+            if (strcmp(a, system_variant_name(&cfg->variants[j])) != 0)
+                continue;
+            char path[64];
+            snprintf(path, sizeof path, "variants.%zu", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected a name not used by another variant, found '%s' "
+                           "(also variants.%zu; give one a name)", path, a, j);
+        }
+    }
+}
+
+/* A polled ring needs a backend that polls, and a polled used ring a
+ * vCPU that polls: nothing else would notice. */
+static void check_fabric(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    for (size_t v = 0; v < cfg->nvariants; v++) {
+        const fabric_config *f = &cfg->variants[v].fabric;
+        char where[32], path[64];
+        snprintf(where, sizeof where, "variants.%zu", v);
+        if (f->kick == FABRIC_KICK_POLL && f->backend != FABRIC_POLL) {
+            snprintf(path, sizeof path, "%s.fabric.backend", where);
+            scn_errors_add(errs, scn_mark_of(doc, where),
+                           "%s: expected poll, as fabric.kick is poll (a ring no exit "
+                           "announces needs a polling backend), found halt", path);
+        }
+        if (f->completion == FABRIC_COMPLETE_POLL && f->vcpu_idle != FABRIC_POLL) {
+            snprintf(path, sizeof path, "%s.fabric.vcpu_idle", where);
+            scn_errors_add(errs, scn_mark_of(doc, where),
+                           "%s: expected poll, as fabric.completion is poll (a halted "
+                           "vCPU cannot poll its used ring), found halt", path);
+        }
+    }
+}
+
+/* Attach and detach must alternate per peer, starting with a detach (every
+ * peer is attached at the start), and happen within the run. */
+static void check_ivshmem_events(const system_config *cfg, const scn_doc *doc,
+                                 scn_errors *errs)
+{
+    const ivshmem_config *iv = &cfg->ivshmem;
+    uint8_t *live = malloc(iv->peers ? iv->peers : 1);
+    if (!live)
+        return;
+    memset(live, 1, iv->peers ? iv->peers : 1);
+    for (size_t i = 0; i < iv->nevents; i++) {
+        const ivshmem_event *e = &iv->events[i];
+        char path[64];
+        snprintf(path, sizeof path, "ivshmem.events.%zu", i);
+        if (e->peer >= iv->peers) {
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.peer: expected a peer id below ivshmem.peers (%llu), found %llu",
+                           path, (unsigned long long)iv->peers, (unsigned long long)e->peer);
+            continue;
+        }
+        if (e->at >= cfg->run.duration)
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.at: expected a time within run.duration, found %llu cycles",
+                           path, (unsigned long long)e->at);
+        if (i > 0 && e->at < iv->events[i - 1].at)
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.at: expected events in time order", path);
+        int attach = e->action == IVSHMEM_ATTACH;
+        if (attach == live[e->peer])
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s.action: expected %s, as peer %llu is %s then", path,
+                           attach ? "detach" : "attach", (unsigned long long)e->peer,
+                           attach ? "attached" : "detached");
+        live[e->peer] = (uint8_t)attach;
+    }
+    free(live);
+}
+
+static void check_ivshmem(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    const ivshmem_config *iv = &cfg->ivshmem;
+    if (cfg->nguests == 0 && iv->peers == 0 && cfg->microbench.op == MB_NONE)
+        scn_errors_add(errs, scn_mark_of(doc, system_given(doc, "guests") ? "guests" : "name"),
+                       "guests: expected at least one guest class, ivshmem peers or a "
+                       "microbench loop, found none");
+    if (iv->peers == 0)
+        return;
+    uint32_t cap = ivshmem_max_peers(iv->layout);
+    if (iv->peers > cap)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
+                       "ivshmem.peers: expected at most %u peers with layout %s (its "
+                       "IVLiveList has %u bits%s), found %llu", cap,
+                       iv->layout == IVSHMEM_16BIT ? "16bit" : "32bit", cap,
+                       iv->layout == IVSHMEM_16BIT ? "; layout: 32bit lifts the cap" : "",
+                       (unsigned long long)iv->peers);
+    if (iv->pattern == IVSHMEM_PINGPONG && iv->peers % 2)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
+                       "ivshmem.peers: expected an even number for pattern pingpong "
+                       "(peers pair up), found %llu", (unsigned long long)iv->peers);
+    if (iv->peers < 2)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.peers"),
+                       "ivshmem.peers: expected at least 2 peers, found %llu",
+                       (unsigned long long)iv->peers);
+    if (iv->shared_memory & (iv->shared_memory - 1))
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.shared_memory"),
+                       "ivshmem.shared_memory: expected a power of two, found %llu bytes",
+                       (unsigned long long)iv->shared_memory);
+    if (iv->size > iv->shared_memory / iv->peers)
+        scn_errors_add(errs, scn_mark_of(doc, "ivshmem.size"),
+                       "ivshmem.size: expected a message to fit in a peer's share of "
+                       "shared memory (%llu bytes), found %llu bytes",
+                       (unsigned long long)(iv->shared_memory / iv->peers),
+                       (unsigned long long)iv->size);
+    check_ivshmem_events(cfg, doc, errs);
+}
+
+/* ---- what the paths of a variant use ------------------------------------ */
+
+static uint64_t bit(vmm_cost_id id)
+{
+    return 1ull << id;
+}
+
+static uint64_t path_needs(int path, int pio_in_emulated)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < VMM_COST_COUNT; i++)
+        if (fabric_path_uses(path, (vmm_cost_id)i, pio_in_emulated))
+            m |= bit((vmm_cost_id)i);
+    return m;
+}
+
+/* The primitives each scheme's host-side work and copies use
+ * (models/scheme_*.c); page-list also takes a hypercall per registration. */
+static uint64_t scheme_needs(int which)
+{
+    switch (which) {
+    case SYSTEM_LINEAR:
+        return bit(VMM_COST_mem_ref) | bit(VMM_COST_memslot_lookup) |
+               bit(VMM_COST_tcache_hit) | bit(VMM_COST_cache_ref);
+    case SYSTEM_PAGELIST:
+        return bit(VMM_COST_memslot_lookup) | bit(VMM_COST_pin_per_page) |
+               bit(VMM_COST_copy_per_kib) | path_needs(FABRIC_PATH_HYPERCALL, 0);
+    case SYSTEM_PHYSICAL:
+        return bit(VMM_COST_memslot_lookup) | bit(VMM_COST_copy_per_kib);
+    default:
+        return bit(VMM_COST_memslot_lookup);
+    }
+}
+
+/* Where a vCPU can be when an interrupt is raised for it: running the
+ * guest, halted, or (always possible) in the host. */
+typedef struct receiver {
+    int may_run, may_halt;
+} receiver;
+
+/* An interrupt's delivery in any state the receiver may be in, then the
+ * guest's EOI. */
+static uint64_t delivery_needs(const fabric_config *f, receiver r, int eoi)
+{
+    uint64_t m = bit(VMM_COST_entry);
+    if (!f->posted_interrupts)
+        m |= bit(VMM_COST_inject);
+    if (r.may_run)
+        m |= bit(VMM_COST_host_ipi) |
+             (f->posted_interrupts ? 0 : path_needs(FABRIC_PATH_EXTINT, 0));
+    if (r.may_halt)
+        m |= bit(VMM_COST_wakeup);
+    return m | (eoi == VMM_EOI_EXIT ? path_needs(FABRIC_PATH_EOI, 0) : bit(VMM_COST_eoi_write));
+}
+
+/* A vCPU that halts when idle: the HLT exit, then a wake-up and an entry. */
+static uint64_t idle_needs(int polling)
+{
+    return polling ? 0
+                   : path_needs(FABRIC_PATH_HLT, 0) | bit(VMM_COST_wakeup) |
+                         bit(VMM_COST_entry);
+}
+
+static int guest_kick(const variant_config *v)
+{
+    return v->scheme == SYSTEM_SG ? FABRIC_KICK_HYPERCALL : v->fabric.kick;
+}
+
+/* An I/O guest's interrupt can find its vCPU running the guest when the
+ * vCPU polls, or has other work: other requests in flight, or compute. */
+static receiver guest_receiver(const system_config *cfg, const fabric_config *f)
+{
+    receiver r = {.may_run = f->vcpu_idle == FABRIC_POLL,
+                  .may_halt = f->vcpu_idle == FABRIC_HALT};
+    for (size_t i = 0; i < cfg->nguests; i++)
+        r.may_run |= cfg->guests[i].workload.depth > 1 || cfg->guests[i].workload.compute > 0;
+    return r;
+}
+
+static uint64_t guests_need(const system_config *cfg, const variant_config *v, int eoi,
+                            int pio_in)
+{
+    const fabric_config *f = &v->fabric;
+    uint64_t m = scheme_needs(v->scheme) | idle_needs(f->vcpu_idle == FABRIC_POLL);
+    int kick = fabric_kick_path(guest_kick(v), f->handler);
+    if (kick >= 0)
+        m |= path_needs(kick, pio_in);
+    if (f->completion == FABRIC_COMPLETE_INTERRUPT)
+        m |= bit(VMM_COST_eventfd_signal) | delivery_needs(f, guest_receiver(cfg, f), eoi);
+    if (f->backend == FABRIC_HALT)
+        m |= bit(VMM_COST_wakeup);
+    return m;
+}
+
+/* Peers may be messaged at any time, so they may be running the guest. */
+static uint64_t ivshmem_needs(const system_config *cfg, const fabric_config *f, int eoi)
+{
+    const ivshmem_config *iv = &cfg->ivshmem;
+    receiver r = {.may_run = 1, .may_halt = f->vcpu_idle == FABRIC_HALT};
+    uint64_t m = bit(VMM_COST_copy_per_kib) |
+                 path_needs(fabric_kick_path(FABRIC_KICK_MMIO, f->handler), 0) |
+                 delivery_needs(f, r, eoi) | idle_needs(f->vcpu_idle == FABRIC_POLL);
+    if (f->interrupts == FABRIC_INTX || f->mask || iv->nevents > 0)
+        m |= path_needs(FABRIC_PATH_MMIO_USER, 0);
+    if (f->interrupts == FABRIC_INTX || f->handler == FABRIC_USERSPACE)
+        m |= bit(VMM_COST_eventfd_signal) |
+             (f->backend == FABRIC_HALT ? bit(VMM_COST_wakeup) : 0);
+    return m;
+}
+
+static uint64_t microbench_needs(const microbench_config *mb, const fabric_config *f, int eoi,
+                                 int pio_in)
+{
+    const receiver self = {0};      /* in the host when its own IPI leaves */
+    switch (mb->op) {
+    case MB_HYPERCALL:
+        return path_needs(FABRIC_PATH_HYPERCALL, 0);
+    case MB_IPI: {
+        receiver target = {.may_run = mb->target == MB_RUNNING,
+                           .may_halt = mb->target == MB_HALTED};
+        return path_needs(FABRIC_PATH_IPI_SEND, 0) | delivery_needs(f, target, eoi) |
+               idle_needs(mb->target == MB_RUNNING);
+    }
+    case MB_SELF_IPI:
+        return path_needs(FABRIC_PATH_IPI_SEND, 0) | delivery_needs(f, self, eoi);
+    case MB_HLT_PENDING:
+        return path_needs(FABRIC_PATH_IPI_SEND, 0) | path_needs(FABRIC_PATH_HLT, 0) |
+               delivery_needs(f, self, eoi);
+    case MB_EOI:
+        return eoi == VMM_EOI_EXIT ? path_needs(FABRIC_PATH_EOI, 0) : bit(VMM_COST_eoi_write);
+    default:
+        return path_needs(microbench_io_path(mb), pio_in);
+    }
+}
+
+uint64_t system_needs(const system_config *cfg, const variant_config *v)
+{
+    int eoi = fabric_eoi_mode(&v->fabric, cfg->preset);
+    int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
+    uint64_t m = 0;
+    if (cfg->nguests > 0)
+        m |= guests_need(cfg, v, eoi, pio_in);
+    if (cfg->ivshmem.peers > 0)
+        m |= ivshmem_needs(cfg, &v->fabric, eoi);
+    if (cfg->microbench.op != MB_NONE)
+        m |= microbench_needs(&cfg->microbench, &v->fabric, eoi, pio_in);
+    if (cfg->host.cores > 0)
+        m |= bit(VMM_COST_context_switch);
+    return m;
+}
+
+/* A cost with no figure (the preset has none, the scenario gave none)
+ * must be given if a variant's paths use it. */
+static void check_needed_costs(const system_config *cfg, const scn_doc *doc,
+                               scn_errors *errs)
+{
+    const vmm_preset *p = &vmm_presets[cfg->preset];
+    for (int i = 0; i < VMM_COST_COUNT; i++) {
+        if (vmm_cost_known(&cfg->costs, (vmm_cost_id)i))
+            continue;
+        for (size_t v = 0; v < cfg->nvariants; v++) {
+            if (!(system_needs(cfg, &cfg->variants[v]) & bit((vmm_cost_id)i)))
+                continue;
+            scn_errors_add(errs, scn_mark_of(doc, "preset"),
+                           "costs.%s: expected a value, as variant '%s' needs it: preset %s "
+                           "has no published figure for it (docs/costs.md)",
+                           vmm_cost_key((vmm_cost_id)i),
+                           system_variant_name(&cfg->variants[v]), p->name);
+            break;
+        }
+    }
+}
+
+/* ---- threads and cores ------------------------------------------------------ */
+
+uint32_t system_threads(const system_config *cfg, const variant_config *v, uint32_t *polling)
+{
+    const fabric_config *f = &v->fabric;
+    uint64_t vcpus = 0, workers = cfg->nguests ? cfg->device.workers : 0;
+    for (size_t c = 0; c < cfg->nguests; c++)
+        vcpus += cfg->guests[c].count;
+    uint64_t peers = cfg->ivshmem.peers;
+    uint64_t models = ivshmem_threads(&cfg->ivshmem, f) - peers;
+    uint32_t mb = microbench_vcpus(&cfg->microbench);
+    if (polling)
+        *polling = (uint32_t)((f->vcpu_idle == FABRIC_POLL ? vcpus + peers : 0) +
+                              (f->backend == FABRIC_POLL ? workers + models : 0) +
+                              (mb > 0) + (mb > 1 && cfg->microbench.target == MB_RUNNING));
+    return (uint32_t)(vcpus + workers + peers + models + mb);
+}
+
+/* A polling thread owns a core for the whole run. */
+static void check_cores(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    if (cfg->host.cores == 0)
+        return;
+    for (size_t v = 0; v < cfg->nvariants; v++) {
+        uint32_t polling;
+        system_threads(cfg, &cfg->variants[v], &polling);
+        if (polling <= cfg->host.cores)
+            continue;
+        scn_errors_add(errs, scn_mark_of(doc, "host.cores"),
+                       "host.cores: expected at least %u cores, as variant '%s' has %u "
+                       "polling threads and each owns a core, found %llu",
+                       polling, system_variant_name(&cfg->variants[v]), polling,
+                       (unsigned long long)cfg->host.cores);
+        return;
+    }
+}
+
+/* ---- the least time a loop can take ------------------------------------------- */
+
+static uint64_t whole_path(const vmm_costs *c, int path, int pio_in)
+{
+    fabric_exit e = fabric_exit_of(c, path, pio_in);
+    return e.to_signal + e.after_signal + e.entry;
+}
+
+static uint64_t min2(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The least an interrupt's delivery and EOI can take: the cheapest state
+ * the receiver may be in. */
+static uint64_t min_delivery(const vmm_costs *c, const fabric_config *f, receiver r, int eoi)
+{
+    uint64_t inject = f->posted_interrupts ? 0 : c->inject;
+    uint64_t least = c->entry + inject;                 /* in the host */
+    if (r.may_run)
+        least = min2(least, c->host_ipi + (f->posted_interrupts
+                                               ? 0
+                                               : whole_path(c, FABRIC_PATH_EXTINT, 0) + inject));
+    uint64_t eoi_cost = eoi == VMM_EOI_EXIT ? whole_path(c, FABRIC_PATH_EOI, 0) : c->eoi_write;
+    return least + eoi_cost;
+}
+
+static void zero_loop(scn_errors *errs, const scn_doc *doc, const char *path, const char *what,
+                      const variant_config *v)
+{
+    scn_errors_add(errs, scn_mark_of(doc, path),
+                   "%s: expected %s of at least one cycle under variant '%s' (its paths "
+                   "and times are all 0), found 0 cycles; give a cost or a think time",
+                   path, what, system_variant_name(v));
+}
+
+/* One request of each guest class: the kick up to its signal, the device's
+ * service, the completion's delivery, then compute and think. */
+static void check_guest_progress(const system_config *cfg, const variant_config *v,
+                                 const scn_doc *doc, scn_errors *errs)
+{
+    const vmm_costs *c = &cfg->costs;
+    const fabric_config *f = &v->fabric;
+    int eoi = fabric_eoi_mode(f, cfg->preset);
+    int kick = fabric_kick_path(guest_kick(v), f->handler);
+    uint64_t notify = kick >= 0 ? fabric_exit_of(c, kick, 0).to_signal : 0;
+    uint64_t done = f->completion == FABRIC_COMPLETE_POLL
+                        ? 0
+                        : c->eventfd_signal + min_delivery(c, f, guest_receiver(cfg, f), eoi);
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        const guest_workload_config *w = &cfg->guests[i].workload;
+        if (notify + loopback_service(&cfg->device, w->size, 1) + done + w->compute + w->think)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "guests.%zu.workload", i);
+        zero_loop(errs, doc, path, "a request cycle", v);
+        return;
+    }
+}
+
+/* One message: copy in, the doorbell up to its signal, delivery and
+ * EOI, copy out; a round adds the think time. */
+static void check_ivshmem_progress(const system_config *cfg, const variant_config *v,
+                                   const scn_doc *doc, scn_errors *errs)
+{
+    const vmm_costs *c = &cfg->costs;
+    const fabric_config *f = &v->fabric;
+    receiver r = {.may_run = 1, .may_halt = f->vcpu_idle == FABRIC_HALT};
+    int doorbell = fabric_kick_path(FABRIC_KICK_MMIO, f->handler);
+    uint64_t one_way = c->copy_per_kib + fabric_exit_of(c, doorbell, 0).to_signal +
+                       min_delivery(c, f, r, fabric_eoi_mode(f, cfg->preset));
+    if (one_way + cfg->ivshmem.think == 0)
+        zero_loop(errs, doc, "ivshmem", "a round", v);
+}
+
+static uint64_t microbench_least(const system_config *cfg, const variant_config *v)
+{
+    const vmm_costs *c = &cfg->costs;
+    const microbench_config *mb = &cfg->microbench;
+    int eoi = fabric_eoi_mode(&v->fabric, cfg->preset);
+    int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
+    uint64_t eoi_cost = eoi == VMM_EOI_EXIT ? whole_path(c, FABRIC_PATH_EOI, 0) : c->eoi_write;
+    switch (mb->op) {
+    case MB_HYPERCALL:
+        return whole_path(c, FABRIC_PATH_HYPERCALL, 0);
+    case MB_IPI: case MB_SELF_IPI: case MB_HLT_PENDING:
+        return whole_path(c, FABRIC_PATH_IPI_SEND, 0);
+    case MB_EOI:
+        return eoi_cost;
+    default:
+        return whole_path(c, microbench_io_path(mb), pio_in);
+    }
+}
+
+static void check_microbench(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    const microbench_config *mb = &cfg->microbench;
+    if (mb->op == MB_NONE)
+        return;
+    int io = mb->op >= MB_PIO_READ && mb->op <= MB_MMIO_WRITE;
+    if (io && microbench_io_path(mb) < 0) {
+        scn_errors_add(errs, scn_mark_of(doc, "microbench.handler"),
+                       "microbench.handler: expected kernel or userspace for a read (an "
+                       "ioeventfd takes writes only), found ioeventfd");
+        return;
+    }
+}
+
+/* Loops that take no time would run forever at time 0. */
+static void check_progress(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    for (size_t v = 0; v < cfg->nvariants; v++) {
+        const variant_config *var = &cfg->variants[v];
+        if (cfg->nguests > 0)
+            check_guest_progress(cfg, var, doc, errs);
+        if (cfg->ivshmem.peers > 0)
+            check_ivshmem_progress(cfg, var, doc, errs);
+        if (cfg->microbench.op != MB_NONE &&
+            microbench_least(cfg, var) + cfg->microbench.gap == 0)
+            zero_loop(errs, doc, "microbench", "an iteration", var);
+    }
+}
+
+static void check_guest_names(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->guests[i].name, cfg->guests[j].name) != 0)
+                continue;
+            char path[64];
+            snprintf(path, sizeof path, "guests.%zu.name", i);
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected a name not used by another guest class, "
+                           "found '%s' (also guests.%zu.name)",
+                           path, cfg->guests[i].name, j);
+        }
+    }
+}
+
+void system_check(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    check_fabric(cfg, doc, errs);
+    check_ivshmem(cfg, doc, errs);
+    check_totals(cfg, doc, errs);
+    check_memory(cfg, doc, errs);
+    check_variant_names(cfg, doc, errs);
+    check_guest_names(cfg, doc, errs);
+    check_cores(cfg, doc, errs);
+    if (cfg->run.warmup >= cfg->run.duration)
+        scn_errors_add(errs, scn_mark_of(doc, "run.warmup"),
+                       "run.warmup: expected less than run.duration (%llu cycles), "
+                       "found %llu cycles",
+                       (unsigned long long)cfg->run.duration,
+                       (unsigned long long)cfg->run.warmup);
+    /* What the paths need, and the time they take, assume the rest holds. */
+    if (errs->count == 0)
+        check_microbench(cfg, doc, errs);
+    if (errs->count == 0)
+        check_needed_costs(cfg, doc, errs);
+    if (errs->count == 0)
+        check_progress(cfg, doc, errs);
+}

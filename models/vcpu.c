@@ -1,0 +1,387 @@
+/*
+ * vcpu.c -- the vCPU of vcpu.h.
+ *
+ * The vCPU hands its host thread one item at a time, so it always knows
+ * which phase runs and can put an interrupt's handler before the work
+ * queued behind it. An exit is two items: the exit transition and handler
+ * up to the signal, then the rest of the handler and the entry (with the
+ * injection of whatever is pending by then). A wake-up is a 0-cycle item
+ * that absorbs the thread's wake-up latency, then the entry: interrupts
+ * raised while the thread wakes are injected by that same entry.
+ */
+#include "models/vcpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/report.h"
+#include "sim/ring.h"
+
+typedef enum op_kind { OP_GUEST, OP_EXIT, OP_HALT } op_kind;
+
+typedef struct op {
+    int kind;                       /* op_kind */
+    int path;                       /* OP_EXIT, OP_HALT: fabric_path_id */
+    uint64_t cycles;                /* OP_GUEST */
+    int sti;                        /* OP_HALT: the guest's (sti; hlt), not
+                                       the idle loop's */
+    vcpu_call signal, done;
+    uint64_t *phases, *sched;
+} op;
+
+typedef struct irq {
+    vcpu_call handled;
+    uint64_t *cost, *sched;
+    sim_time raised;
+} irq;
+
+/* What the thread runs for the vCPU now. */
+typedef enum vcpu_stage {
+    IDLE,                           /* nothing (polling, or halted) */
+    GUEST_WORK,
+    EXIT_HANDLER,                   /* exit transition and handler */
+    EXIT_ENTRY,                     /* rest of the handler, entry */
+    WAKING                          /* the thread's wake-up after a HLT */
+} vcpu_stage;
+
+struct vcpu {
+    vcpu_env env;
+    core_thread *thread;
+    int mode;                       /* vcpu_mode */
+    int stage;
+    int masked;                     /* the guest disabled interrupts */
+    int need_extint;                /* an IPI landed in guest mode */
+    int halted_op;                  /* a vcpu_halt() op blocked; its done
+                                       runs after the wake */
+    op cur;                         /* the op in progress */
+    fabric_exit path;               /* its phases, for OP_EXIT and OP_HALT */
+    sim_time exit_start;            /* when its exit was queued */
+    sim_ring ops, pending, delivered;
+};
+
+void vcpu_counts_add(vcpu_counts *sum, const vcpu_counts *add)
+{
+    for (int r = 0; r < FABRIC_REASON_COUNT; r++)
+        sum->exits[r] += add->exits[r];
+    sum->interrupts += add->interrupts;
+    sum->posted += add->posted;
+    sum->halts += add->halts;
+}
+
+uint64_t vcpu_counts_exits(const vcpu_counts *c)
+{
+    uint64_t n = 0;
+    for (int r = 0; r < FABRIC_REASON_COUNT; r++)
+        n += c->exits[r];
+    return n;
+}
+
+json_t *vcpu_counts_json(const vcpu_counts *c)
+{
+    json_t *exits = json_object();
+    for (int r = 0; exits && r < FABRIC_REASON_COUNT; r++)
+        if (rep_set(exits, fabric_reason_name(r), json_integer((json_int_t)c->exits[r]))) {
+            json_decref(exits);
+            exits = NULL;
+        }
+    return json_pack("{s:I, s:o, s:I, s:I, s:I}", "exits_total",
+                     (json_int_t)vcpu_counts_exits(c), "exits", exits, "interrupts",
+                     (json_int_t)c->interrupts, "posted_interrupts", (json_int_t)c->posted,
+                     "halts", (json_int_t)c->halts);
+}
+
+vcpu *vcpu_new(const vcpu_env *env)
+{
+    vcpu *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->env = *env;
+    /* A halting vCPU starts as it idles: halted, its thread blocked. */
+    v->mode = env->polling ? VCPU_GUEST : VCPU_HALTED;
+    v->thread = cores_add_thread(env->host, env->kind, env->polling);
+    if (!v->thread || sim_ring_init(&v->ops, sizeof(op)) ||
+        sim_ring_init(&v->pending, sizeof(irq)) || sim_ring_init(&v->delivered, sizeof(irq))) {
+        vcpu_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void vcpu_free(vcpu *v)
+{
+    if (!v)
+        return;
+    sim_ring_fini(&v->ops);
+    sim_ring_fini(&v->pending);
+    sim_ring_fini(&v->delivered);
+    free(v);
+}
+
+vcpu_mode vcpu_mode_of(const vcpu *v)
+{
+    return (vcpu_mode)v->mode;
+}
+
+void vcpu_get_thread_stats(const vcpu *v, thread_stats *out)
+{
+    thread_get_stats(v->thread, out);
+}
+
+/* ---- running items ------------------------------------------------------- */
+
+static void item_done(sim_kernel *k, void *ctx, uint64_t arg);
+
+static void submit(vcpu *v, int stage, uint64_t cycles, uint64_t *sched)
+{
+    v->stage = stage;
+    int rc = thread_work(v->thread, cycles, item_done, v, 0, sched);
+    if (rc)
+        sim_fail(v->env.k, rc);
+}
+
+static void call(sim_kernel *k, vcpu_call c)
+{
+    if (c.fn)
+        c.fn(k, c.ctx, c.arg);
+}
+
+static int push(vcpu *v, sim_ring *r, const void *item)
+{
+    int rc = sim_ring_push(r, item);
+    if (rc)
+        sim_fail(v->env.k, rc);
+    return rc;
+}
+
+/* Moves one pending interrupt to the guest, adding `cost` to what its
+ * path cost. */
+static void deliver_one(vcpu *v, uint64_t cost)
+{
+    irq q;
+    sim_ring_pop(&v->pending, &q);
+    if (q.cost)
+        *q.cost += cost;
+    v->env.counts->interrupts++;
+    v->env.counts->posted += (uint64_t)v->env.posted;
+    if (push(v, &v->delivered, &q))
+        return;                     /* the run stops: sim_fail() */
+}
+
+/* The interrupts pending now reach the guest with the entry being queued;
+ * returns the injection cycles it pays. Each pays the entry and its
+ * injection, but one whose IPI forced this exit (an external-interrupt
+ * exit queued after its flight) pays the whole path: flight, exit,
+ * handler and entry. */
+static uint64_t deliver_pending(vcpu *v)
+{
+    if (v->masked)
+        return 0;
+    const vmm_costs *c = v->env.costs;
+    uint64_t inject = v->env.posted ? 0 : c->inject, total = 0;
+    int forced = v->cur.kind == OP_EXIT && v->cur.path == FABRIC_PATH_EXTINT;
+    uint64_t whole = c->host_ipi + v->path.to_signal + v->path.after_signal + v->path.entry;
+    while (sim_ring_len(&v->pending)) {
+        const irq *q = sim_ring_at(&v->pending, 0);
+        int caused = forced && q->raised + c->host_ipi <= v->exit_start;
+        deliver_one(v, (caused ? whole : c->entry) + inject);
+        total += inject;
+    }
+    return total;
+}
+
+/* Queues the entry: from here on the vCPU counts as in the guest. The
+ * entry's switches count for the op only when nobody waits on a signal
+ * it already raised. */
+static void enter(vcpu *v, uint64_t cycles)
+{
+    cycles += deliver_pending(v);
+    v->mode = VCPU_GUEST;
+    submit(v, EXIT_ENTRY, cycles, v->cur.signal.fn ? NULL : v->cur.sched);
+}
+
+static void start(vcpu *v, const op *o)
+{
+    v->cur = *o;
+    if (o->kind == OP_GUEST) {
+        submit(v, GUEST_WORK, o->cycles, o->sched);
+        return;
+    }
+    if (o->kind == OP_HALT && o->sti)
+        v->masked = 0;
+    v->path = fabric_exit_of(v->env.costs, o->path, v->env.pio_in_emulated);
+    v->env.counts->exits[v->path.reason]++;
+    v->mode = VCPU_HOST;
+    v->exit_start = sim_now(v->env.k);
+    if (o->phases)
+        *o->phases += v->path.to_signal;
+    submit(v, EXIT_HANDLER, v->path.to_signal, o->sched);
+}
+
+/* The guest's handler for the oldest delivered interrupt: its EOI, then
+ * the owner's `handled`. */
+static void start_handler(vcpu *v)
+{
+    irq q;
+    sim_ring_pop(&v->delivered, &q);
+    const vmm_costs *c = v->env.costs;
+    if (v->env.eoi == VMM_EOI_EXIT) {
+        if (q.cost)
+            *q.cost += c->exit + c->eoi_handler + c->entry;
+        start(v, &(op){.kind = OP_EXIT, .path = FABRIC_PATH_EOI, .done = q.handled,
+                       .sched = q.sched});
+    } else {
+        if (q.cost)
+            *q.cost += c->eoi_write;
+        start(v, &(op){.kind = OP_GUEST, .cycles = c->eoi_write, .done = q.handled,
+                       .sched = q.sched});
+    }
+}
+
+/* Starts the next piece of work if the thread runs nothing of ours:
+ * interrupt handlers first, then an exit a landed IPI forces, then the
+ * queue; with nothing to do, a halting vCPU halts. */
+static void advance(vcpu *v)
+{
+    if (v->stage != IDLE || v->mode == VCPU_HALTED)
+        return;
+    if (!v->masked && sim_ring_len(&v->delivered)) {
+        start_handler(v);
+        return;
+    }
+    if (v->need_extint) {
+        v->need_extint = 0;
+        if (!v->masked && sim_ring_len(&v->pending)) {
+            start(v, &(op){.kind = OP_EXIT, .path = FABRIC_PATH_EXTINT});
+            return;
+        }
+    }
+    if (sim_ring_len(&v->ops)) {
+        op o;
+        sim_ring_pop(&v->ops, &o);
+        start(v, &o);
+        return;
+    }
+    if (!v->env.polling)
+        start(v, &(op){.kind = OP_HALT, .path = FABRIC_PATH_HLT});
+}
+
+/* The HLT's exit and handler ran: block, unless there is a reason not to
+ * (an interrupt pending, or work queued meanwhile). */
+static void halted(vcpu *v)
+{
+    int pending = !v->masked && sim_ring_len(&v->pending) > 0;
+    if (pending || sim_ring_len(&v->ops) || sim_ring_len(&v->delivered)) {
+        enter(v, v->env.costs->entry);  /* the HLT path holds no entry */
+        return;
+    }
+    v->env.counts->halts++;
+    v->mode = VCPU_HALTED;
+    v->stage = IDLE;
+    v->halted_op = v->cur.sti;
+}
+
+/* A halted vCPU gets work or an interrupt: its thread wakes. */
+static void wake(vcpu *v, uint64_t *sched)
+{
+    v->mode = VCPU_HOST;
+    if (!v->halted_op)
+        v->cur = (op){.kind = OP_HALT, .sched = sched};
+    v->halted_op = 0;
+    submit(v, WAKING, 0, sched);
+}
+
+static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    vcpu *v = ctx;
+    vcpu_call done = v->cur.done;
+    switch (v->stage) {
+    case EXIT_HANDLER:
+        if (v->cur.kind == OP_HALT) {
+            halted(v);
+            return;
+        }
+        if (v->path.signals)
+            call(k, v->cur.signal);
+        enter(v, v->path.after_signal + v->path.entry);
+        return;
+    case WAKING:
+        enter(v, v->env.costs->entry);
+        return;
+    default:                        /* GUEST_WORK, EXIT_ENTRY */
+        v->stage = IDLE;
+        call(k, done);
+        advance(v);
+    }
+}
+
+/* ---- what the owner asks for -------------------------------------------- */
+
+static void queue(vcpu *v, const op *o)
+{
+    if (push(v, &v->ops, o))
+        return;
+    if (v->mode == VCPU_HALTED)
+        wake(v, o->sched);
+    else
+        advance(v);
+}
+
+void vcpu_guest(vcpu *v, uint64_t cycles, vcpu_call done, uint64_t *sched)
+{
+    queue(v, &(op){.kind = OP_GUEST, .cycles = cycles, .done = done, .sched = sched});
+}
+
+void vcpu_exit(vcpu *v, int path, vcpu_call signal, vcpu_call done, uint64_t *phases,
+               uint64_t *sched)
+{
+    queue(v, &(op){.kind = OP_EXIT, .path = path, .signal = signal, .done = done,
+                   .phases = phases, .sched = sched});
+}
+
+void vcpu_halt(vcpu *v, vcpu_call done, uint64_t *sched)
+{
+    queue(v, &(op){.kind = OP_HALT, .path = FABRIC_PATH_HLT, .sti = 1, .done = done,
+                   .sched = sched});
+}
+
+void vcpu_set_masked(vcpu *v, int masked)
+{
+    v->masked = masked;
+    if (!masked)
+        advance(v);
+}
+
+/* A host IPI reached the core of a vCPU that ran the guest when it left. */
+static void landed(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    vcpu *v = ctx;
+    if (v->mode != VCPU_GUEST || v->masked || sim_ring_len(&v->pending) == 0)
+        return;                     /* the entry or HLT in between saw it */
+    if (!v->env.posted) {
+        v->need_extint = 1;
+    } else {
+        /* Each interrupt whose own flight has ended. */
+        sim_time now = sim_now(k);
+        while (sim_ring_len(&v->pending) &&
+               ((const irq *)sim_ring_at(&v->pending, 0))->raised + v->env.costs->host_ipi <= now)
+            deliver_one(v, v->env.costs->host_ipi);
+    }
+    advance(v);
+}
+
+void vcpu_interrupt(vcpu *v, vcpu_call handled, uint64_t *cost, uint64_t *sched)
+{
+    irq q = {.handled = handled, .cost = cost, .sched = sched, .raised = sim_now(v->env.k)};
+    if (push(v, &v->pending, &q))
+        return;
+    if (v->mode == VCPU_HALTED) {
+        wake(v, sched);
+    } else if (v->mode == VCPU_GUEST) {
+        int rc = sim_schedule(v->env.k, v->env.costs->host_ipi, SIM_BAND_NORMAL, landed, v,
+                              0, NULL);
+        if (rc)
+            sim_fail(v->env.k, rc);
+    }
+}
