@@ -148,7 +148,9 @@ static const scn_field system_fields[] = {
     {.key = "sweep", .type = SCN_BLOCK,
      .doc = "parameters `pvsim sweep` varies, point by point (docs/sweeps.md); "
             "`pvsim run` ignores it"},
-
+    {.key = "validate", .type = SCN_BLOCK,
+     .doc = "the published figure a validation case checks (docs/validation.md); "
+            "`pvsim run` ignores it"},
 };
 
 const scn_schema system_schema = {

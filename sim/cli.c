@@ -33,7 +33,7 @@ static const char main_usage[] =
     "  sweep FILE        run every point of a design-space sweep (-j N, MPI)\n"
     "  plot CSV ...      draw a sweep's CSV with gnuplot\n"
     "  regress [DIR]     rerun the scenarios that have baselines and compare\n"
-
+    "  validate [PATH]   replay published measurements and compare (docs/validation.md)\n"
     "\n"
     "options:\n"
     "  -h, --help        show this help; `pvsim <command> --help` for a command\n"
@@ -294,6 +294,8 @@ int main(int argc, char **argv)
         return cli_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "regress"))
         return cli_regress(argc - 1, argv + 1);
+    if (!strcmp(cmd, "validate"))
+        return cli_validate(argc - 1, argv + 1);
     fprintf(stderr, "pvsim: unknown command '%s'\n\n%s", cmd, main_usage);
     return EXIT_USAGE;
 }

@@ -101,5 +101,6 @@ int cli_bench(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_regress(int argc, char **argv);
+int cli_validate(int argc, char **argv);
 
 #endif

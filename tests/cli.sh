@@ -451,6 +451,40 @@ YAML
     --quiet --out "$work/o"
 }
 
+# Every shipped validation case passes, each is listed in the docs, and a
+# missed consistency check or a prediction that got worse fails the run.
+case_validate() {
+  expect_status 0 "$pvsim" validate
+  contains "$work/out" "consistency checks: a figure that went into the presets"
+  contains "$work/out" "predictions: published figures that no primitive was derived from"
+  grep -Eq '^[0-9]+ cases, 0 failed$' "$work/out" || fail "validate summary"
+  local f name
+  for f in scenarios/validation/*.yaml; do
+    name=$(basename "$f" .yaml)
+    grep -qF -- "\`$name\`" docs/validation.md || fail "docs/validation.md lacks $name"
+    grep -Eq "^$name " "$work/out" || fail "validate did not list $name"
+  done
+  expect_status 0 "$pvsim" validate --help
+  contains "$work/out" "examples:"
+  mkdir -p "$work/v"
+  sed 's/^  published: 3898$/  published: 4000/' scenarios/validation/kut2012-vmcall.yaml \
+    >"$work/v/off.yaml"
+  expect_status 1 "$pvsim" validate "$work/v/off.yaml"
+  grep -Eq '^off .* FAILED$' "$work/out" || { cat "$work/out" >&2; fail "no FAILED row"; }
+  sed 's/^  kind: consistency$/  kind: prediction/; s/^  published: 3898$/  published: 4000/' \
+    scenarios/validation/kut2012-vmcall.yaml >"$work/v/new.yaml"
+  expect_status 1 "$pvsim" validate "$work/v/new.yaml"
+  contains "$work/out" "record it in $work/v/new.yaml as \`recorded_error: -0.0255\`"
+  printf '  recorded_error: -0.01\n' >>"$work/v/new.yaml"
+  expect_status 1 "$pvsim" validate "$work/v/new.yaml"
+  grep -Eq '^new .* WORSE$' "$work/out" || { cat "$work/out" >&2; fail "no WORSE row"; }
+  # Missed, but no worse than recorded: listed, and the run passes.
+  sed -i 's/^  recorded_error: -0.01$/  recorded_error: -0.0255/' "$work/v/new.yaml"
+  rm "$work/v/off.yaml"
+  expect_status 0 "$pvsim" validate "$work/v"
+  grep -Eq '^new .* missed$' "$work/out" || { cat "$work/out" >&2; fail "no missed row"; }
+}
+
 # wait_points DIR N: until DIR/points holds N files (at most ~60 s).
 wait_points() {
   local i
