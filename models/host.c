@@ -172,7 +172,7 @@ static int build(host *s, char *err, size_t errlen)
     }
     if (s->cfg->ivshmem.peers > 0) {
         s->iv = ivshmem_new(s->k, &s->cfg->ivshmem, &s->variant->fabric, &s->cfg->costs,
-                            s->eoi, s->cores);
+                            s->eoi, s->cores, (ivshmem_hooks){on_completed, s});
         if (!s->iv)
             return SIM_ENOMEM;
     }

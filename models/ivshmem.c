@@ -174,6 +174,7 @@ struct ivshmem {
     uint64_t copy_cycles;           /* one message into or out of memory */
     counters st;
     vcpu_counts vc;                 /* every peer's exits and interrupts */
+    ivshmem_hooks hooks;
     sim_hist round, one_way;
 };
 
@@ -231,12 +232,13 @@ static int build_peer(ivshmem *d, peer *p, uint32_t id, cores *host, int eoi)
 }
 
 ivshmem *ivshmem_new(sim_kernel *k, const ivshmem_config *cfg, const fabric_config *f,
-                     const vmm_costs *costs, int eoi, cores *host)
+                     const vmm_costs *costs, int eoi, cores *host, ivshmem_hooks hooks)
 {
     ivshmem *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
     d->k = k;
+    d->hooks = hooks;
     d->cfg = cfg;
     d->f = *f;
     d->c = costs;
@@ -448,6 +450,8 @@ static void round_done(peer *p)
     d->st.rounds++;
     p->state = PEER_THINKING;
     vcpu_guest(p->vcpu, d->cfg->think, (vcpu_call){start_round, p, pack(p->epoch, 0)}, NULL);
+    if (d->hooks.round)
+        d->hooks.round(d->k, d->hooks.ctx);
 }
 
 /* Expect a message from every other live peer (all-to-all counts the

@@ -84,11 +84,17 @@ uint32_t ivshmem_threads(const ivshmem_config *cfg, const fabric_config *f);
 
 typedef struct ivshmem ivshmem;
 
+/* Called after each round an initiator completes, for run control. */
+typedef struct ivshmem_hooks {
+    void (*round)(sim_kernel *k, void *ctx);
+    void *ctx;
+} ivshmem_hooks;
+
 /* Builds the device and its peers' vCPUs and threads on `host` (before
  * cores_start); `eoi` is the EOI mode (vmm_eoi). `costs` outlives the
  * device. NULL when memory is short. */
 ivshmem *ivshmem_new(sim_kernel *k, const ivshmem_config *cfg, const fabric_config *f,
-                     const vmm_costs *costs, int eoi, cores *host);
+                     const vmm_costs *costs, int eoi, cores *host, ivshmem_hooks hooks);
 void ivshmem_free(ivshmem *d);
 
 /* Starts every initiator's first round and schedules the attach and

@@ -44,7 +44,9 @@ static const scn_field run_fields[] = {
      .max = MAX_RUN, .def = "1ms",
      .doc = "time before statistics start; must be less than duration"},
     {.key = "max_requests", .type = SCN_U64, .offset = SCN_AT(run_config, max_requests, uint64_t),
-     .def = "0", .doc = "stop after this many measured completions (0: no limit)"},
+     .def = "0",
+     .doc = "stop after this many measured completions: I/O requests and ivshmem "
+            "rounds together (0: no limit)"},
     {.key = "retry", .type = SCN_DURATION, .offset = SCN_AT(run_config, retry, uint64_t),
      .min = 1, .max = MAX_COST, .def = "10us",
      .doc = "wait before a slot whose request could not be sent tries again"},
