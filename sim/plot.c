@@ -932,8 +932,14 @@ static int temp_beside(const char *path, char **tmp, char *err, size_t errlen)
     /* mkstemp makes the file 0600; an image is shared like any other. */
     mode_t mask = umask(0);
     umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
+    int rc = fchmod(fd, 0666 & ~mask);
     close(fd);
+    if (rc != 0) {
+        int e = errno;
+        unlink(name);
+        free(name);
+        return fail(err, errlen, SIM_EIO, "cannot write %s: %s", path, strerror(e));
+    }
     *tmp = name;
     return 0;
 }

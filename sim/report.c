@@ -94,8 +94,7 @@ int rep_write_text(const char *path, const char *text, const char *tail, char *e
      * file the user creates, so honour the umask instead. */
     mode_t mask = umask(0);
     umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "w");
+    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         close(fd);
         set_err(err, errlen, "cannot open", tmp);

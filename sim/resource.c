@@ -116,7 +116,10 @@ static void job_done(sim_kernel *k, void *ctx, uint64_t server)
         r->head = (r->head + 1) & (r->ring_cap - 1);
         r->len--;
         sim_util_set(&r->queue_level, now, r->len);
-        (void)start_job(r, s, next); /* a failure is counted in stats */
+        /* No caller to tell: a job that cannot start stops the run. */
+        int rc = start_job(r, s, next);
+        if (rc)
+            sim_fail(k, rc);
     }
     finished.fn(k, finished.ctx, finished.arg);
 }
