@@ -259,3 +259,34 @@ Test(models, variants_are_independent)
     json_decref(a);
     json_decref(b);
 }
+
+/* A primitive with no figure is null in the results, never 0; one given
+ * as 0 stays 0. */
+Test(models, unknown_costs_are_null_and_a_given_zero_stays_zero)
+{
+    json_t *r = run_text(one_guest, NULL, 0);
+    cr_assert(json_is_null(at(r, "costs_cycles.ipi_send")));
+    cr_assert(json_is_null(at(r, "costs_cycles.context_switch")));
+    cr_assert(json_is_integer(at(r, "costs_cycles.host_ipi")));
+    cr_assert_eq(json_integer_value(at(r, "costs_cycles.host_ipi")), 0);
+    cr_assert_eq(json_integer_value(at(r, "costs_cycles.exit")), 1000);
+    json_decref(r);
+}
+
+/* What a variant needs comes from its own paths: an MMIO kick does not
+ * care that the PIO decode is 0, and a primitive no path uses need not be
+ * given. */
+Test(models, a_kick_needs_only_what_its_path_uses)
+{
+    const char *sets[] = {"costs.pio_decode=0", "variants.0.fabric.kick=mmio",
+                          "costs.mmio_decode=400"};
+    system_config cfg;
+    scn_errors errs;
+    cr_assert_eq(load_text(one_guest, sets, 3, &cfg, &errs), 0,
+                 "%s", errs.count ? errs.items[0].message : "");
+    uint64_t needs = system_needs(&cfg, &cfg.variants[0]);
+    cr_assert(needs & (1ull << VMM_COST_mmio_decode));
+    cr_assert_not(needs & (1ull << VMM_COST_pio_decode));
+    cr_assert_not(needs & (1ull << VMM_COST_ipi_send));
+    system_config_free(&cfg);
+}
