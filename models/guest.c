@@ -309,12 +309,14 @@ static void issue(sim_kernel *k, void *ctx, uint64_t arg)
     const vcpu_call none = {0}, submit = {kicked, r, 0};
     uint32_t kicks = g->kick_path < 0 ? 0 : r->cost.kicks;
     uint64_t *sched = &r->io.sched_cycles;
-    if (r->cost.copy_cycles || kicks == 0)
-        vcpu_guest(g->vcpu, r->cost.copy_cycles, kicks ? none : submit, sched);
+    if (r->cost.copy_cycles)
+        vcpu_guest(g->vcpu, r->cost.copy_cycles, none, sched);
     for (uint32_t i = 0; i < r->cost.extra_exits; i++)
         vcpu_exit(g->vcpu, FABRIC_PATH_HYPERCALL, none, none, NULL, sched);
     for (uint32_t i = 0; i < kicks; i++)
         vcpu_exit(g->vcpu, g->kick_path, i + 1 == kicks ? submit : none, none, NULL, sched);
+    if (kicks == 0)                 /* a polled ring: the backend sees it now */
+        vcpu_guest(g->vcpu, 0, submit, sched);
 }
 
 /* The kick reached the host: the device's worker resolves the buffer,
