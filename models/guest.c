@@ -71,6 +71,9 @@ static const scn_field guest_fields[] = {
      .doc = "guest class name; instances are named <name>/0, <name>/1, ..."},
     {.key = "count", .type = SCN_U64, .offset = SCN_AT(guest_config, count, uint64_t),
      .min = 1, .max = 1024, .def = "1", .doc = "instances of this guest class"},
+    {.key = "vcpus", .type = SCN_U64, .offset = SCN_AT(guest_config, vcpus, uint64_t),
+     .min = 1, .max = 256, .def = "1",
+     .doc = "vCPUs of each instance; request slot i runs on vCPU i mod vcpus"},
     {.key = "workload", .type = SCN_STRUCT, .offset = offsetof(guest_config, workload),
      .sub = &workload_schema, .doc = "the I/O each instance issues"},
     {.key = "memory", .type = SCN_STRUCT, .offset = offsetof(guest_config, memory),
@@ -92,6 +95,7 @@ unsigned guest_page_order(const guest_memory_config *m)
 typedef struct request {
     pv_io io;                       /* first: the device hands back &io */
     guest *g;
+    vcpu *cpu;                      /* the vCPU its slot runs on */
     sim_time issued;
     scheme_cost cost;
     uint64_t irq_cycles;            /* the interrupt's path, EOI included */
@@ -100,7 +104,7 @@ typedef struct request {
 struct guest {
     guest_env env;
     guest_stats *stats;
-    vcpu *vcpu;
+    vcpu **vcpus;                   /* cfg->vcpus of them */
     sim_rng rng;                    /* the workload's */
     sim_rng scheme_rng, remap_rng;
     guestmem *mem;
@@ -232,9 +236,12 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
     seed_stream(&g->rng, env->seed, env->instance, "");
     seed_stream(&g->scheme_rng, env->seed, env->instance, "/scheme");
     seed_stream(&g->remap_rng, env->seed, env->instance, "/remap");
-    g->vcpu = make_vcpu(env, env->stats);
+    g->vcpus = calloc(cfg->vcpus, sizeof *g->vcpus);
     g->slots = calloc(cfg->workload.depth, sizeof *g->slots);
-    if (g->vcpu && g->slots)
+    int built = g->vcpus && g->slots;
+    for (uint64_t i = 0; built && i < cfg->vcpus; i++)
+        built = (g->vcpus[i] = make_vcpu(env, env->stats)) != NULL;
+    if (built)
         *rc = build_memory(g, setup);
     if (*rc) {
         guest_free(g);
@@ -243,6 +250,7 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
     int interrupts = env->fabric->completion == FABRIC_COMPLETE_INTERRUPT;
     for (uint64_t i = 0; i < cfg->workload.depth; i++) {
         g->slots[i].g = g;
+        g->slots[i].cpu = g->vcpus[i % cfg->vcpus];
         g->slots[i].io.bytes = cfg->workload.size;
         g->slots[i].io.notify_cycles = interrupts ? env->costs->eventfd_signal : 0;
         g->slots[i].io.complete = device_done;
@@ -257,7 +265,9 @@ void guest_free(guest *g)
     if (g->scheme)
         g->env.scheme->destroy(g->scheme);
     guestmem_free_all(g->mem);
-    vcpu_free(g->vcpu);
+    for (uint64_t i = 0; g->vcpus && i < g->env.cfg->vcpus; i++)
+        vcpu_free(g->vcpus[i]);
+    free(g->vcpus);
     free(g->slots);
     free(g);
 }
@@ -310,13 +320,13 @@ static void issue(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t kicks = g->kick_path < 0 ? 0 : r->cost.kicks;
     uint64_t *sched = &r->io.sched_cycles;
     if (r->cost.copy_cycles)
-        vcpu_guest(g->vcpu, r->cost.copy_cycles, none, sched);
+        vcpu_guest(r->cpu, r->cost.copy_cycles, none, sched);
     for (uint32_t i = 0; i < r->cost.extra_exits; i++)
-        vcpu_exit(g->vcpu, FABRIC_PATH_HYPERCALL, none, none, NULL, sched);
+        vcpu_exit(r->cpu, FABRIC_PATH_HYPERCALL, none, none, NULL, sched);
     for (uint32_t i = 0; i < kicks; i++)
-        vcpu_exit(g->vcpu, g->kick_path, i + 1 == kicks ? submit : none, none, NULL, sched);
+        vcpu_exit(r->cpu, g->kick_path, i + 1 == kicks ? submit : none, none, NULL, sched);
     if (kicks == 0)                 /* a polled ring: the backend sees it now */
-        vcpu_guest(g->vcpu, 0, submit, sched);
+        vcpu_guest(r->cpu, 0, submit, sched);
 }
 
 /* The kick reached the host: the device's worker resolves the buffer,
@@ -343,9 +353,9 @@ static void device_done(sim_kernel *k, pv_io *io)
     guest *g = r->g;
     vcpu_call done = {handled, r, 0};
     if (g->env.fabric->completion == FABRIC_COMPLETE_POLL)
-        vcpu_guest(g->vcpu, 0, done, &r->io.sched_cycles);
+        vcpu_guest(r->cpu, 0, done, &r->io.sched_cycles);
     else
-        vcpu_interrupt(g->vcpu, done, &r->irq_cycles, &r->io.sched_cycles);
+        vcpu_interrupt(r->cpu, done, &r->irq_cycles, &r->io.sched_cycles);
 }
 
 static uint64_t draw_think(guest *g)
@@ -415,7 +425,7 @@ static void handled(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t slot = (uint32_t)(r - g->slots);
     record(g, r, sim_now(k));
     g->env.scheme->complete(g->scheme, slot);
-    vcpu_guest(g->vcpu, g->env.cfg->workload.compute, (vcpu_call){computed, g, slot}, NULL);
+    vcpu_guest(r->cpu, g->env.cfg->workload.compute, (vcpu_call){computed, g, slot}, NULL);
     if (g->env.hooks.completed)
         g->env.hooks.completed(k, g->env.hooks.ctx);
 }
@@ -436,7 +446,16 @@ static void remap_event(sim_kernel *k, void *ctx, uint64_t arg)
 
 void guest_get_vcpu_stats(const guest *g, thread_stats *out)
 {
-    vcpu_get_thread_stats(g->vcpu, out);
+    *out = (thread_stats){0};
+    for (uint64_t i = 0; i < g->env.cfg->vcpus; i++) {
+        thread_stats ts;
+        vcpu_get_thread_stats(g->vcpus[i], &ts);
+        out->items += ts.items;
+        out->busy_cycles += ts.busy_cycles;
+        out->wakeups += ts.wakeups;
+        out->switches += ts.switches;
+        out->ready_wait_cycles += ts.ready_wait_cycles;
+    }
 }
 
 void guest_get_memory_stats(const guest *g, guestmem_stats *out, double *unusable)

@@ -1,6 +1,6 @@
 /*
- * guest.h -- a guest with one vCPU running a closed-loop I/O workload
- * through a buffer scheme.
+ * guest.h -- a guest with one or more vCPUs running a closed-loop I/O
+ * workload through a buffer scheme.
  *
  * The guest keeps `depth` requests outstanding, each in a slot that owns
  * one buffer of the scheme's making. A request's life:
@@ -18,6 +18,8 @@
  *      the completion on its next poll: no interrupt at all)
  *   -> record -> compute (guest work on the vCPU) -> think (idle time)
  *   -> the slot's next request.
+ * Slot i runs on vCPU i mod `vcpus`: its copies, exits, interrupt and
+ * compute all go there, as a multi-queue driver binds a queue to a vCPU.
  * A request the scheme cannot describe (no contiguous memory, on_fragmented
  * = fail) is counted as failed and the slot retries after run.retry. With
  * nothing to do, the vCPU halts (a HLT exit) or polls, as the fabric says.
@@ -70,6 +72,8 @@ typedef struct guest_memory_config {
 typedef struct guest_config {
     char *name;                     /* class name; instances are name/0.. */
     uint64_t count;                 /* instances of this class */
+    uint64_t vcpus;                 /* per instance; request slot i runs on
+                                       vCPU i mod vcpus */
     guest_workload_config workload;
     guest_memory_config memory;
 } guest_config;
@@ -153,7 +157,8 @@ void guest_free(guest *g);
  * remap process. A failure stops the run through sim_fail(). */
 void guest_start(guest *g);
 
-/* The vCPU thread's statistics (halts are its wake-ups). */
+/* The vCPU threads' statistics, summed over the guest's vCPUs (halts are
+ * their wake-ups). */
 void guest_get_vcpu_stats(const guest *g, thread_stats *out);
 
 /* The guest memory's state (after aging, and as the run leaves it). */

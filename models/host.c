@@ -316,7 +316,8 @@ static json_t *vcpu_json(const host *s, const guest_class *gc)
         sum.switches += ts.switches;
         sum.ready_wait_cycles += ts.ready_wait_cycles;
     }
-    double span = (double)(s->window_end - s->window_start) * (double)gc->cfg->count;
+    double span = (double)(s->window_end - s->window_start) *
+                  (double)(gc->cfg->count * gc->cfg->vcpus);
     return json_pack("{s:f, s:I, s:I, s:f}",
                      "utilisation", span > 0 ? (double)sum.busy_cycles / span : 0.0,
                      "halts", (json_int_t)sum.wakeups,

@@ -23,21 +23,27 @@ int system_given(const scn_doc *doc, const char *path)
 /* Memory grows with guest instances and outstanding requests; these caps
  * keep any scenario within a few hundred MiB. */
 #define MAX_INSTANCES 4096
+#define MAX_VCPUS 65536
 #define MAX_OUTSTANDING (1u << 22)
 
 /* Limits on the sum over guest classes. */
 static void check_totals(const system_config *cfg, const scn_doc *doc,
                          scn_errors *errs)
 {
-    uint64_t instances = 0, outstanding = 0;
+    uint64_t instances = 0, outstanding = 0, vcpus = 0;
     for (size_t i = 0; i < cfg->nguests; i++) {
         instances += cfg->guests[i].count;
+        vcpus += cfg->guests[i].count * cfg->guests[i].vcpus;
         outstanding += cfg->guests[i].count * cfg->guests[i].workload.depth;
     }
     if (instances > MAX_INSTANCES)
         scn_errors_add(errs, scn_mark_of(doc, "guests"),
                        "guests: expected at most %u guest instances in all, "
                        "found %llu", MAX_INSTANCES, (unsigned long long)instances);
+    if (vcpus > MAX_VCPUS)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most %u vCPUs in all (count x vcpus), found %llu",
+                       MAX_VCPUS, (unsigned long long)vcpus);
     if (outstanding > MAX_OUTSTANDING)
         scn_errors_add(errs, scn_mark_of(doc, "guests"),
                        "guests: expected at most %u outstanding requests in all "
@@ -278,7 +284,8 @@ static receiver guest_receiver(const system_config *cfg, const fabric_config *f)
     receiver r = {.may_run = f->vcpu_idle == FABRIC_POLL,
                   .may_halt = f->vcpu_idle == FABRIC_HALT};
     for (size_t i = 0; i < cfg->nguests; i++)
-        r.may_run |= cfg->guests[i].workload.depth > 1 || cfg->guests[i].workload.compute > 0;
+        r.may_run |= cfg->guests[i].workload.depth > cfg->guests[i].vcpus ||
+                     cfg->guests[i].workload.compute > 0;
     return r;
 }
 
@@ -383,7 +390,7 @@ uint32_t system_threads(const system_config *cfg, const variant_config *v, uint3
     const fabric_config *f = &v->fabric;
     uint64_t vcpus = 0, workers = cfg->nguests ? cfg->device.workers : 0;
     for (size_t c = 0; c < cfg->nguests; c++)
-        vcpus += cfg->guests[c].count;
+        vcpus += cfg->guests[c].count * cfg->guests[c].vcpus;
     uint64_t peers = cfg->ivshmem.peers;
     uint64_t models = ivshmem_threads(&cfg->ivshmem, f) - peers;
     uint32_t mb = microbench_vcpus(&cfg->microbench);
