@@ -200,7 +200,8 @@ static int is_initiator(const ivshmem *d, const peer *p)
     }
 }
 
-/* Schedules or queues nothing itself: a failure to queue stops the run. */
+/* Queues `cycles` of work on `p`'s device-model thread, then fn(p, arg); a
+ * failure to queue stops the run. */
 static void model_work(peer *p, uint64_t cycles, sim_handler fn, uint64_t arg)
 {
     int rc = thread_work(p->model, cycles, fn, p, arg, NULL);
