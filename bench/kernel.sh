@@ -3,7 +3,7 @@
 # counts docs/kernel.md reports: the median ns/event of three runs each.
 # usage: bench/kernel.sh [PVSIM] [EVENTS]
 set -euo pipefail
-pvsim=${1:-build/release/sim/pvsim}
+pvsim=${1:-build/release/pvsim}
 events=${2:-20000000}
 printf '%10s %12s\n' pending ns/event
 for p in 16 1024 65536; do

@@ -9,7 +9,7 @@
 #               writing its file, at -j 1.
 # usage: bench/sweep.sh [PVSIM]
 set -euo pipefail
-pvsim=${1:-build/release/sim/pvsim}
+pvsim=${1:-build/release/pvsim}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 grid=(scenarios/loopback.yaml --quiet

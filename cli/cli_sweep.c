@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
 #include "sim/sweep_mpi.h"
 #include "sim/sweep_pool.h"
 

@@ -9,7 +9,7 @@
 
 #include "bench/hold.h"
 #include "models/vmm.h"
-#include "sim/cli.h"
+#include "cli/cli.h"
 
 static const char bench_usage[] =
     "usage: pvsim bench kernel [--pending P] [--events E] [--seed N]\n"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
 #include "sim/validate.h"
 
 static const char validate_usage[] =

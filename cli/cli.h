@@ -1,13 +1,13 @@
 /*
- * cli.h -- what the files of the `pvsim` command share (sim/cli*.c).
+ * cli.h -- what the files of the `pvsim` command share (cli/cli*.c).
  *
  * The command is the only part of pvsim that prints or exits. cli.c holds
  * main(), the dispatch and the helpers below; each subcommand lives in its
  * own file and is entered like a program, with argv starting at its name.
  * A subcommand returns the process exit status.
  */
-#ifndef PVSIM_SIM_CLI_H
-#define PVSIM_SIM_CLI_H
+#ifndef PVSIM_CLI_CLI_H
+#define PVSIM_CLI_CLI_H
 
 #include <stddef.h>
 #include <stdint.h>

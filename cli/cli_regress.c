@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
 #include "sim/regress.h"
 #include "sim/report.h"
 

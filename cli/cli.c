@@ -1,12 +1,12 @@
 /*
  * cli.c -- the `pvsim` command: main(), the dispatch to subcommands, and the
- * helpers they share (sim/cli.h).
+ * helpers they share (cli/cli.h).
  *
  * The command is the only place that prints or exits. Subcommands parse
  * their own flags with getopt_long and hand validated input to the library
  * layers; every failure is reported once, where it reaches the command.
  */
-#include "sim/cli.h"
+#include "cli/cli.h"
 
 #include <dirent.h>
 #include <errno.h>
