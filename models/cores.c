@@ -5,12 +5,14 @@
  * its thread by index. Idle cores that have run a thread sit in an array
  * with O(1) removal (a thread asks for its last core by index); cores never
  * used are handed out in order from a cursor. Each thread's work queue is a
- * ring that doubles, so the steady state allocates nothing.
+ * sim_ring, which doubles, so the steady state allocates nothing.
  */
 #include "models/cores.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "sim/ring.h"
 
 #define NONE UINT32_MAX
 
@@ -30,8 +32,7 @@ struct core_thread {
     thread_state state;
     uint32_t index;
     uint32_t core, last_core;     /* NONE when not on / never on a core */
-    work *q;                      /* ring; the head item runs first */
-    uint32_t cap, head, len;
+    sim_ring q;                   /* of work; the oldest item runs first */
     uint64_t pending_sched;       /* wake-up cycles owed to the next item */
     sim_time ready_since;
     thread_stats st;
@@ -87,7 +88,7 @@ void cores_free(cores *c)
     if (!c)
         return;
     for (uint32_t i = 0; c->threads && i < c->nthreads; i++)
-        free(c->threads[i].q);
+        sim_ring_fini(&c->threads[i].q);
     free(c->threads);
     free(c->runq);
     free(c->cores);
@@ -100,10 +101,8 @@ core_thread *cores_add_thread(cores *c, const char *kind, int polling)
     if (c->started || c->nthreads == c->max_threads)
         return NULL;
     core_thread *t = &c->threads[c->nthreads];
-    t->q = calloc(4, sizeof *t->q);
-    if (!t->q)
+    if (sim_ring_init(&t->q, sizeof(work)))
         return NULL;
-    t->cap = 4;
     t->host = c;
     t->kind = kind;
     t->polling = polling;
@@ -207,7 +206,7 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg);
 static void start_item(core_thread *t, uint64_t overhead)
 {
     cores *c = t->host;
-    work *w = &t->q[t->head];
+    work *w = sim_ring_at(&t->q, 0);
     uint64_t sched = t->pending_sched + overhead;
     t->pending_sched = 0;
     if (w->sched)
@@ -278,7 +277,7 @@ static void woken(sim_kernel *k, void *ctx, uint64_t arg)
 static void continue_thread(core_thread *t)
 {
     cores *c = t->host;
-    if (t->len > 0 && (t->polling || c->rq_len == 0)) {
+    if (sim_ring_len(&t->q) > 0 && (t->polling || c->rq_len == 0)) {
         start_item(t, 0);
         return;
     }
@@ -286,7 +285,7 @@ static void continue_thread(core_thread *t)
         return;
     uint32_t i = t->core;
     t->core = NONE;
-    if (t->len > 0) {
+    if (sim_ring_len(&t->q) > 0) {
         t->state = THREAD_RUNNABLE;
         t->ready_since = sim_now(c->k);
         runq_push(c, t);
@@ -300,9 +299,8 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
 {
     cores *c = ctx;
     core_thread *t = &c->threads[arg];
-    work w = t->q[t->head];
-    t->head = (t->head + 1) & (t->cap - 1);
-    t->len--;
+    work w;
+    sim_ring_pop(&t->q, &w);
     t->st.items++;
     t->st.busy_cycles += w.cycles;
     /* Still `executing` during the handler, so work it queues on this
@@ -312,31 +310,15 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
     continue_thread(t);
 }
 
-static int grow_queue(core_thread *t)
-{
-    uint32_t cap = t->cap * 2;
-    work *q = malloc((size_t)cap * sizeof *q);
-    if (!q)
-        return SIM_ENOMEM;
-    for (uint32_t i = 0; i < t->len; i++)
-        q[i] = t->q[(t->head + i) & (t->cap - 1)];
-    free(t->q);
-    t->q = q;
-    t->cap = cap;
-    t->head = 0;
-    return 0;
-}
-
 int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
                 uint64_t arg, uint64_t *sched)
 {
     cores *c = t->host;
     if (!fn || !c->started)
         return SIM_EINVAL;
-    if (t->len == t->cap && grow_queue(t))
-        return SIM_ENOMEM;
-    t->q[(t->head + t->len) & (t->cap - 1)] = (work){cycles, fn, ctx, arg, sched};
-    t->len++;
+    int rc = sim_ring_push(&t->q, &(work){cycles, fn, ctx, arg, sched});
+    if (rc)
+        return rc;
     if (t->polling) {
         if (!t->executing)
             start_item(t, 0);
@@ -366,7 +348,7 @@ int thread_polling(const core_thread *t)
 
 uint32_t thread_backlog(const core_thread *t)
 {
-    return t->len;
+    return sim_ring_len(&t->q);
 }
 
 /* ---- statistics -------------------------------------------------------------- */

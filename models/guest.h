@@ -43,7 +43,6 @@
 #include "models/scheme.h"
 #include "models/vcpu.h"
 #include "models/vmm.h"
-#include "sim/resource.h"
 #include "sim/scenario.h"
 #include "sim/stats.h"
 

@@ -11,7 +11,6 @@
 
 #include "models/system.h"
 #include "sim/report.h"
-#include "sim/resource.h"
 
 typedef struct guest_class {
     const guest_config *cfg;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "sim/ring.h"
+
 struct loopback {
     sim_kernel *k;
     loopback_config cfg;
@@ -14,8 +16,8 @@ struct loopback {
     core_thread **workers;
     pv_io **serving;                /* per worker; NULL when idle */
     uint32_t *idle, nidle;          /* idle workers, a stack */
-    pv_io **queue;                  /* waiting requests: a ring that doubles */
-    uint32_t cap, head, len, peak;
+    sim_ring queue;                 /* of pv_io *: waiting requests */
+    uint32_t peak;
     sim_util busy, waiting;
 };
 
@@ -54,9 +56,8 @@ loopback *loopback_new(sim_kernel *k, const loopback_config *cfg, cores *host, i
     d->workers = calloc(d->nworkers, sizeof *d->workers);
     d->serving = calloc(d->nworkers, sizeof *d->serving);
     d->idle = calloc(d->nworkers, sizeof *d->idle);
-    d->cap = 16;
-    d->queue = calloc(d->cap, sizeof *d->queue);
-    if (!d->workers || !d->serving || !d->idle || !d->queue) {
+    int rc = sim_ring_init(&d->queue, sizeof(pv_io *));
+    if (!d->workers || !d->serving || !d->idle || rc) {
         loopback_free(d);
         return NULL;
     }
@@ -81,7 +82,7 @@ void loopback_free(loopback *d)
     free(d->workers);
     free(d->serving);
     free(d->idle);
-    free(d->queue);
+    sim_ring_fini(&d->queue);
     free(d);
 }
 
@@ -102,11 +103,10 @@ static void served(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t w = (uint32_t)arg;
     pv_io *io = d->serving[w];
     d->serving[w] = NULL;
-    if (d->len > 0) {
-        pv_io *next = d->queue[d->head];
-        d->head = (d->head + 1) & (d->cap - 1);
-        d->len--;
-        sim_util_set(&d->waiting, sim_now(k), d->len);
+    if (sim_ring_len(&d->queue) > 0) {
+        pv_io *next;
+        sim_ring_pop(&d->queue, &next);
+        sim_util_set(&d->waiting, sim_now(k), sim_ring_len(&d->queue));
         int rc = start(d, w, next);
         if (rc)
             sim_fail(k, rc);
@@ -119,23 +119,13 @@ static void served(sim_kernel *k, void *ctx, uint64_t arg)
 
 static int enqueue(loopback *d, pv_io *io)
 {
-    if (d->len == d->cap) {
-        uint32_t cap = d->cap * 2;
-        pv_io **q = malloc((size_t)cap * sizeof *q);
-        if (!q)
-            return SIM_ENOMEM;
-        for (uint32_t i = 0; i < d->len; i++)
-            q[i] = d->queue[(d->head + i) & (d->cap - 1)];
-        free(d->queue);
-        d->queue = q;
-        d->cap = cap;
-        d->head = 0;
-    }
-    d->queue[(d->head + d->len) & (d->cap - 1)] = io;
-    d->len++;
-    if (d->len > d->peak)
-        d->peak = d->len;
-    sim_util_set(&d->waiting, sim_now(d->k), d->len);
+    int rc = sim_ring_push(&d->queue, &io);
+    if (rc)
+        return rc;
+    uint32_t len = sim_ring_len(&d->queue);
+    if (len > d->peak)
+        d->peak = len;
+    sim_util_set(&d->waiting, sim_now(d->k), len);
     return 0;
 }
 
@@ -155,7 +145,7 @@ pv_device loopback_device(loopback *d)
 
 void loopback_reset_stats(loopback *d)
 {
-    d->peak = d->len;
+    d->peak = sim_ring_len(&d->queue);
     sim_util_reset(&d->busy, sim_now(d->k));
     sim_util_reset(&d->waiting, sim_now(d->k));
 }

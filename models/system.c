@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "sim/report.h"
-#include "sim/resource.h"
 
 /* ---- schema ---------------------------------------------------------- */
 
