@@ -281,6 +281,21 @@ static int refuse_anchor(builder *b, const yaml_event_t *ev,
     return anchor ? refuse_reference(b, ev, "an anchor", '&', anchor) : 0;
 }
 
+/* Tags (!!binary, !!str, !custom) are refused too: the loader types every
+ * value by its schema, so a tag could only be ignored, silently. */
+static int refuse_tag(builder *b, const yaml_event_t *ev, const yaml_char_t *tag)
+{
+    if (!tag)
+        return 0;
+    char path[256], prefix[260];
+    stack_path(b, true, path, sizeof path);
+    path_prefix(path, prefix, sizeof prefix);
+    ytree_err(b->errs, event_mark(b, ev),
+              "%sexpected a value, found the tag '%.64s' (tags are not allowed: "
+              "the schema gives every value its type)", prefix, (const char *)tag);
+    return SIM_ESCENARIO;
+}
+
 static int on_alias(builder *b, const yaml_event_t *ev)
 {
     return refuse_reference(b, ev, "an alias", '*', ev->data.alias.anchor);
@@ -290,6 +305,8 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
 {
     scn_mark m = event_mark(b, ev);
     int rc = refuse_anchor(b, ev, ev->data.scalar.anchor);
+    if (rc == 0)
+        rc = refuse_tag(b, ev, ev->data.scalar.tag);
     if (rc == 0)
         rc = count_node(b, m);
     if (rc)
@@ -301,10 +318,12 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
 }
 
 static int on_start(builder *b, const yaml_event_t *ev, ytree_kind kind,
-                    const yaml_char_t *anchor)
+                    const yaml_char_t *anchor, const yaml_char_t *tag)
 {
     scn_mark m = event_mark(b, ev);
     int rc = refuse_anchor(b, ev, anchor);
+    if (rc == 0)
+        rc = refuse_tag(b, ev, tag);
     if (rc == 0 && b->depth == YTREE_MAX_DEPTH) {
         char path[256], prefix[260];
         stack_path(b, true, path, sizeof path);
@@ -441,9 +460,11 @@ static int on_event(builder *b, const yaml_event_t *ev)
     case YAML_SCALAR_EVENT:
         return on_scalar(b, ev);
     case YAML_SEQUENCE_START_EVENT:
-        return on_start(b, ev, YTREE_SEQ, ev->data.sequence_start.anchor);
+        return on_start(b, ev, YTREE_SEQ, ev->data.sequence_start.anchor,
+                        ev->data.sequence_start.tag);
     case YAML_MAPPING_START_EVENT:
-        return on_start(b, ev, YTREE_MAP, ev->data.mapping_start.anchor);
+        return on_start(b, ev, YTREE_MAP, ev->data.mapping_start.anchor,
+                        ev->data.mapping_start.tag);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
         return on_end(b);
