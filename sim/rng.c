@@ -5,8 +5,7 @@
 
 #include <math.h>
 
-/* splitmix64: turns any 64-bit value into well-mixed seed words. */
-static uint64_t splitmix64(uint64_t *x)
+uint64_t sim_splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -28,9 +27,9 @@ static uint64_t name_hash(const char *name)
 void sim_rng_seed(sim_rng *r, uint64_t seed, const char *stream_name)
 {
     uint64_t x = seed;
-    uint64_t mix = splitmix64(&x) ^ name_hash(stream_name ? stream_name : "");
+    uint64_t mix = sim_splitmix64(&x) ^ name_hash(stream_name ? stream_name : "");
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&mix);
+        r->s[i] = sim_splitmix64(&mix);
     /* xoshiro's one forbidden state is all zeros; splitmix64 cannot emit four
      * zeros in a row, but say so rather than rely on it silently. */
     if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0)

@@ -18,6 +18,10 @@ typedef struct sim_rng {
     uint64_t s[4];
 } sim_rng;
 
+/* splitmix64 (Steele, Lea, Flood): advances `*x` and returns the next
+ * well-mixed 64-bit word; seeding expands seeds with it. */
+uint64_t sim_splitmix64(uint64_t *x);
+
 /* Seeds `r` from the scenario seed and a stream name ("guest/web0"). Two
  * names give independent streams; the same (seed, name) the same stream. */
 void sim_rng_seed(sim_rng *r, uint64_t seed, const char *stream_name);
