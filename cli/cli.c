@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,13 +90,22 @@ int cli_set_seed(scenario_opts *o, const char *arg)
     return 0;
 }
 
+/* Events that take minutes at the kernel's few million a second. */
+#define HUGE_EVENTS 1e9
+
 int cli_load_scenario(const scenario_opts *o, system_config *cfg)
 {
     scn_source src = {.path = o->file, .sets = o->sets, .nsets = o->nsets};
     scn_errors errs = {0};
     int rc = system_load(&src, cfg, &errs);
-    if (rc == 0)
+    if (rc == 0) {
+        double events = system_event_bound(cfg);
+        if (events > HUGE_EVENTS)
+            fprintf(stderr, "pvsim: warning: %s: up to %.2g events, which may take up to "
+                    "%.0f minutes; a shorter run.duration shortens it\n",
+                    o->file ? o->file : "<built-in>", events, events / 5e6 / 60);
         return 0;
+    }
     if (errs.count)
         cli_print_errors(&errs);
     else
@@ -149,7 +159,8 @@ int cli_list_files(const char *dir, const char *suffix, char ***out, size_t *cou
         errno = ENOMEM;
         return -1;
     }
-    qsort(names, n, sizeof *names, by_name);
+    if (n > 1)                      /* with none, names is NULL: no qsort */
+        qsort(names, n, sizeof *names, by_name);
     *out = names;
     *count = n;
     return 0;
@@ -244,16 +255,53 @@ void cli_progress_show(void *ctx, double fraction)
     cli_progress *p = ctx;
     double now = cli_wall_seconds();
     double since_start = now - p->start;
-    if (since_start < (p->tty ? 0.5 : 10.0) || now - p->last < (p->tty ? 0.2 : 10.0))
+    if (p->silent || since_start < (p->tty ? 0.5 : 10.0) ||
+        now - p->last < (p->tty ? 0.2 : 10.0))
         return;
     p->last = now;
     p->shown = 1;
     double eta = fraction > 0 ? since_start * (1 - fraction) / fraction : 0;
     if (p->tty)
-        fprintf(stderr, "\r[%-30.*s] %3.0f%% %s, %.0f s left ", (int)(fraction * 30), bar,
-                fraction * 100, p->what, eta);
+        fprintf(stderr, "\r[%-30.*s] %3.0f%% %s%s, %.0f s left ", (int)(fraction * 30), bar,
+                fraction * 100, p->what, p->detail, eta);
     else
-        fprintf(stderr, "pvsim: %.0f%% %s, %.0f s left\n", fraction * 100, p->what, eta);
+        fprintf(stderr, "pvsim: %.0f%% %s%s, %.0f s left\n", fraction * 100, p->what,
+                p->detail, eta);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+void cli_catch_interrupt(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int cli_interrupted(void)
+{
+    return interrupted;
+}
+
+int cli_run_progress(void *ctx, const system_progress *sp)
+{
+    cli_progress *p = ctx;
+    if (sp->variants > 1)
+        snprintf(p->detail, sizeof p->detail, " (variant %zu of %zu: %.3g of %.3g s)",
+                 sp->variant + 1, sp->variants, sp->simulated_s, sp->duration_s);
+    else
+        snprintf(p->detail, sizeof p->detail, " (%.3g of %.3g s)", sp->simulated_s,
+                 sp->duration_s);
+    cli_progress_show(p, sp->fraction);
+    return interrupted;
 }
 
 void cli_progress_end(const cli_progress *p)

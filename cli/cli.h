@@ -78,12 +78,17 @@ void cli_json_path(char *buf, size_t len, const char *dir, const char *name);
 /* mkdir -p; 0, or -1 with errno set. */
 int cli_make_dirs(const char *dir);
 
+/* Exit status of a command stopped by Ctrl-C (128 + SIGINT). */
+enum { EXIT_INTERRUPTED = 130 };
+
 /* Progress of long work on stderr: a bar with an ETA on a terminal, a
  * plain line every 10 s otherwise; nothing for work shorter than that. */
 typedef struct cli_progress {
     double start, last;
     int tty, shown;
+    int silent;                     /* show nothing (--quiet) */
     const char *what;               /* "simulated", "of the points done" */
+    char detail[64];                /* shown after the percentage, if set */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, const char *what);
@@ -92,6 +97,16 @@ void cli_progress_start(cli_progress *p, const char *what);
 void cli_progress_show(void *p, double fraction);
 /* Clears the bar, if one was shown. */
 void cli_progress_end(const cli_progress *p);
+
+/* The progress callback of system_run() onto a cli_progress: shows the
+ * simulated time reached, and asks the run to stop once Ctrl-C was
+ * pressed (cli_catch_interrupt). */
+int cli_run_progress(void *p, const system_progress *sp);
+
+/* Installs a SIGINT handler that only records the interrupt, so a long
+ * run can stop cleanly between events; cli_interrupted() tells. */
+void cli_catch_interrupt(void);
+int cli_interrupted(void);
 
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);

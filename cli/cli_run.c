@@ -44,17 +44,10 @@ static const char check_usage[] =
 
 /* ---- the results table ------------------------------------------------- */
 
+/* The number at `path` below `o`; 0 when absent (a table shows 0). */
 static double jnum(const json_t *o, const char *path)
 {
-    char key[64];
-    const json_t *v = o;
-    while (v && *path) {
-        size_t n = strcspn(path, ".");
-        snprintf(key, sizeof key, "%.*s", (int)n, path);
-        v = json_object_get(v, key);
-        path += n + (path[n] == '.');
-    }
-    return v ? json_number_value(v) : 0.0;
+    return json_number_value(rep_get(o, path));
 }
 
 /* The side-by-side tables: one column per variant. `path` is read from
@@ -78,19 +71,35 @@ static const json_t *variant_metrics(const json_t *v, long cls)
                            "metrics");
 }
 
+/* A name from the scenario as a table shows it: control bytes (a name may
+ * hold any "\e" a YAML string can) become '?', so they cannot drive the
+ * terminal. */
+static void printable(const char *name, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; name && name[n] && n + 1 < len; n++)
+        buf[n] = (unsigned char)name[n] < 0x20 || name[n] == 0x7f ? '?' : name[n];
+    buf[n] = '\0';
+}
+
 static void print_header(const column_set *cs, const char *title)
 {
     printf("\n%-22s", title);
-    for (size_t i = 0; i < cs->n; i++)
-        printf(" %11.11s", json_string_value(json_object_get(json_array_get(cs->variants, i),
-                                                             "name")));
+    for (size_t i = 0; i < cs->n; i++) {
+        char name[16];
+        printable(json_string_value(json_object_get(json_array_get(cs->variants, i), "name")),
+                  name, sizeof name);
+        printf(" %11.11s", name);
+    }
     printf("\n");
 }
 
 static void print_row(const column_set *cs, const char *label, long cls, const char *path,
                       double scale, const char *fmt)
 {
-    printf("%-22.22s", label);
+    char shown[32];
+    printable(label, shown, sizeof shown);
+    printf("%-22.22s", shown);
     for (size_t i = 0; i < cs->n; i++)
         printf(fmt, jnum(variant_metrics(json_array_get(cs->variants, i), cls), path) * scale);
     printf("\n");
@@ -239,6 +248,10 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
         case 'o':
             if (!out_dir)
                 goto bad;
+            if (!*optarg) {
+                fprintf(stderr, "pvsim: --out: expected a directory, found ''\n");
+                return EXIT_USAGE;
+            }
             *out_dir = optarg;
             break;
         case 's':
@@ -292,12 +305,16 @@ int cli_run(int argc, char **argv)
     json_t *results = NULL;
     cli_progress prog;
     cli_progress_start(&prog, "simulated");
+    cli_catch_interrupt();
     char err[512];
-    int st = system_run(&cfg, quiet ? NULL : cli_progress_show, &prog, &results, err,
-                        sizeof err);
+    prog.silent = quiet;    /* the callback still notices Ctrl-C */
+    int st = system_run(&cfg, cli_run_progress, &prog, &results, err, sizeof err);
     cli_progress_end(&prog);
     double wall = cli_wall_seconds() - prog.start;
-    if (st != 0) {
+    if (st == SIM_EINTR) {
+        fprintf(stderr, "pvsim: %s: stopped by Ctrl-C; no results written\n", err);
+        rc = EXIT_INTERRUPTED;
+    } else if (st != 0) {
         fprintf(stderr, "pvsim: run failed: %s\n", err);
         rc = EXIT_RUN_FAILED;
     } else {

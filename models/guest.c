@@ -92,6 +92,11 @@ unsigned guest_page_order(const guest_memory_config *m)
     return m->page_size == GUEST_PAGE_2M ? 9 : 0;
 }
 
+int guest_kick(const scheme_ops *s, const fabric_config *f)
+{
+    return s->kick >= 0 ? s->kick : f->kick;
+}
+
 typedef struct request {
     pv_io io;                       /* first: the device hands back &io */
     guest *g;
@@ -196,13 +201,11 @@ static uint64_t whole(const fabric_exit *e)
     return e->to_signal + e->after_signal + e->entry;
 }
 
-/* The kick path and what its exits cost. lguest's descriptors go by
- * hypercall; the others kick as the fabric says. */
+/* The kick path and what its exits cost. */
 static void plan_exits(guest *g)
 {
     const guest_env *env = &g->env;
-    int kick = env->scheme == &scheme_sg ? FABRIC_KICK_HYPERCALL : env->fabric->kick;
-    g->kick_path = fabric_kick_path(kick, env->fabric->handler);
+    g->kick_path = fabric_kick_path(guest_kick(env->scheme, env->fabric), env->fabric->handler);
     if (g->kick_path >= 0) {
         fabric_exit e = fabric_exit_of(env->costs, g->kick_path, env->pio_in_emulated);
         g->kick_whole = whole(&e);

@@ -24,7 +24,8 @@
  * = fail) is counted as failed and the slot retries after run.retry. With
  * nothing to do, the vCPU halts (a HLT exit) or polls, as the fabric says.
  *
- * Guest memory is a guestmem aged at creation. When remap_rate > 0, the
+ * Guest memory is a copy of a guestmem aged once for all variants
+ * (guest_age_memory). When remap_rate > 0, the
  * guest moves random buffer pages to new frames at that rate (a Poisson
  * process), which invalidates cached translations and stale registrations.
  *
@@ -81,6 +82,10 @@ extern const scn_schema guest_schema;
 
 /* The allocator order of a memory config's page size. */
 unsigned guest_page_order(const guest_memory_config *m);
+
+/* The kick (fabric_kick) a guest using scheme `s` takes: the scheme's own
+ * when it has one, else the fabric's. */
+int guest_kick(const scheme_ops *s, const fabric_config *f);
 
 /* The counters of guest_stats, as an X-macro so that summing them cannot
  * miss one. failed: requests the scheme could not send; sum_*: cycles of

@@ -1,9 +1,12 @@
 /*
  * host.c -- simulates each variant of a system_config on a freshly built
- * host (kernel, device, translation cache, aged guests) and reports it.
+ * host (kernel, cores, device, translation cache, guests, ivshmem peers, a
+ * microbenchmark loop) and reports it.
  *
- * Variants run one after another over the same workload: every guest
- * rebuilds its memory from the same streams, so only the scheme differs.
+ * Variants run one after another over the same workload: every guest's
+ * memory is aged once, before the first variant, and each variant's guest
+ * starts from a copy of it; the streams are the same, so only the scheme
+ * and the fabric differ.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,17 +458,29 @@ typedef struct progress_share {
     size_t index, count;            /* this variant of all */
 } progress_share;
 
-/* Runs to the end of the scenario in slices of simulated time, reporting
- * the fraction of all variants done after each; stops early if a handler
- * stopped the kernel (max_requests, the end of a microbench loop).
- * Returns 0, or the status of a model's failure with `err` naming it. */
-static int run_sliced(host *s, const progress_share *p, char *err, size_t errlen)
+/* Tells the caller how far the run is; non-zero when it asks to stop. */
+static int report_progress(const host *s, const progress_share *p)
 {
-    enum { SLICES = 200 };
-    sim_time end = s->cfg->run.duration;
-    for (int i = 1; i <= SLICES; i++) {
-        sim_time until = i == SLICES ? end : end / SLICES * (sim_time)i;
-        sim_stop_reason why = sim_run(s->k, until, 0);
+    if (!p->fn)
+        return 0;
+    double hz = (double)s->cfg->clock_hz, end = (double)s->cfg->run.duration;
+    double now = (double)sim_now(s->k);
+    system_progress sp = {.fraction = ((double)p->index + now / end) / (double)p->count,
+                          .simulated_s = now / hz, .duration_s = end / hz,
+                          .variant = p->index, .variants = p->count};
+    return p->fn(p->ctx, &sp);
+}
+
+/* Runs to the end of the scenario in chunks of events, reporting after
+ * each, so a run whose events are dense in time still shows progress and
+ * can be stopped; stops early if a handler stopped the kernel
+ * (max_requests, the end of a microbench loop). The chunks do not change
+ * the order of events. Returns 0, SIM_EINTR when the caller asked to stop,
+ * or the status of a model's failure; `err` says which. */
+static int run_chunks(host *s, const progress_share *p, char *err, size_t errlen)
+{
+    for (;;) {
+        sim_stop_reason why = sim_run(s->k, s->cfg->run.duration, SYSTEM_PROGRESS_EVENTS);
         if (why == SIM_STOP_FAILED) {
             int rc = sim_failure(s->k);
             snprintf(err, errlen, "variant %s: the run stopped at cycle %llu: %s",
@@ -473,13 +488,15 @@ static int run_sliced(host *s, const progress_share *p, char *err, size_t errlen
                      sim_strerror(rc));
             return rc;
         }
-        if (why != SIM_STOP_TIME_LIMIT)
-            break;
-        if (p->fn)
-            p->fn(p->ctx, ((double)p->index + (double)sim_now(s->k) / (double)end) /
-                              (double)p->count);
+        int stop = report_progress(s, p);
+        if (stop) {
+            snprintf(err, errlen, "variant %s: interrupted at cycle %llu",
+                     system_variant_name(s->variant), (unsigned long long)sim_now(s->k));
+            return SIM_EINTR;
+        }
+        if (why != SIM_STOP_EVENT_LIMIT)
+            return 0;
     }
-    return 0;
 }
 
 static int run_variant(const system_config *cfg, guestmem *const *aged,
@@ -489,7 +506,7 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
     host s = {.cfg = cfg, .aged = aged, .variant = v};
     int rc = build(&s, err, errlen);
     if (rc == 0)
-        rc = run_sliced(&s, p, err, errlen);
+        rc = run_chunks(&s, p, err, errlen);
     if (rc == 0) {
         s.window_end = sim_now(s.k);
         *out = variant_json(&s);

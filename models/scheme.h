@@ -25,6 +25,7 @@
 
 #include "models/guestmem.h"
 #include "models/tcache.h"
+#include "models/vmm.h"
 #include "sim/rng.h"
 
 /* Primitive costs the schemes compose, in cycles (copy: per byte). */
@@ -80,8 +81,20 @@ typedef struct scheme_env {
 
 typedef struct scheme scheme;
 
+/* The bit of primitive `id` in scheme_ops.needs. */
+#define SCHEME_NEEDS(id) (1ull << (id))
+
 typedef struct scheme_ops {
     const char *name;
+    /* The primitives its steps charge (SCHEME_NEEDS bits of vmm_cost_id);
+     * the scenario loader asks for every one a variant's scheme needs. */
+    uint64_t needs;
+    /* It asks the guest for hypercall exits besides the kicks
+     * (`extra_exits`: page-list's registrations). */
+    int hypercalls;
+    /* The kick its requests always take (a fabric_kick), or -1 for the
+     * fabric's: lguest's descriptors go by hypercall (SEND_DMA). */
+    int kick;
     /* NULL when memory is short. */
     scheme *(*create)(const scheme_env *env);
     /* Returns 0, or SIM_ENOSPACE when the guest's memory cannot hold the

@@ -57,5 +57,11 @@ static void remap(scheme *sch, uint32_t slot, uint32_t page, scheme_cost *c)
     tcache_invalidate(s->pb.env.tc, s->pb.env.space, paged_linear_page(&s->pb, slot, page));
 }
 
-const scheme_ops scheme_linear = {"linear", create, paged_scheme_setup, describe, resolve,
-                                  paged_scheme_complete, remap, paged_scheme_destroy};
+const scheme_ops scheme_linear = {
+    .name = "linear",
+    .needs = SCHEME_NEEDS(VMM_COST_mem_ref) | SCHEME_NEEDS(VMM_COST_cache_ref) |
+             SCHEME_NEEDS(VMM_COST_memslot_lookup) | SCHEME_NEEDS(VMM_COST_tcache_hit),
+    .kick = -1,
+    .create = create, .setup = paged_scheme_setup, .describe = describe, .resolve = resolve,
+    .complete = paged_scheme_complete, .remap = remap, .destroy = paged_scheme_destroy,
+};

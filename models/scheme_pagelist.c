@@ -96,5 +96,12 @@ static void destroy(scheme *sch)
     paged_scheme_destroy(sch);
 }
 
-const scheme_ops scheme_pagelist = {"page-list", create, setup, describe, resolve,
-                                    paged_scheme_complete, remap, destroy};
+const scheme_ops scheme_pagelist = {
+    .name = "page-list",
+    .needs = SCHEME_NEEDS(VMM_COST_memslot_lookup) | SCHEME_NEEDS(VMM_COST_pin_per_page) |
+             SCHEME_NEEDS(VMM_COST_copy_per_kib),
+    .hypercalls = 1,
+    .kick = -1,
+    .create = create, .setup = setup, .describe = describe, .resolve = resolve,
+    .complete = paged_scheme_complete, .remap = remap, .destroy = destroy,
+};

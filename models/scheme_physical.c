@@ -153,5 +153,10 @@ static void destroy(scheme *sch)
     free(s);
 }
 
-const scheme_ops scheme_physical = {"physical", create, setup, describe, resolve,
-                                    complete, remap, destroy};
+const scheme_ops scheme_physical = {
+    .name = "physical",
+    .needs = SCHEME_NEEDS(VMM_COST_memslot_lookup) | SCHEME_NEEDS(VMM_COST_copy_per_kib),
+    .kick = -1,
+    .create = create, .setup = setup, .describe = describe, .resolve = resolve,
+    .complete = complete, .remap = remap, .destroy = destroy,
+};

@@ -8,6 +8,7 @@
  * host converts each section's guest-physical address with a memslot
  * lookup; there is no page walk and nothing to cache.
  */
+#include "models/fabric.h"
 #include "models/scheme.h"
 
 static scheme *create(const scheme_env *env)
@@ -32,6 +33,11 @@ static void resolve(scheme *s, uint32_t slot, scheme_cost *c)
     c->host_cycles += (uint64_t)pb->npages * pb->env.costs->memslot_lookup;
 }
 
-const scheme_ops scheme_sg = {"sg", create, paged_scheme_setup, describe, resolve,
-                              paged_scheme_complete, paged_scheme_remap,
-                              paged_scheme_destroy};
+const scheme_ops scheme_sg = {
+    .name = "sg",
+    .needs = SCHEME_NEEDS(VMM_COST_memslot_lookup),
+    .kick = FABRIC_KICK_HYPERCALL,
+    .create = create, .setup = paged_scheme_setup, .describe = describe, .resolve = resolve,
+    .complete = paged_scheme_complete, .remap = paged_scheme_remap,
+    .destroy = paged_scheme_destroy,
+};

@@ -1,7 +1,8 @@
 /*
- * system.c -- builds the simulated host from a system_config, runs it, and
- * reports. The schema of the whole scenario file is assembled here from the
- * schemas the models declare.
+ * system.c -- the scenario file's schema, assembled here from the schemas
+ * the models declare, the built-in scenario, and system_load(): binding,
+ * resolving the preset's costs, then the checks of system_check.c.
+ * host.c builds, runs and reports a loaded config.
  */
 #include "models/system.h"
 #include "models/system_check.h"
@@ -112,9 +113,12 @@ static const scn_schema host_schema = {
 static const scn_field system_fields[] = {
     {.key = "name", .type = SCN_STRING, .offset = SCN_AT(system_config, name, char *),
      .flags = SCN_REQUIRED, .min = 1, .max = 128,
-     .doc = "scenario name, copied into the results"},
+     .doc = "scenario name: letters, digits, '.', '_' and '-', not starting with '.'; "
+            "it names the results file (NAME.json)"},
     {.key = "seed", .type = SCN_U64, .offset = SCN_AT(system_config, seed, uint64_t),
-     .def = "1", .doc = "seed of every random stream (each entity draws its own)"},
+     .def = "1",
+     .doc = "seed of every random stream (each entity draws its own); at most 2^63 - 1, "
+            "so the results' JSON integer gives it back"},
     {.key = "clock", .type = SCN_FREQ, .offset = SCN_AT(system_config, clock_hz, uint64_t),
      .flags = SCN_CLOCK, .min = 1e6, .max = 1e11, .def = "3GHz",
      .doc = "host clock; durations in ns/us/ms/s convert to cycles with it"},

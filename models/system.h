@@ -83,6 +83,11 @@ uint32_t system_threads(const system_config *cfg, const variant_config *v, uint3
 /* The primitives a variant's paths use: a bit per vmm_cost_id. */
 uint64_t system_needs(const system_config *cfg, const variant_config *v);
 
+/* An upper bound on the kernel events a run of every variant takes, from
+ * the least time each loop (request, message, iteration) can take: the
+ * CLI warns when it is huge. */
+double system_event_bound(const system_config *cfg);
+
 extern const scn_schema system_schema;
 
 /* The scenario run when the user names no file. */
@@ -94,12 +99,24 @@ extern const char system_default_scenario[];
 int system_load(const scn_source *src, system_config *cfg, scn_errors *errs);
 void system_config_free(system_config *cfg);
 
-/* Called during a run with the fraction of simulated time done, in (0, 1]. */
-typedef void (*system_progress_fn)(void *ctx, double fraction);
+/* How far a run is. */
+typedef struct system_progress {
+    double fraction;                /* of all variants' simulated time, [0, 1] */
+    double simulated_s, duration_s; /* the current variant's time reached, and
+                                       its run.duration, in seconds */
+    size_t variant, variants;       /* the current one (from 0), and how many */
+} system_progress;
+
+/* Called during a run every SYSTEM_PROGRESS_EVENTS events or so, however
+ * little simulated time they cover, and when a variant ends. Non-zero
+ * stops the run: system_run() then returns SIM_EINTR and no results. */
+typedef int (*system_progress_fn)(void *ctx, const system_progress *p);
+
+#define SYSTEM_PROGRESS_EVENTS (1u << 16)
 
 /* Simulates every variant of `cfg` in turn and stores a new results object
- * in `*results` (caller owns it). `progress` (may be NULL) is called about
- * 200 times per variant. Returns 0 or a SIM_* status, with a sentence in
+ * in `*results` (caller owns it). `progress` (may be NULL) is called as
+ * system_progress_fn says. Returns 0 or a SIM_* status, with a sentence in
  * `err` naming what failed. Deterministic: the same config gives the same
  * document, byte for byte once dumped. */
 int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,

@@ -225,22 +225,15 @@ static uint64_t path_needs(int path, int pio_in_emulated)
     return m;
 }
 
-/* The primitives each scheme's host-side work and copies use
- * (models/scheme_*.c); page-list also takes a hypercall per registration. */
-static uint64_t scheme_needs(int which)
+/* What a scheme declares it charges, and the hypercall exits it asks for. */
+static uint64_t scheme_needs(const scheme_ops *s)
 {
-    switch (which) {
-    case SYSTEM_LINEAR:
-        return bit(VMM_COST_mem_ref) | bit(VMM_COST_memslot_lookup) |
-               bit(VMM_COST_tcache_hit) | bit(VMM_COST_cache_ref);
-    case SYSTEM_PAGELIST:
-        return bit(VMM_COST_memslot_lookup) | bit(VMM_COST_pin_per_page) |
-               bit(VMM_COST_copy_per_kib) | path_needs(FABRIC_PATH_HYPERCALL, 0);
-    case SYSTEM_PHYSICAL:
-        return bit(VMM_COST_memslot_lookup) | bit(VMM_COST_copy_per_kib);
-    default:
-        return bit(VMM_COST_memslot_lookup);
-    }
+    return s->needs | (s->hypercalls ? path_needs(FABRIC_PATH_HYPERCALL, 0) : 0);
+}
+
+static const scheme_ops *variant_scheme(const variant_config *v)
+{
+    return scheme_find(system_scheme_names[v->scheme]);
 }
 
 /* Where a vCPU can be when an interrupt is raised for it: running the
@@ -272,11 +265,6 @@ static uint64_t idle_needs(int polling)
                          bit(VMM_COST_entry);
 }
 
-static int guest_kick(const variant_config *v)
-{
-    return v->scheme == SYSTEM_SG ? FABRIC_KICK_HYPERCALL : v->fabric.kick;
-}
-
 /* An I/O guest's interrupt can find its vCPU running the guest when the
  * vCPU polls, or has other work: other requests in flight, or compute. */
 static receiver guest_receiver(const system_config *cfg, const fabric_config *f)
@@ -293,8 +281,8 @@ static uint64_t guests_need(const system_config *cfg, const variant_config *v, i
                             int pio_in)
 {
     const fabric_config *f = &v->fabric;
-    uint64_t m = scheme_needs(v->scheme) | idle_needs(f->vcpu_idle == FABRIC_POLL);
-    int kick = fabric_kick_path(guest_kick(v), f->handler);
+    uint64_t m = scheme_needs(variant_scheme(v)) | idle_needs(f->vcpu_idle == FABRIC_POLL);
+    int kick = fabric_kick_path(guest_kick(variant_scheme(v), f), f->handler);
     if (kick >= 0)
         m |= path_needs(kick, pio_in);
     if (f->completion == FABRIC_COMPLETE_INTERRUPT)
@@ -456,43 +444,33 @@ static void zero_loop(scn_errors *errs, const scn_doc *doc, const char *path, co
                    path, what, system_variant_name(v));
 }
 
-/* One request of each guest class: the kick up to its signal, the device's
- * service, the completion's delivery, then compute and think. */
-static void check_guest_progress(const system_config *cfg, const variant_config *v,
-                                 const scn_doc *doc, scn_errors *errs)
+/* The least cycles of one request of guest class `i`: the kick up to its
+ * signal, the device's service, the completion's delivery, then compute
+ * and think. */
+static uint64_t guest_least(const system_config *cfg, const variant_config *v, size_t i)
 {
     const vmm_costs *c = &cfg->costs;
     const fabric_config *f = &v->fabric;
+    const guest_workload_config *w = &cfg->guests[i].workload;
     int eoi = fabric_eoi_mode(f, cfg->preset);
-    int kick = fabric_kick_path(guest_kick(v), f->handler);
+    int kick = fabric_kick_path(guest_kick(variant_scheme(v), f), f->handler);
     uint64_t notify = kick >= 0 ? fabric_exit_of(c, kick, 0).to_signal : 0;
     uint64_t done = f->completion == FABRIC_COMPLETE_POLL
                         ? 0
                         : c->eventfd_signal + min_delivery(c, f, guest_receiver(cfg, f), eoi);
-    for (size_t i = 0; i < cfg->nguests; i++) {
-        const guest_workload_config *w = &cfg->guests[i].workload;
-        if (notify + loopback_service(&cfg->device, w->size, 1) + done + w->compute + w->think)
-            continue;
-        char path[64];
-        snprintf(path, sizeof path, "guests.%zu.workload", i);
-        zero_loop(errs, doc, path, "a request cycle", v);
-        return;
-    }
+    return notify + loopback_service(&cfg->device, w->size, 1) + done + w->compute + w->think;
 }
 
-/* One message: copy in, the doorbell up to its signal, delivery and
- * EOI, copy out; a round adds the think time. */
-static void check_ivshmem_progress(const system_config *cfg, const variant_config *v,
-                                   const scn_doc *doc, scn_errors *errs)
+/* The least cycles of one ivshmem message: copy in, the doorbell up to
+ * its signal, delivery and EOI; a round adds the think time. */
+static uint64_t ivshmem_least(const system_config *cfg, const variant_config *v)
 {
     const vmm_costs *c = &cfg->costs;
     const fabric_config *f = &v->fabric;
     receiver r = {.may_run = 1, .may_halt = f->vcpu_idle == FABRIC_HALT};
     int doorbell = fabric_kick_path(FABRIC_KICK_MMIO, f->handler);
-    uint64_t one_way = c->copy_per_kib + fabric_exit_of(c, doorbell, 0).to_signal +
-                       min_delivery(c, f, r, fabric_eoi_mode(f, cfg->preset));
-    if (one_way + cfg->ivshmem.think == 0)
-        zero_loop(errs, doc, "ivshmem", "a round", v);
+    return c->copy_per_kib + fabric_exit_of(c, doorbell, 0).to_signal +
+           min_delivery(c, f, r, fabric_eoi_mode(f, cfg->preset)) + cfg->ivshmem.think;
 }
 
 static uint64_t microbench_least(const system_config *cfg, const variant_config *v)
@@ -533,14 +511,49 @@ static void check_progress(const system_config *cfg, const scn_doc *doc, scn_err
 {
     for (size_t v = 0; v < cfg->nvariants; v++) {
         const variant_config *var = &cfg->variants[v];
-        if (cfg->nguests > 0)
-            check_guest_progress(cfg, var, doc, errs);
-        if (cfg->ivshmem.peers > 0)
-            check_ivshmem_progress(cfg, var, doc, errs);
+        for (size_t i = 0; i < cfg->nguests; i++) {
+            if (guest_least(cfg, var, i) > 0)
+                continue;
+            char path[64];
+            snprintf(path, sizeof path, "guests.%zu.workload", i);
+            zero_loop(errs, doc, path, "a request cycle", var);
+            break;
+        }
+        if (cfg->ivshmem.peers > 0 && ivshmem_least(cfg, var) == 0)
+            zero_loop(errs, doc, "ivshmem", "a round", var);
         if (cfg->microbench.op != MB_NONE &&
             microbench_least(cfg, var) + cfg->microbench.gap == 0)
             zero_loop(errs, doc, "microbench", "an iteration", var);
     }
+}
+
+/* A loop of `loops` in parallel, each at least `least` cycles long and
+ * some `events` kernel events each, over `duration`: at most this many
+ * events. */
+static double loop_events(double duration, double loops, uint64_t least, double events)
+{
+    return duration / (double)(least ? least : 1) * loops * events;
+}
+
+/* About the most events the fastest of each loop allows; the CLI warns
+ * before a run that could take very long. Each request or message takes
+ * some 8 events (items on the vCPU and the worker, the interrupt). */
+double system_event_bound(const system_config *cfg)
+{
+    double total = 0, duration = (double)cfg->run.duration;
+    for (size_t v = 0; v < cfg->nvariants; v++) {
+        const variant_config *var = &cfg->variants[v];
+        for (size_t i = 0; i < cfg->nguests; i++)
+            total += loop_events(duration,
+                                 (double)(cfg->guests[i].count * cfg->guests[i].workload.depth),
+                                 guest_least(cfg, var, i), 8);
+        if (cfg->ivshmem.peers > 0)
+            total += loop_events(duration, (double)cfg->ivshmem.peers,
+                                 ivshmem_least(cfg, var), 8);
+        if (cfg->microbench.op != MB_NONE)
+            total += (double)cfg->microbench.iterations * 8;
+    }
+    return total;
 }
 
 static void check_guest_names(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
@@ -559,8 +572,45 @@ static void check_guest_names(const system_config *cfg, const scn_doc *doc, scn_
     }
 }
 
+/* Results write the seed as a JSON integer, which is signed 64-bit: a
+ * larger seed would come back negative and could not be fed in again. */
+static void check_seed(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    if (cfg->seed > INT64_MAX)
+        scn_errors_add(errs, scn_mark_of(doc, "seed"),
+                       "seed: expected at most %lld (results write it as a JSON integer), "
+                       "found %llu", (long long)INT64_MAX, (unsigned long long)cfg->seed);
+}
+
+/* The scenario's name names its results file (NAME.json): letters,
+ * digits, '.', '_' and '-', not starting with '.', so two names never
+ * become one file and none leaves the directory. */
+static void check_name(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    for (const char *p = cfg->name; p && *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+                 (ch == '.' && p != cfg->name);
+        if (ok)
+            continue;
+        char shown[16];
+        if (ch > 0x20 && ch < 0x7f)
+            snprintf(shown, sizeof shown, "'%c'", ch);
+        else
+            snprintf(shown, sizeof shown, "byte 0x%02x", ch);
+        scn_errors_add(errs, scn_mark_of(doc, "name"),
+                       "name: expected letters, digits, '.', '_' or '-' (it names the results "
+                       "file, and may not start with '.'), found %s at character %zu",
+                       shown, (size_t)(p - cfg->name) + 1);
+        return;
+    }
+}
+
 void system_check(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
 {
+    check_name(cfg, doc, errs);
+    check_seed(cfg, doc, errs);
     check_fabric(cfg, doc, errs);
     check_ivshmem(cfg, doc, errs);
     check_totals(cfg, doc, errs);

@@ -17,7 +17,8 @@
     X(EIO, "input/output error")                                          \
     X(ESCENARIO, "invalid scenario")                                      \
     X(ENOTFOUND, "not found")                                             \
-    X(ENOSPACE, "no free run of the size asked for")
+    X(ENOSPACE, "no free run of the size asked for")                      \
+    X(EINTR, "interrupted")
 
 typedef enum sim_status {
     SIM_OK = 0,

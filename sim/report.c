@@ -19,6 +19,22 @@ double rep_ns(double cycles, uint64_t clock_hz)
     return clock_hz ? cycles * 1e9 / (double)clock_hz : 0.0;
 }
 
+json_t *rep_get(const json_t *o, const char *path)
+{
+    char key[128];
+    json_t *v = (json_t *)o;
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        v = json_object_get(v, key);
+        path += n + (path[n] == '.');
+    }
+    return v;
+}
+
 int rep_set(json_t *obj, const char *key, json_t *value)
 {
     if (!value)

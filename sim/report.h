@@ -30,6 +30,11 @@ json_t *rep_quantiles(const sim_hist *h, uint64_t clock_hz);
  * the set fails (so callers can chain checks), else 0. */
 int rep_set(json_t *obj, const char *key, json_t *value);
 
+/* The value at a dotted path of object keys below `o`
+ * ("totals.latency_ns.mean"); NULL when a key is absent, a step is not an
+ * object, or a key passes 127 bytes. Borrowed reference. */
+json_t *rep_get(const json_t *o, const char *path);
+
 /* Writes `doc` to `path` through a temporary file in the same directory and
  * rename(), so readers never see a partial file. Creates no directories.
  * Returns 0, or SIM_EIO with a reason in `err`. */

@@ -9,6 +9,7 @@
 
 #include "sim/error.h"
 #include "sim/nearest.h"
+#include "sim/report.h"
 #include "sim/yamltree.h"
 
 static const char *const kind_names[] = {"consistency", "prediction", NULL};
@@ -198,22 +199,6 @@ int val_case_read(val_case *c, const scn_doc *doc, scn_errors *errs)
 
 /* ---- judging ------------------------------------------------------------------- */
 
-/* The value at a dotted path below `o`; NULL when absent. */
-static const json_t *at(const json_t *o, const char *path)
-{
-    char key[128];
-    while (o && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        o = json_object_get(o, key);
-        path += n + (path[n] == '.');
-    }
-    return o;
-}
-
 static int predicted_sum(const val_case *c, const json_t *results, double *out, char *err,
                          size_t errlen)
 {
@@ -239,7 +224,7 @@ static int predicted(const val_case *c, const json_t *results, double *out, char
 {
     if (!strcmp(c->metric, "sum"))
         return predicted_sum(c, results, out, err, errlen);
-    const json_t *v = at(json_array_get(json_object_get(results, "variants"), 0), c->metric);
+    const json_t *v = rep_get(json_array_get(json_object_get(results, "variants"), 0), c->metric);
     if (!json_is_number(v)) {
         snprintf(err, errlen, "metric %s is not a number in the results", c->metric);
         return SIM_ENOTFOUND;

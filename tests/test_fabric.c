@@ -14,44 +14,17 @@
 
 #include "models/fabric.h"
 #include "models/ivshmem.h"
-#include "models/system.h"
+#include "run.h"
 
-static int load_text(const char *text, system_config *cfg, scn_errors *errs)
+static json_t *run(const char *text)
 {
-    scn_source src = {.path = "test.yaml", .text = text, .text_len = strlen(text)};
-    memset(errs, 0, sizeof *errs);
-    return system_load(&src, cfg, errs);
+    return run_text(text, NULL, 0);
 }
 
-static json_t *run_text(const char *text)
-{
-    system_config cfg;
-    scn_errors errs;
-    if (load_text(text, &cfg, &errs) != 0) {
-        char line[1024];
-        scn_error_format(&errs.items[0], line, sizeof line);
-        cr_assert_fail("scenario rejected: %s", line);
-    }
-    json_t *r = NULL;
-    char err[256];
-    cr_assert_eq(system_run(&cfg, NULL, NULL, &r, err, sizeof err), 0, "%s", err);
-    system_config_free(&cfg);
-    return r;
-}
-
-/* The value at a dotted path inside variant `v`. */
+/* The number at `path` in variant `v`. */
 static double num(json_t *r, size_t v, const char *path)
 {
-    json_t *o = json_array_get(json_object_get(r, "variants"), v);
-    char key[64];
-    while (o && *path) {
-        size_t n = strcspn(path, ".");
-        snprintf(key, sizeof key, "%.*s", (int)n, path);
-        o = json_object_get(o, key);
-        path += n + (path[n] == '.');
-    }
-    cr_assert_not_null(o, "missing %s", path);
-    return json_number_value(o);
+    return result_num(r, (long)v, path);
 }
 
 /* Round figures so the cost chains can be checked by hand. */
@@ -96,7 +69,7 @@ static void per_message(json_t *r, size_t v, const char *what, double expect)
  * apart, once. */
 Test(fabric, a_message_costs_two_intercepts_and_one_interrupt)
 {
-    json_t *r = run_text(pingpong);
+    json_t *r = run(pingpong);
     per_message(r, 0, "intercepts", 2);
     per_message(r, 0, "interrupts", 1);
     double msgs = num(r, 0, "ivshmem.counts.messages");
@@ -119,7 +92,7 @@ Test(fabric, a_message_costs_two_intercepts_and_one_interrupt)
  * the host IPI lands on R at +700; then, by variant, R takes: */
 Test(fabric, a_one_way_message_is_the_cost_chain)
 {
-    json_t *r = run_text(pingpong);
+    json_t *r = run(pingpong);
     const double signal = 64 + 1000 + 400 + 100, copy_out = 64;
     /* not posted: an external-interrupt exit (1000 + 150), the entry with
      * the injection (800 + 50), the EOI write (20); */
@@ -150,7 +123,7 @@ Test(fabric, a_halted_receiver_pays_its_wakeup_and_its_entry)
         "run: {duration: 2000000, warmup: 100000}\n"
         "ivshmem: {peers: 2, pattern: pingpong, size: 64B}\n"
         "variants: [{fabric: {interrupts: msi, eoi: virtualised}}]\n";
-    json_t *r = run_text(text);
+    json_t *r = run(text);
     double one_way = 64 + 1500 + 2000 + 850 + 20 + 64;
     cr_assert_float_eq(num(r, 0, "ivshmem.one_way_latency_cycles.mean"), one_way, 1e-9);
     /* Each side: the doorbell exit, and a HLT exit while it waits. */
@@ -173,7 +146,7 @@ static const char fan_in[] =
 
 Test(fabric, back_to_back_messages_lose_the_status_and_are_counted)
 {
-    json_t *r = run_text(fan_in);
+    json_t *r = run(fan_in);
     double lost = num(r, 0, "ivshmem.counts.status_lost");
     cr_assert_gt(lost, 0);
     cr_assert_float_eq(lost, num(r, 0, "ivshmem.counts.coalesced"), 1e-12);
@@ -204,7 +177,7 @@ static const char broadcast[] =
 
 Test(fabric, broadcast_reaches_exactly_the_live_peers)
 {
-    json_t *r = run_text(broadcast);
+    json_t *r = run(broadcast);
     double rounds = num(r, 0, "ivshmem.counts.broadcasts");
     cr_assert_gt(rounds, 10);
     double msgs = num(r, 0, "ivshmem.counts.messages");
@@ -227,7 +200,7 @@ Test(fabric, detach_and_attach_interrupt_the_others_and_cut_rounds)
         "  events: [{at: 1000000, peer: 2, action: detach},\n"
         "           {at: 2000000, peer: 2, action: attach}]\n"
         "variants: [{fabric: {interrupts: msi}}]\n";
-    json_t *r = run_text(text);
+    json_t *r = run(text);
     cr_assert_float_eq(num(r, 0, "ivshmem.counts.detaches"), 1.0, 1e-12);
     cr_assert_float_eq(num(r, 0, "ivshmem.counts.attaches"), 1.0, 1e-12);
     /* 3 live others at the detach, 3 at the attach: an IVLiveList read each. */
@@ -240,7 +213,7 @@ static int load_error(const char *text, char *line, size_t len)
 {
     system_config cfg;
     scn_errors errs;
-    int rc = load_text(text, &cfg, &errs);
+    int rc = load_text(text, NULL, 0, &cfg, &errs);
     if (rc)
         scn_error_format(&errs.items[0], line, len);
     system_config_free(&cfg);
@@ -286,9 +259,9 @@ Test(fabric, core_contention_makes_latency_grow)
 {
     char text[1024];
     snprintf(text, sizeof text, contention, 0);
-    json_t *free_cores = run_text(text);
+    json_t *free_cores = run(text);
     snprintf(text, sizeof text, contention, 2);
-    json_t *two = run_text(text);
+    json_t *two = run(text);
     double alone = num(free_cores, 0, "totals.latency_cycles.mean");
     double shared = num(two, 0, "totals.latency_cycles.mean");
     cr_assert_gt(shared, 1.2 * alone, "%f vs %f", shared, alone);
@@ -315,7 +288,7 @@ Test(fabric, io_request_pays_both_wakeups_and_the_entry)
         "guests: [{name: g, workload: {depth: 1, size: 4KiB}, memory: {size: 64MiB}}]\n"
         "device: {workers: 1, fixed: 5000, per_byte: 0}\n"
         "variants: [{scheme: physical, fabric: {eoi: exit}}]\n";
-    json_t *r = run_text(text);
+    json_t *r = run(text);
     double latency = 1400 + 2000 + 10 + 5000 + 100 + 2000 + 850 + 2000;
     cr_assert_float_eq(num(r, 0, "totals.latency_cycles.mean"), latency, 1e-9);
     cr_assert_float_eq(num(r, 0, "totals.breakdown_cycles.scheduling"), 4000.0, 1e-9);
@@ -344,7 +317,7 @@ Test(fabric, the_ioeventfd_signals_the_backend_before_the_vcpu_reenters)
         "     fabric: {vcpu_idle: poll, backend: poll, completion: poll}}\n"
         "  - {name: userspace, scheme: physical,\n"
         "     fabric: {vcpu_idle: poll, backend: poll, completion: poll, handler: userspace}}\n";
-    json_t *r = run_text(text);
+    json_t *r = run(text);
     cr_assert_float_eq(num(r, 0, "totals.latency_cycles.mean"), 1400 + 10 + 1000.0, 1e-9);
     cr_assert_float_eq(num(r, 0, "totals.breakdown_cycles.notify"), 1400.0, 1e-9);
     cr_assert_lt(num(r, 0, "totals.latency_cycles.mean"), 2200 + 1010.0);
@@ -368,7 +341,7 @@ static char *dump_many(int ncores)
              "device: {workers: 16, fixed: 1us}\n"
              "ivshmem: {peers: 64, layout: 32bit, pattern: all-to-all, think: 10us}\n"
              "variants: [{scheme: linear}, {scheme: physical}]\n", ncores);
-    json_t *r = run_text(text);
+    json_t *r = run(text);
     char *s = json_dumps(r, JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
     json_decref(r);
     return s;
@@ -396,11 +369,11 @@ Test(fabric, a_slot_per_vcpu_takes_its_exits_in_parallel)
         "                                       completion: poll}}]\n";
     char buf[1024];
     snprintf(buf, sizeof buf, text, 2);
-    json_t *two = run_text(buf);
+    json_t *two = run(buf);
     cr_assert_float_eq(num(two, 0, "totals.latency_cycles.mean"), 2410.0, 1e-9);
     cr_assert_float_eq(num(two, 0, "totals.breakdown_cycles.queueing"), 0.0, 1e-9);
     snprintf(buf, sizeof buf, text, 1);
-    json_t *one = run_text(buf);
+    json_t *one = run(buf);
     cr_assert_gt(num(one, 0, "totals.latency_cycles.mean"), 2410.0);
     cr_assert_gt(num(one, 0, "totals.breakdown_cycles.queueing"), 0.0);
     cr_assert_float_eq(num(two, 0, "cores.threads"), 2 + 2, 1e-12);

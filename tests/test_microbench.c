@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models/system.h"
+#include "run.h"
 
 /* exit 1000, entry 800; handlers: hypercall 100, pio 300, mmio 400,
  * emulation 600, in-kernel device 50, eventfd 100, userspace 5000,
@@ -22,25 +22,14 @@
     "        inject: 50, extint: 150, eoi_handler: 200, eoi_write: 20, ipi_send: 250,\n" \
     "        hlt: 200, host_ipi: 700, wakeup: 2000}\n"
 
-/* Runs HEAD + `rest` and returns its only variant's microbench object. */
+/* Runs HEAD + `rest` and returns its only variant's microbench object;
+ * `*doc` gets the results, which the caller frees. */
 static json_t *bench(const char *rest, json_t **doc)
 {
     char text[2048];
     snprintf(text, sizeof text, HEAD "%s", rest);
-    scn_source src = {.path = "mb.yaml", .text = text, .text_len = strlen(text)};
-    scn_errors errs = {0};
-    system_config cfg;
-    if (system_load(&src, &cfg, &errs) != 0) {
-        char line[1024];
-        scn_error_format(&errs.items[0], line, sizeof line);
-        cr_assert_fail("scenario rejected: %s", line);
-    }
-    char err[256];
-    cr_assert_eq(system_run(&cfg, NULL, NULL, doc, err, sizeof err), 0, "%s", err);
-    system_config_free(&cfg);
-    json_t *mb = json_object_get(json_array_get(json_object_get(*doc, "variants"), 0),
-                                 "microbench");
-    cr_assert_not_null(mb);
+    *doc = run_text(text, NULL, 0);
+    json_t *mb = result_at(*doc, 0, "microbench");
     cr_assert(json_is_true(json_object_get(mb, "complete")));
     return mb;
 }

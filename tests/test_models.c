@@ -7,9 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/system.h"
 #include "models/vmm.h"
-#include "sim/report.h"
+#include "run.h"
 
 /* One guest, one request at a time, no think time, a device with a fixed
  * 1000-cycle service: every request costs exactly the chain. */
@@ -27,55 +26,6 @@ static const char one_guest[] =
     "device: {workers: 1, fixed: 1000, per_byte: 0}\n"
     "variants: [{scheme: physical}]\n";
 
-static int load_text(const char *text, const char *const *sets, size_t nsets,
-                     system_config *cfg, scn_errors *errs)
-{
-    scn_source src = {.path = "test.yaml", .text = text, .text_len = strlen(text),
-                      .sets = sets, .nsets = nsets};
-    memset(errs, 0, sizeof *errs);
-    return system_load(&src, cfg, errs);
-}
-
-static json_t *run_text(const char *text, const char *const *sets, size_t nsets)
-{
-    system_config cfg;
-    scn_errors errs;
-    int rc = load_text(text, sets, nsets, &cfg, &errs);
-    if (rc != 0) {
-        char line[1024];
-        scn_error_format(&errs.items[0], line, sizeof line);
-        cr_assert_fail("scenario rejected: %s", line);
-    }
-    json_t *r = NULL;
-    char err[256];
-    cr_assert_eq(system_run(&cfg, NULL, NULL, &r, err, sizeof err), 0, "%s", err);
-    system_config_free(&cfg);
-    return r;
-}
-
-/* The value at a dotted path; "v." starts in the first variant. */
-static json_t *at(json_t *o, const char *path)
-{
-    char key[64];
-    if (strncmp(path, "v.", 2) == 0) {
-        o = json_array_get(json_object_get(o, "variants"), 0);
-        path += 2;
-    }
-    while (o && *path) {
-        size_t n = strcspn(path, ".");
-        snprintf(key, sizeof key, "%.*s", (int)n, path);
-        o = json_object_get(o, key);
-        path += n + (path[n] == '.');
-    }
-    cr_assert_not_null(o, "missing %s", path);
-    return o;
-}
-
-static double num(json_t *o, const char *path)
-{
-    return json_number_value(at(o, path));
-}
-
 Test(models, closed_loop_latency_is_the_cost_chain)
 {
     json_t *r = run_text(one_guest, NULL, 0);
@@ -86,26 +36,26 @@ Test(models, closed_loop_latency_is_the_cost_chain)
      * found it in the host, so that HLT re-enters with it (800 + 50), and
      * the guest's EOI exits (1000 + 400 + 800): done at 6450. */
     double chain = 6450;
-    cr_assert_float_eq(num(r, "v.totals.latency_cycles.mean"), chain, 1e-9);
-    cr_assert_float_eq(num(r, "v.totals.latency_cycles.max"), chain, 1e-9);
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.notify"), 1400.0, 1e-9);
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.interrupt"), 100 + 850 + 2200.0,
+    cr_assert_float_eq(result_num(r, 0, "totals.latency_cycles.mean"), chain, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.latency_cycles.max"), chain, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.notify"), 1400.0, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.interrupt"), 100 + 850 + 2200.0,
                        1e-9);
     /* The HLT exit still running when the interrupt came. */
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.queueing"), 3400 - 2510.0, 1e-9);
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.device"), 1000.0, 1e-9);
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.translate"), 10.0, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.queueing"), 3400 - 2510.0, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.device"), 1000.0, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.translate"), 10.0, 1e-9);
     /* The kick, the HLT and the EOI (the request in flight at the window's
      * edges may have some of its exits on the other side). */
-    double n = num(r, "v.totals.requests");
-    cr_assert(fabs(num(r, "v.totals.exits_per_request") - 3.0) <= 3.0 / n);
-    cr_assert_float_eq(num(r, "v.totals.vcpus.exits.pio"), num(r, "v.totals.requests"), 1e-12);
+    double n = result_num(r, 0, "totals.requests");
+    cr_assert(fabs(result_num(r, 0, "totals.exits_per_request") - 3.0) <= 3.0 / n);
+    cr_assert_float_eq(result_num(r, 0, "totals.vcpus.exits.pio"), result_num(r, 0, "totals.requests"), 1e-12);
     /* The window is 900,000 cycles; each request takes `chain` cycles back
      * to back, so completions in it differ from 900000/chain by at most 1. */
     double expect = 900000.0 / chain;
-    cr_assert(fabs(num(r, "v.totals.requests") - expect) <= 1.0, "requests %f",
-              num(r, "v.totals.requests"));
-    cr_assert_float_eq(num(r, "v.totals.latency_ns.mean"), chain, 1e-6); /* 1 GHz */
+    cr_assert(fabs(result_num(r, 0, "totals.requests") - expect) <= 1.0, "requests %f",
+              result_num(r, 0, "totals.requests"));
+    cr_assert_float_eq(result_num(r, 0, "totals.latency_ns.mean"), chain, 1e-6); /* 1 GHz */
     json_decref(r);
 }
 
@@ -115,9 +65,9 @@ Test(models, cost_override_replaces_the_preset_value)
     json_t *r = run_text(one_guest, sets, 1);
     vmm_costs c;
     vmm_costs_from_preset(&c, 0, 1000000000);
-    cr_assert_eq(json_integer_value(at(r, "costs_cycles.pio_decode")), 30);
-    cr_assert_eq(json_integer_value(at(r, "costs_cycles.emulation")), (json_int_t)c.emulation);
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.notify"), 1000 + 30 + 100.0, 1e-9);
+    cr_assert_eq(json_integer_value(result_at(r, -1, "costs_cycles.pio_decode")), 30);
+    cr_assert_eq(json_integer_value(result_at(r, -1, "costs_cycles.emulation")), (json_int_t)c.emulation);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.notify"), 1000 + 30 + 100.0, 1e-9);
     json_decref(r);
 }
 
@@ -125,7 +75,7 @@ Test(models, durations_with_units_use_the_clock)
 {
     const char *sets[] = {"device.fixed=2us"};
     json_t *r = run_text(one_guest, sets, 1);
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.device"), 2000.0, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.device"), 2000.0, 1e-9);
     json_decref(r);
 }
 
@@ -135,8 +85,8 @@ Test(models, depth_beyond_workers_queues)
 {
     const char *sets[] = {"guests.0.workload.depth=2", "device.fixed=20000"};
     json_t *r = run_text(one_guest, sets, 2);
-    cr_assert_gt(num(r, "v.totals.breakdown_cycles.queueing"), 1000.0);
-    cr_assert_gt(num(r, "v.device.utilisation"), 0.9);
+    cr_assert_gt(result_num(r, 0, "totals.breakdown_cycles.queueing"), 1000.0);
+    cr_assert_gt(result_num(r, 0, "device.utilisation"), 0.9);
     json_decref(r);
 }
 
@@ -144,7 +94,7 @@ Test(models, per_byte_cost_scales_with_size)
 {
     const char *sets[] = {"device.per_byte=0.5", "guests.0.workload.size=8KiB"};
     json_t *r = run_text(one_guest, sets, 2);
-    cr_assert_float_eq(num(r, "v.totals.breakdown_cycles.device"), 1000.0 + 4096.0, 1e-9);
+    cr_assert_float_eq(result_num(r, 0, "totals.breakdown_cycles.device"), 1000.0 + 4096.0, 1e-9);
     json_decref(r);
 }
 
@@ -178,9 +128,9 @@ Test(models, adding_a_guest_leaves_other_streams_alone)
     const char *more[] = {"device.workers=64", "guests.2.name=extra"};
     json_t *a = run_text(system_default_scenario, base, 1);
     json_t *b = run_text(system_default_scenario, more, 2);
-    json_t *ca = json_array_get(at(a, "v.classes"), 0);
-    json_t *cb = json_array_get(at(b, "v.classes"), 0);
-    cr_assert(json_equal(at(ca, "metrics"), at(cb, "metrics")));
+    json_t *ca = json_array_get(result_at(a, 0, "classes"), 0);
+    json_t *cb = json_array_get(result_at(b, 0, "classes"), 0);
+    cr_assert(json_equal(result_at(ca, -1, "metrics"), result_at(cb, -1, "metrics")));
     json_decref(a);
     json_decref(b);
 }
@@ -188,10 +138,10 @@ Test(models, adding_a_guest_leaves_other_streams_alone)
 Test(models, results_carry_schema_and_identity)
 {
     json_t *r = run_text(one_guest, NULL, 0);
-    cr_assert_str_eq(json_string_value(at(r, "schema")), REP_SCHEMA);
-    cr_assert_str_eq(json_string_value(at(r, "scenario")), "exact");
-    cr_assert_str_eq(json_string_value(at(r, "preset")), "x86-kvm-2012");
-    cr_assert_eq(json_integer_value(at(r, "seed")), 1);
+    cr_assert_str_eq(json_string_value(result_at(r, -1, "schema")), REP_SCHEMA);
+    cr_assert_str_eq(json_string_value(result_at(r, -1, "scenario")), "exact");
+    cr_assert_str_eq(json_string_value(result_at(r, -1, "preset")), "x86-kvm-2012");
+    cr_assert_eq(json_integer_value(result_at(r, -1, "seed")), 1);
     json_decref(r);
 }
 
@@ -250,9 +200,9 @@ Test(models, variants_are_independent)
                           "variants.1.scheme=physical", "variants.2.scheme=sg"};
     json_t *a = run_text(system_default_scenario, alone, 6);
     json_t *b = run_text(system_default_scenario, with, 8);
-    cr_assert_eq(json_array_size(at(b, "variants")), 3);
-    char *da = rep_dump(json_array_get(at(a, "variants"), 0));
-    char *db = rep_dump(json_array_get(at(b, "variants"), 0));
+    cr_assert_eq(json_array_size(result_at(b, -1, "variants")), 3);
+    char *da = rep_dump(json_array_get(result_at(a, -1, "variants"), 0));
+    char *db = rep_dump(json_array_get(result_at(b, -1, "variants"), 0));
     cr_assert_str_eq(da, db);
     free(da);
     free(db);
@@ -265,11 +215,11 @@ Test(models, variants_are_independent)
 Test(models, unknown_costs_are_null_and_a_given_zero_stays_zero)
 {
     json_t *r = run_text(one_guest, NULL, 0);
-    cr_assert(json_is_null(at(r, "costs_cycles.ipi_send")));
-    cr_assert(json_is_null(at(r, "costs_cycles.context_switch")));
-    cr_assert(json_is_integer(at(r, "costs_cycles.host_ipi")));
-    cr_assert_eq(json_integer_value(at(r, "costs_cycles.host_ipi")), 0);
-    cr_assert_eq(json_integer_value(at(r, "costs_cycles.exit")), 1000);
+    cr_assert(json_is_null(result_at(r, -1, "costs_cycles.ipi_send")));
+    cr_assert(json_is_null(result_at(r, -1, "costs_cycles.context_switch")));
+    cr_assert(json_is_integer(result_at(r, -1, "costs_cycles.host_ipi")));
+    cr_assert_eq(json_integer_value(result_at(r, -1, "costs_cycles.host_ipi")), 0);
+    cr_assert_eq(json_integer_value(result_at(r, -1, "costs_cycles.exit")), 1000);
     json_decref(r);
 }
 
