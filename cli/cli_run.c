@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "sim/report.h"
+#include "sim/sweep.h"
 
 static const char run_usage[] =
     "usage: pvsim run [FILE] [--out DIR] [--seed N] [--set PATH=VALUE]... [--quiet]\n"
@@ -327,6 +328,32 @@ int cli_run(int argc, char **argv)
     return rc;
 }
 
+/* Checks the scenario's `sweep:` block, if it has one, as `pvsim sweep`
+ * reads it (the plan only: no point is loaded or run); 0, or -1 after
+ * printing the errors. */
+static int check_sweep_block(const scenario_opts *o)
+{
+    system_config cfg = {0};
+    scn_doc *doc = NULL;
+    scn_errors errs = {0};
+    swp_plan plan = {0};
+    scn_source src = {.path = o->file, .sets = o->sets, .nsets = o->nsets};
+    int rc = scn_load(&system_schema, &src, &cfg, &doc, &errs);
+    if (rc == 0 && scn_doc_block(doc, "sweep")) {
+        rc = swp_plan_read(&plan, &system_schema, doc, &errs);
+        if (rc == 0)
+            rc = swp_plan_finish(&plan, (scn_mark){o->file, 0, 0}, &errs);
+    }
+    if (rc && errs.count)
+        cli_print_errors(&errs);
+    else if (rc)
+        fprintf(stderr, "pvsim: %s: %s\n", o->file, sim_strerror(rc));
+    swp_plan_free(&plan);
+    scn_doc_free(doc);
+    scn_free(&system_schema, &cfg);
+    return rc ? -1 : 0;
+}
+
 int cli_check(int argc, char **argv)
 {
     scenario_opts o = {0};
@@ -339,6 +366,8 @@ int cli_check(int argc, char **argv)
     }
     system_config cfg;
     rc = cli_load_scenario(&o, &cfg);
+    if (rc == 0)
+        rc = check_sweep_block(&o);
     if (rc == 0)
         printf("%s: ok (%zu guest classes)\n", o.file, cfg.nguests);
     system_config_free(&cfg);

@@ -6,9 +6,15 @@
  * builds the plan and loads every point, so they agree on the points
  * without shipping configurations around; only point numbers and results
  * travel. Only the master (rank 0) prints and writes.
+ *
+ * The master claims the results directory (a lock; a second sweep into it
+ * is refused) and catches the first Ctrl-C while points run: it then hands
+ * out no more, lets the running ones die with their workers, writes what
+ * it has as sweep.partial.csv and prints how to resume.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +35,10 @@ static const char sweep_usage[] =
     "combination) or zipped (the i-th values together). Each point's results\n"
     "go to DIR/points/<hash>.json as soon as they are done; DIR/sweep.csv gets\n"
     "one row per point and variant (the parameters, then every metric) once\n"
-    "all are. The CSV is the same, byte for byte, whatever -j or the number of\n"
-    "MPI ranks. docs/sweeps.md has the details.\n"
+    "all are, and DIR/sweep.partial.csv the rows there are when some are not.\n"
+    "The CSV is the same, byte for byte, whatever -j or the number of MPI\n"
+    "ranks. One sweep at a time writes into DIR. Ctrl-C stops the sweep and\n"
+    "prints the command that finishes it. docs/sweeps.md has the details.\n"
     "\n"
     "options:\n"
     "  -w, --sweep PATH=V1,V2,...  vary PATH over the values (repeatable); replaces\n"
@@ -262,6 +270,76 @@ static int prepare(const sweep_opts *o, swp_plan *plan, swp_sweep *s, char *name
     return rc == 0 ? 0 : rc == SIM_ENOMEM || rc == SIM_EIO ? EXIT_RUN_FAILED : EXIT_USAGE;
 }
 
+/* ---- Ctrl-C ------------------------------------------------------------------------ */
+
+/* Set by SIGINT while points run. A signal handler can reach nothing but a
+ * global, so this is the command's one mutable global. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Catches the first SIGINT (SA_RESETHAND: a second one ends pvsim at
+ * once), unless `old`, the action before, ignores it, as in a script's
+ * background job. Called once the workers are forked, so they keep
+ * `old` and die of a Ctrl-C at the terminal as before. */
+static void catch_interrupt(const struct sigaction *old)
+{
+    struct sigaction sa = {.sa_handler = on_interrupt, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    if (old->sa_handler != SIG_IGN)
+        sigaction(SIGINT, &sa, NULL);
+}
+
+/* Prints `arg` as one word a POSIX shell reads back unchanged. */
+static void print_word(FILE *f, const char *arg)
+{
+    static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789_./=,:+@%-";
+    if (*arg && arg[strspn(arg, plain)] == '\0') {
+        fputs(arg, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *arg; arg++) {
+        if (*arg == '\'')
+            fputs("'\\''", f);     /* end the quote, a quoted ', quote again */
+        else
+            fputc(*arg, f);
+    }
+    fputc('\'', f);
+}
+
+/* How pvsim was started: main's argv[0], which Linux keeps first in
+ * /proc/self/cmdline; "pvsim" elsewhere. */
+static void program_name(char *buf, size_t len)
+{
+    FILE *f = fopen("/proc/self/cmdline", "rb");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    if (!buf[0])
+        snprintf(buf, len, "pvsim");
+}
+
+/* The command line that finishes this sweep: this one, with --resume. */
+static void print_resume_command(const sweep_opts *o, int argc, char **argv)
+{
+    char prog[4096];
+    program_name(prog, sizeof prog);
+    print_word(stderr, prog);
+    for (int i = 0; i < argc; i++) {
+        fputc(' ', stderr);
+        print_word(stderr, argv[i]);
+    }
+    fputs(o->resume ? "\n" : " --resume\n", stderr);
+}
+
 /* ---- running ---------------------------------------------------------------------- */
 
 /* The pool for this process: the MPI ranks, the master alone, or forks. */
@@ -284,6 +362,31 @@ static swp_pool *make_pool(const sweep_opts *o, const swp_sweep *s, size_t to_ru
     return swp_pool_fork(s, (int)jobs, err, errlen);
 }
 
+/* Hands the points to a pool until they are done or Ctrl-C stops them;
+ * `old` is SIGINT's action before. */
+static int execute(const sweep_opts *o, swp_sweep *s, int ranks,
+                   const struct sigaction *old, swp_outcome *out, char *err, size_t errlen)
+{
+    size_t to_run = swp_to_run(s);
+    *out = (swp_outcome){.to_run = to_run};
+    if (!to_run)
+        return 0;
+    swp_pool *pool = make_pool(o, s, to_run, ranks, err, errlen);
+    if (!pool)
+        return SIM_EIO;
+    cli_progress prog;
+    cli_progress_start(&prog, "of the points done");
+    catch_interrupt(old);
+    s->stop = &interrupted;
+    int rc = swp_execute(s, pool, o->quiet ? NULL : show_points, &prog, out, err, errlen);
+    pool->close(pool);
+    s->stop = NULL;
+    cli_progress_end(&prog);
+    return rc;
+}
+
+/* ---- the outcome ------------------------------------------------------------------ */
+
 static void report_failures(const swp_sweep *s, const swp_outcome *out)
 {
     char text[1024];
@@ -297,44 +400,94 @@ static void report_failures(const swp_sweep *s, const swp_outcome *out)
                 out->failed - out->nshown);
 }
 
-/* Runs what is left and writes the CSV; the exit status. */
-static int run_points(const sweep_opts *o, swp_sweep *s, const char *name, int ranks)
+/* The points without results, as ranges ("3, 17-20, 42"), cut short with
+ * ", ..." when they do not fit in `len` (at least 16) bytes. */
+static void list_missing(const swp_sweep *s, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->npoints; i++) {
+        if (swp_point_done(s, i))
+            continue;
+        size_t j = i;
+        while (j + 1 < s->npoints && !swp_point_done(s, j + 1))
+            j++;
+        char range[48];
+        int n = j > i ? snprintf(range, sizeof range, "%s%zu-%zu", used ? ", " : "", i, j)
+                      : snprintf(range, sizeof range, "%s%zu", used ? ", " : "", i);
+        if (used + (size_t)n + sizeof ", ..." > len) {
+            snprintf(buf + used, len - used, ", ...");
+            return;
+        }
+        memcpy(buf + used, range, (size_t)n + 1);
+        used += (size_t)n;
+        i = j;
+    }
+}
+
+static void print_summary(const swp_sweep *s, const char *name, const swp_outcome *out,
+                          size_t resumed, size_t missing, double wall)
+{
+    printf("sweep %s: %zu points (%zu distinct), %s over %zu parameter%s\n", name,
+           s->npoints, out->to_run + resumed, swp_mode_names[s->plan->mode],
+           s->plan->nparams, s->plan->nparams == 1 ? "" : "s");
+    printf("ran %zu in %.2f s (%.1f points/s), %zu found done, %zu failed\n", out->ran, wall,
+           wall > 0 ? (double)out->ran / wall : 0.0, resumed, out->failed);
+    printf("results: %s/%s\n", s->dir, missing ? SWP_PARTIAL_CSV_NAME : SWP_CSV_NAME);
+}
+
+/* What is missing and how to finish; the exit status. */
+static int report_missing(const sweep_opts *o, const swp_sweep *s, const swp_outcome *out,
+                          size_t missing, int argc, char **argv)
+{
+    char which[512];
+    if (!missing && !out->interrupted)
+        return 0;
+    list_missing(s, which, sizeof which);
+    if (out->interrupted) {
+        fprintf(stderr, "pvsim sweep: interrupted: %zu of %zu points done, in %s/%s; "
+                "no results for points %s\n", s->npoints - missing, s->npoints, s->dir,
+                SWP_PARTIAL_CSV_NAME, which);
+        fputs("pvsim sweep: to finish the sweep, run: ", stderr);
+        print_resume_command(o, argc, argv);
+        return EXIT_INTERRUPTED;
+    }
+    fprintf(stderr, "pvsim sweep: %zu of %zu points have no results (points %s), so the "
+            "CSV is %s/%s: run again with --resume to finish them\n", missing, s->npoints,
+            which, s->dir, SWP_PARTIAL_CSV_NAME);
+    return EXIT_RUN_FAILED;
+}
+
+/* Claims the directory, runs what is left and writes the CSV; the exit
+ * status. */
+static int run_points(const sweep_opts *o, swp_sweep *s, const char *name, int ranks,
+                      int argc, char **argv)
 {
     char err[512];
-    size_t resumed = o->resume ? swp_find_done(s) : 0, missing = 0;
-    swp_outcome out = {0};
-    cli_progress prog;
-    cli_progress_start(&prog, "of the points done");
-    size_t to_run = swp_to_run(s);
-    swp_pool *pool = to_run ? make_pool(o, s, to_run, ranks, err, sizeof err) : NULL;
-    int rc = to_run && !pool ? SIM_EIO : 0;
-    if (pool) {
-        rc = swp_execute(s, pool, o->quiet ? NULL : show_points, &prog, &out, err, sizeof err);
-        pool->close(pool);
+    if (swp_claim(s, err, sizeof err) != 0) {
+        fprintf(stderr, "pvsim sweep: %s\n", err);
+        return EXIT_RUN_FAILED;
     }
-    cli_progress_end(&prog);
+    double start = cli_wall_seconds();
+    struct sigaction old;
+    sigaction(SIGINT, NULL, &old);
+    size_t resumed = o->resume ? swp_find_done(s) : 0, missing = 0;
+    swp_outcome out;
+    int rc = execute(o, s, ranks, &old, &out, err, sizeof err);
+    /* SIGINT stays caught while the CSV is written, so a Ctrl-C cannot
+     * cut it short; the points are over by then. */
     if (rc == 0)
         rc = swp_write_csv(s, &missing, err, sizeof err);
+    sigaction(SIGINT, &old, NULL);
+    swp_release(s);
     if (rc) {
         fprintf(stderr, "pvsim sweep: %s\n", err);
         return EXIT_RUN_FAILED;
     }
     report_failures(s, &out);
-    double wall = cli_wall_seconds() - prog.start;
-    if (!o->quiet) {
-        printf("sweep %s: %zu points (%zu distinct), %s over %zu parameter%s\n", name,
-               s->npoints, to_run + resumed, swp_mode_names[s->plan->mode],
-               s->plan->nparams, s->plan->nparams == 1 ? "" : "s");
-        printf("ran %zu in %.2f s (%.1f points/s), %zu found done, %zu failed\n", out.ran, wall,
-               wall > 0 ? (double)out.ran / wall : 0.0, resumed, out.failed);
-        printf("results: %s/sweep.csv\n", s->dir);
-    }
-    if (missing) {
-        fprintf(stderr, "pvsim sweep: %zu of %zu points have no results (the CSV leaves "
-                "them out): run again with --resume to finish them\n", missing, s->npoints);
-        return EXIT_RUN_FAILED;
-    }
-    return 0;
+    if (!o->quiet)
+        print_summary(s, name, &out, resumed, missing, cli_wall_seconds() - start);
+    return report_missing(o, s, &out, missing, argc, argv);
 }
 
 int cli_sweep(int argc, char **argv)
@@ -372,7 +525,7 @@ int cli_sweep(int argc, char **argv)
                 strerror(errno));
         rc = EXIT_RUN_FAILED;
     } else if (rc == 0)
-        rc = run_points(&o, &s, name, ranks);
+        rc = run_points(&o, &s, name, ranks, argc, argv);
     swp_sweep_free(&s);
     swp_plan_free(&plan);
     swp_mpi_stop(prepared);

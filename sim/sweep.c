@@ -340,6 +340,22 @@ int swp_plan_read(swp_plan *p, const scn_schema *root, const scn_doc *doc,
     return rc;
 }
 
+/* Whether an earlier --sweep option already gave `path`: two options for
+ * one path are a mistake, where an option replacing the block's is not. */
+static bool given_twice(const swp_plan *p, const char *path, scn_mark mark,
+                        scn_errors *errs)
+{
+    for (size_t i = 0; i < p->nparams; i++) {
+        const swp_param *pr = &p->params[i];
+        if (strcmp(pr->path, path) || !pr->mark.file || strcmp(pr->mark.file, "--sweep"))
+            continue;
+        scn_errors_add(errs, mark, "sweep: '%.200s' is given by both --sweep:%d and "
+                       "--sweep:%d: give each path once", path, pr->mark.col, mark.col);
+        return true;
+    }
+    return false;
+}
+
 int swp_plan_add_option(swp_plan *p, const scn_schema *root, const char *opt,
                         int index, scn_errors *errs)
 {
@@ -352,7 +368,9 @@ int swp_plan_add_option(swp_plan *p, const scn_schema *root, const char *opt,
     char *path = copy_text(opt, (size_t)(eq - opt));
     if (!path)
         return SIM_ENOMEM;
-    swp_param *pr = check_path(root, path, mark, errs) ? slot_for(p, path, mark, errs) : NULL;
+    swp_param *pr = check_path(root, path, mark, errs) && !given_twice(p, path, mark, errs)
+                        ? slot_for(p, path, mark, errs)
+                        : NULL;
     if (!pr) {
         free(path);
         return SIM_ESCENARIO;

@@ -73,8 +73,10 @@ int swp_plan_read(swp_plan *p, const scn_schema *root, const scn_doc *doc,
                   scn_errors *errs);
 
 /* Adds "PATH=V1,V2,..." (the `index`th --sweep option, 1-based, for
- * messages), replacing a parameter with the same path. Values are split
- * at commas and taken as written. Returns 0, SIM_ESCENARIO or SIM_ENOMEM. */
+ * messages), replacing the block's parameter with the same path; a path
+ * an earlier option gave is an error naming both options. Values are
+ * split at commas and taken as written. Returns 0, SIM_ESCENARIO or
+ * SIM_ENOMEM. */
 int swp_plan_add_option(swp_plan *p, const scn_schema *root, const char *opt,
                         int index, scn_errors *errs);
 

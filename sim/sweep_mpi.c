@@ -8,6 +8,10 @@
  * MPI keeps state of its own for the process, so this file keeps two
  * flags beside it: whether MPI was started, and which workers were told
  * to stop.
+ *
+ * Ranks cannot be killed like forked workers: when the sweep's stop flag
+ * ends the loop, closing the pool waits for the points still running and
+ * drops their answers, so no rank is left blocked sending one.
  */
 #include "sim/sweep_mpi.h"
 
@@ -90,29 +94,57 @@ int swp_mpi_active(void)
 
 typedef struct mpi_pool {
     swp_pool base;
+    const swp_sweep *s;
     int ranks;
+    int busy;                        /* points handed out, not answered */
 } mpi_pool;
 
 static int mpi_assign(swp_pool *p, int worker, size_t point)
 {
-    (void)p;
     uint64_t v = point;
-    return MPI_Send(&v, 1, MPI_UINT64_T, worker + 1, TAG_WORK, MPI_COMM_WORLD) ==
-                   MPI_SUCCESS
-               ? 0
-               : SIM_EIO;
+    if (MPI_Send(&v, 1, MPI_UINT64_T, worker + 1, TAG_WORK, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return SIM_EIO;
+    ((mpi_pool *)p)->busy++;
+    return 0;
+}
+
+static int stopping(const swp_sweep *s)
+{
+    return s->stop && *s->stop;
+}
+
+/* MPI_Probe, but giving up (1) once the sweep is stopped; 0 when a
+ * message is there, -1 when MPI failed. */
+static int probe(const swp_sweep *s, MPI_Status *st)
+{
+    if (!s->stop) {
+        int rc = MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, st);
+        return rc == MPI_SUCCESS ? 0 : -1;
+    }
+    for (;;) {
+        int there = 0;
+        if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &there, st) != MPI_SUCCESS)
+            return -1;
+        if (there)
+            return 0;
+        if (stopping(s))
+            return 1;
+    }
 }
 
 static int mpi_collect(swp_pool *p, int *worker, char **text, int *lost, char *err,
                        size_t errlen)
 {
-    (void)p;
+    mpi_pool *mp = (mpi_pool *)p;
     MPI_Status st;
     int n = 0;
     *text = NULL;
     *lost = 0;
-    if (MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st) != MPI_SUCCESS ||
-        MPI_Get_count(&st, MPI_CHAR, &n) != MPI_SUCCESS || n < 0) {
+    *worker = -1;
+    int got = probe(mp->s, &st);
+    if (got == 1)
+        return 0;
+    if (got != 0 || MPI_Get_count(&st, MPI_CHAR, &n) != MPI_SUCCESS || n < 0) {
         snprintf(err, errlen, "MPI failed while waiting for an answer");
         return SIM_EIO;
     }
@@ -123,6 +155,7 @@ static int mpi_collect(swp_pool *p, int *worker, char **text, int *lost, char *e
     }
     MPI_Recv(body, n, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     body[n] = '\0';
+    mp->busy--;
     *worker = st.MPI_SOURCE - 1;
     if (st.MPI_TAG == TAG_DONE) {
         *text = body;
@@ -139,22 +172,43 @@ static void stop_workers(int ranks)
         MPI_Send(NULL, 0, MPI_CHAR, r, TAG_STOP, MPI_COMM_WORLD);
 }
 
+/* Receives and drops the answers of the points still running. */
+static void drain(mpi_pool *mp)
+{
+    for (; mp->busy > 0; mp->busy--) {
+        MPI_Status st;
+        int n = 0;
+        if (MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st) != MPI_SUCCESS ||
+            MPI_Get_count(&st, MPI_CHAR, &n) != MPI_SUCCESS || n < 0)
+            return;
+        char *body = malloc((size_t)n + 1);
+        if (!body)
+            return;
+        MPI_Recv(body, n, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        free(body);
+    }
+}
+
 static void mpi_close(swp_pool *p)
 {
-    stop_workers(((mpi_pool *)p)->ranks);
+    mpi_pool *mp = (mpi_pool *)p;
+    stop_workers(mp->ranks);
+    if (stopping(mp->s))
+        drain(mp);
     stopped_by_pool = 1;
     free(p);
 }
 
 swp_pool *swp_pool_mpi(const swp_sweep *s, int ranks, char *err, size_t errlen)
 {
-    (void)s;
     mpi_pool *mp = calloc(1, sizeof *mp);
     if (!mp) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     mp->base = (swp_pool){ranks - 1, mpi_assign, mpi_collect, mpi_close};
+    mp->s = s;
     mp->ranks = ranks;
     return &mp->base;
 }

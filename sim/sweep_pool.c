@@ -9,7 +9,9 @@
  * worker leaves when its command pipe closes (the master closed the pool
  * or died), so no worker outlives its master's sweep by more than the
  * point it is running; on Linux it is also killed at once when the master
- * dies (PR_SET_PDEATHSIG).
+ * dies (PR_SET_PDEATHSIG). While the sweep has a stop flag the master
+ * polls in short slices, so a stop is noticed even when its signal came
+ * just before poll(2) rather than during it.
  */
 #include "sim/sweep_pool.h"
 
@@ -28,6 +30,12 @@
 #endif
 
 #define MAX_ANSWER ((uint64_t)1 << 32)   /* bytes of one point's file */
+#define STOP_POLL_MS 100                 /* slice of a wait that can be stopped */
+
+static int stopping(const swp_sweep *s)
+{
+    return s->stop && *s->stop;
+}
 
 /* ---- inline --------------------------------------------------------------- */
 
@@ -152,6 +160,8 @@ static void become_worker(fork_pool *fp, int i, int cmd_read, int ans_write)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
     signal(SIGPIPE, SIG_DFL);
+    if (fp->s->claimed)
+        close(fp->s->lock_fd);       /* the lock is the master's to drop */
     for (int j = 0; j < i; j++) {
         close(fp->w[j].cmd);
         close(fp->w[j].ans);
@@ -247,6 +257,21 @@ static int read_answer(fork_worker *w, int i, char **text, int *lost, char *err,
     return 0;
 }
 
+/* poll(2) on the answer pipes until one is ready (> 0), the sweep is
+ * stopped (0) or poll fails (< 0). An answer already there is taken
+ * even after a stop: its point is done. */
+static int wait_answers(const fork_pool *fp, struct pollfd *fds)
+{
+    int slice = fp->s->stop ? STOP_POLL_MS : -1;
+    for (;;) {
+        int r = poll(fds, (nfds_t)fp->n, slice);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            return r;
+        if (stopping(fp->s))
+            return 0;
+    }
+}
+
 static int fork_collect(swp_pool *p, int *worker, char **text, int *lost, char *err,
                         size_t errlen)
 {
@@ -259,10 +284,9 @@ static int fork_collect(swp_pool *p, int *worker, char **text, int *lost, char *
         return rc;
     for (int i = 0; i < fp->n; i++)
         fds[i] = (struct pollfd){fp->w[i].busy ? fp->w[i].ans : -1, POLLIN, 0};
-    int r;
-    while ((r = poll(fds, (nfds_t)fp->n, -1)) < 0 && errno == EINTR)
-        ;
-    rc = SIM_EIO;
+    int r = wait_answers(fp, fds);
+    rc = r == 0 ? 0 : SIM_EIO;
+    *worker = -1;
     if (r < 0)
         snprintf(err, errlen, "poll: %s", strerror(errno));
     for (int i = 0; r > 0 && i < fp->n; i++) {
@@ -373,7 +397,10 @@ static int take_answer(dispatch *d, int w, char *text, int lost, const char *why
         out->workers_lost++;
     }
     if (!text) {
-        record_failure(out, point, why);
+        /* After a stop, a dead worker most likely shared the master's
+         * Ctrl-C: its point is not done, but did not fail. */
+        if (!(lost && stopping(d->s)))
+            record_failure(out, point, why);
         return 0;
     }
     int rc = swp_store_point(d->s, point, text, err, errlen);
@@ -396,15 +423,19 @@ int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ct
     for (int w = 0; d.holding && w < pool->nworkers; w++)
         d.holding[w] = SIZE_MAX;
     while (rc == 0) {
+        if (stopping(s)) {
+            out->interrupted = out->ran + out->failed < out->to_run;
+            break;
+        }
         hand_out(&d, out);
         if (d.busy == 0)
             break;
         int w = -1, lost = 0;
         char *text = NULL, why[512] = "";
         rc = pool->collect(pool, &w, &text, &lost, why, sizeof why);
-        if (rc == 0)
+        if (rc == 0 && w >= 0)
             rc = take_answer(&d, w, text, lost, why, out, err, errlen);
-        else
+        else if (rc)
             snprintf(err, errlen, "%s", why);
         free(text);
         if (progress)

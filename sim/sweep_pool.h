@@ -16,6 +16,11 @@
  * A point that fails, or a worker that dies while running one, is a
  * counted failure: the point stays not done (--resume runs it again), the
  * others go on, and the loop stops only when no worker is left.
+ *
+ * Once the sweep's stop flag (swp_sweep.stop) is set, the loop hands out
+ * no more points and returns as soon as the pool notices (at once for
+ * forked workers and MPI ranks, after the point in hand inline); closing
+ * the pool then ends the points still running, which stay not done.
  */
 #ifndef PVSIM_SIM_SWEEP_POOL_H
 #define PVSIM_SIM_SWEEP_POOL_H
@@ -34,7 +39,9 @@ struct swp_pool {
     /* Waits for the answer of any busy worker: *worker, and *text (the
      * point's file text, caller frees) or *text NULL with `err` saying why
      * the point failed; *lost is set when the worker is gone for good.
-     * Returns 0, or a status when the pool itself broke. */
+     * Once the sweep's stop flag is set it may return early with *worker
+     * -1 and no answer. Returns 0, or a status when the pool itself
+     * broke. */
     int (*collect)(swp_pool *p, int *worker, char **text, int *lost, char *err,
                    size_t errlen);
     /* Stops the workers (ending any point still running) and frees p. */
@@ -61,12 +68,15 @@ typedef struct swp_outcome {
     size_t ran;                      /* of those, now done */
     size_t failed;                   /* of those, failed */
     int workers_lost;
+    int interrupted;                 /* the stop flag ended the loop early */
     swp_failure shown[SWP_SHOWN_FAILURES];
     size_t nshown;
 } swp_outcome;
 
 /* Runs every distinct point not done through `pool`, storing each answer
- * (swp_store_point) and marking it done. Returns 0 (failures are in
+ * (swp_store_point) and marking it done, until all are answered or the
+ * sweep's stop flag is set (out->interrupted; a point whose worker died
+ * after that is not counted as failed). Returns 0 (failures are in
  * `out`), or a status with `err` when the pool or the disk broke. */
 int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ctx,
                 swp_outcome *out, char *err, size_t errlen);

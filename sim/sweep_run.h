@@ -3,20 +3,30 @@
  *
  * The points of a plan (sweep.h) become configurations through the model's
  * loader (swp_model: sim/ knows no guests), each keyed by a 128-bit hash of
- * its canonical configuration text (scn_write_canonical) and the pvsim
- * version. Results land in DIR:
+ * its canonical configuration text (scn_write_canonical), the pvsim
+ * version and the SHA-256 of the simulator's sources (the .c/.h files
+ * under sim/ and models/, computed by the build: swp_sources_hash()), so
+ * a changed model never reuses a point simulated by the old one. Results
+ * land in DIR:
  *   DIR/points/<hash>.json  one per distinct configuration, written
  *                           atomically as soon as it is done:
  *                           {"schema": "pvsim-point/1", "config_hash",
+ *                            "sources": the source hash in its key,
  *                            "parameters": {path: value in base units},
  *                            "results": the run's results document}
- *   DIR/sweep.csv           one row per point and variant, written once
- *                           every point is done: point, variant,
+ *   DIR/sweep.csv           one row per point and variant, written only
+ *                           when every point is done: point, variant,
  *                           config_hash, the parameters, then every metric
  *                           of the variant (rep_flatten paths), in the
  *                           order they first appear; an empty cell is a
  *                           metric that variant lacks. A metric named like
  *                           a parameter is "result.<path>".
+ *   DIR/sweep.partial.csv   the same, in its place, when points are
+ *                           missing (failed or interrupted): never a
+ *                           sweep.csv that lacks rows.
+ *   DIR/sweep.lock          held (flock) by the sweep writing DIR, so a
+ *                           second one is refused; the kernel drops the
+ *                           lock when its holder dies.
  * A resumed sweep takes a point whose file exists, parses and carries the
  * same hash as done, so an interrupted sweep loses nothing and repeats
  * nothing; points with equal configurations run once.
@@ -30,12 +40,16 @@
 #define PVSIM_SIM_SWEEP_RUN_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "sim/sweep.h"
 
 #define SWP_POINT_SCHEMA "pvsim-point/1"
 #define SWP_HASH_HEX 32
+#define SWP_CSV_NAME "sweep.csv"
+#define SWP_PARTIAL_CSV_NAME "sweep.partial.csv"
+#define SWP_LOCK_NAME "sweep.lock"
 
 /* What a sweep needs from the models. */
 typedef struct swp_model {
@@ -64,6 +78,15 @@ typedef struct swp_sweep {
     const char *dir;                 /* where results go */
     swp_point *points;               /* owned, plan->npoints */
     size_t npoints;
+    /* Optional, zero by default: */
+    const char *sources;             /* the source hash keyed on; NULL: this
+                                        build's (swp_sources_hash()) */
+    const volatile sig_atomic_t *stop; /* once non-zero (a signal handler
+                                          sets it), swp_execute hands out no
+                                          more points */
+    /* Set by swp_claim(): */
+    int claimed;
+    int lock_fd;                     /* DIR/sweep.lock, while claimed */
 } swp_sweep;
 
 /* Progress of long work: `done` of `total` steps (points loaded, points
@@ -82,6 +105,30 @@ int swp_prepare(swp_sweep *s, swp_progress_fn progress, void *ctx, scn_errors *e
                 size_t *bad);
 void swp_sweep_free(swp_sweep *s);
 
+/* The SHA-256 (64 hex digits) of the .c/.h files under sim/ and models/
+ * this pvsim was built from: what keys a point besides its configuration
+ * and the pvsim version. */
+const char *swp_sources_hash(void);
+
+/*
+ * Claims DIR for this sweep before it writes anything there: takes the
+ * lock DIR/sweep.lock (flock, held until swp_release() or this process
+ * and its workers die), then removes DIR/sweep.csv and
+ * DIR/sweep.partial.csv, which this sweep supersedes, so an interrupted
+ * sweep never leaves another sweep's CSV looking like its own. DIR must
+ * exist. Returns 0; SIM_EIO with `err` naming the holder's pid when
+ * another sweep holds DIR, or why DIR cannot be claimed.
+ */
+int swp_claim(swp_sweep *s, char *err, size_t errlen);
+
+/* Drops the claim of swp_claim(), removing the lock file. Accepts an
+ * unclaimed sweep. */
+void swp_release(swp_sweep *s);
+
+/* Whether point `i` has results: its configuration's file was found or
+ * written. */
+int swp_point_done(const swp_sweep *s, size_t i);
+
 /* Distinct configurations not done yet: what a run has left to do. */
 size_t swp_to_run(const swp_sweep *s);
 
@@ -97,9 +144,11 @@ int swp_run_point(const swp_sweep *s, size_t i, char **text, char *err, size_t e
 int swp_store_point(const swp_sweep *s, size_t i, const char *text, char *err,
                     size_t errlen);
 
-/* Writes DIR/sweep.csv from the points' files, in point order; points not
- * done are left out and counted in *missing. 0, or SIM_EIO/SIM_ENOMEM with
- * err filled. */
+/* Writes the CSV from the points' files, in point order: DIR/sweep.csv
+ * when every point is done (removing any DIR/sweep.partial.csv), else
+ * DIR/sweep.partial.csv without the points not done, counted in *missing
+ * (removing any DIR/sweep.csv, which would claim to be whole). 0, or
+ * SIM_EIO/SIM_ENOMEM with err filled. */
 int swp_write_csv(const swp_sweep *s, size_t *missing, char *err, size_t errlen);
 
 #endif

@@ -472,6 +472,10 @@ case_sweep_errors() {
   expect_status 2 "$pvsim" sweep scenarios/loopback.yaml --sweep device.workers=1 --mode spiral
   contains "$work/err" "--mode: expected grid or zip, found 'spiral'"
   expect_status 2 "$pvsim" sweep scenarios/loopback.yaml --sweep device.workers=1 -j 0
+  # One path in two --sweep options: an error naming both, not the last one.
+  expect_status 2 "$pvsim" sweep scenarios/loopback.yaml --list --sweep device.workers=1,2 \
+    --sweep guests.0.workload.size=4KiB --sweep device.workers=4
+  contains "$work/err" "--sweep:3: error: sweep: 'device.workers' is given by both --sweep:1 and --sweep:3"
   # A value in the sweep block that the scenario refuses is reported where it is.
   cat >"$work/bad.yaml" <<'YAML'
 name: bad-sweep
@@ -487,6 +491,11 @@ YAML
   contains "$work/err" "$work/bad.yaml:8:34: error: guests.0.workload.depth: expected an integer from 1 to"
   expect_status 0 "$pvsim" run "$work/bad.yaml" --set run.duration=1ms --set run.warmup=0 \
     --quiet --out "$work/o"
+  # pvsim check reads the sweep block as pvsim sweep does.
+  sed 's/^  parameters:$/  mode: cross\n  parameters:/' "$work/bad.yaml" >"$work/cross.yaml"
+  expect_status 2 "$pvsim" check "$work/cross.yaml"
+  contains "$work/err" "$work/cross.yaml:7:9: error: sweep.mode: expected one of 'grid', 'zip', found cross"
+  expect_status 0 "$pvsim" check scenarios/schemes-sweep.yaml
 }
 
 # Every shipped validation case passes, each is listed in the docs, and a
@@ -560,6 +569,10 @@ case_sweep_resume() {
   wait "$pid" && fail "a sweep that lost a point exited 0"
   contains "$work/err" "was killed by signal 9"
   contains "$work/err" "run again with --resume"
+  # Rows are missing, so the CSV says it is partial, and which points lack.
+  contains "$work/err" "1 of 100 points have no results (points "
+  [ ! -e "$work/k/sweep.csv" ] || fail "a CSV missing a point is named sweep.csv"
+  [ "$(wc -l <"$work/k/sweep.partial.csv")" -eq 100 ] || fail "partial CSV: not 99 rows"
   local done_before
   done_before=$(ls "$work/k/points" | wc -l)
   [ "$done_before" -lt 100 ] || fail "the killed point has results"
@@ -567,6 +580,7 @@ case_sweep_resume() {
   contains "$work/out" "ran $((100 - done_before)) in"
   contains "$work/out" "$done_before found done"
   cmp "$work/full/sweep.csv" "$work/k/sweep.csv" || fail "resumed CSV differs"
+  [ ! -e "$work/k/sweep.partial.csv" ] || fail "the partial CSV outlived the whole one"
   # The master killed: its workers go too, and --resume finishes.
   "$pvsim" sweep "${args[@]}" --out "$work/m" --quiet &
   pid=$!
@@ -585,6 +599,97 @@ case_sweep_resume() {
   # Resuming a finished sweep runs nothing.
   expect_status 0 "$pvsim" sweep "${args[@]}" --out "$work/m" --resume
   contains "$work/out" "ran 0 in"
+}
+
+# A sweep claims its directory: a second one at the same time is refused,
+# the CSV of the sweep before is gone as soon as a new one starts (so a
+# killed sweep leaves none), and the lock of a killed sweep blocks nothing.
+case_sweep_claim() {
+  local args=("${SWEEP100[@]}" --set run.duration=10ms -j 2)
+  expect_status 0 "$pvsim" sweep scenarios/loopback.yaml --set run.duration=1ms \
+    --set run.warmup=0 --sweep device.workers=1,2 --out "$work/d" --quiet
+  [ -s "$work/d/sweep.csv" ] || fail "no CSV from the first sweep"
+  "$pvsim" sweep "${args[@]}" --out "$work/d" --quiet >"$work/out2" 2>"$work/err2" &
+  local pid=$!
+  wait_points "$work/d" 4
+  expect_status 1 "$pvsim" sweep "${args[@]}" --out "$work/d"
+  contains "$work/err" "pvsim sweep: $work/d is in use by another sweep (pid $pid holds $work/d/sweep.lock)"
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null
+  [ ! -e "$work/d/sweep.csv" ] || fail "a killed sweep left the CSV of the sweep before"
+  [ ! -e "$work/d/sweep.partial.csv" ] || fail "a killed sweep left a partial CSV"
+  expect_status 0 "$pvsim" sweep "${args[@]}" --out "$work/d" --resume --quiet
+  check_csv "$work/d/sweep.csv" 100 1
+  [ ! -e "$work/d/sweep.lock" ] || fail "the lock outlived its sweep"
+}
+
+# Ctrl-C: no more points, the workers gone, what is done in the partial
+# CSV, exit 130, and the command that finishes the sweep, which does.
+case_sweep_interrupt() {
+  local args=("${SWEEP100[@]}" --set run.duration=10ms -j 2 --out "$work/i")
+  # A script's background job ignores SIGINT; a terminal's does not.
+  env --default-signal=INT "$pvsim" sweep "${args[@]}" >"$work/out" 2>"$work/err" &
+  local pid=$! kids k
+  wait_points "$work/i" 2
+  kids=$(pgrep -P "$pid")
+  kill -INT "$pid"
+  local st=0
+  wait "$pid" || st=$?
+  [ "$st" -eq 130 ] || { cat "$work/err" >&2; fail "an interrupted sweep exited $st, want 130"; }
+  for k in $kids; do
+    ! kill -0 "$k" 2>/dev/null || fail "worker $k outlived an interrupted sweep"
+  done
+  grep -Eq "^pvsim sweep: interrupted: [0-9]+ of 100 points done, in $work/i/sweep.partial.csv; no results for points [0-9]" \
+    "$work/err" || { cat "$work/err" >&2; fail "no count of the points done"; }
+  local done_before
+  done_before=$(ls "$work/i/points" | wc -l)
+  [ "$done_before" -lt 100 ] || fail "the sweep was not interrupted"
+  contains "$work/err" "interrupted: $done_before of 100 points done"
+  [ ! -e "$work/i/sweep.csv" ] || fail "an interrupted sweep wrote sweep.csv"
+  [ "$(wc -l <"$work/i/sweep.partial.csv")" -eq $((done_before + 1)) ] ||
+    fail "partial CSV: not $done_before rows"
+  local cmd
+  cmd=$(sed -n 's/^pvsim sweep: to finish the sweep, run: //p' "$work/err")
+  [[ "$cmd" == "$pvsim sweep "*" --resume" ]] || fail "resume command: $cmd"
+  expect_status 0 eval "$cmd"
+  contains "$work/out" "ran $((100 - done_before)) in"
+  contains "$work/out" "$done_before found done"
+  check_csv "$work/i/sweep.csv" 100 1
+}
+
+# Points are keyed on a hash of sim/ and models/: the build's hash is the
+# one the point files carry, and the script the build runs follows every
+# .c/.h file there and nothing else, as docs/sweeps.md computes it by hand.
+case_sweep_sources() {
+  local header built
+  header="$(dirname "$pvsim")/generated/sim/sweep_sources.h"
+  built=$(sed -n 's/^#define PVSIM_SOURCES_SHA256 "\([0-9a-f]\{64\}\)"$/\1/p' "$header")
+  [ -n "$built" ] || fail "no source hash in $header"
+  expect_status 0 "$pvsim" sweep scenarios/loopback.yaml --set run.duration=1ms \
+    --set run.warmup=0 --sweep device.workers=1 --out "$work/s" --quiet
+  python3 - "$work/s" "$built" <<'PY' || fail "point file sources"
+import glob, json, sys
+[f] = glob.glob(sys.argv[1] + "/points/*.json")
+assert json.load(open(f))["sources"] == sys.argv[2]
+PY
+  mkdir -p "$work/tree"
+  cp -r sim models "$work/tree/"
+  hash_of() {
+    cmake -DROOT="$work/tree" -DOUT="$work/h" -P sim/sweep_sources.cmake ||
+      fail "sweep_sources.cmake failed"
+    sed -n 's/^#define PVSIM_SOURCES_SHA256 "\(.*\)"$/\1/p' "$work/h"
+  }
+  local h0 h1
+  h0=$(hash_of)
+  [ "$h0" = "$(cd "$work/tree" && find sim models -name '*.[ch]' | LC_ALL=C sort |
+    xargs sha256sum | sha256sum | cut -d' ' -f1)" ] || fail "not the documented hash"
+  echo "notes" >"$work/tree/models/NOTES.md"
+  [ "$(hash_of)" = "$h0" ] || fail "a file that is not a source moved the hash"
+  echo "/* a change */" >>"$work/tree/models/vcpu.c"
+  h1=$(hash_of)
+  [ "$h1" != "$h0" ] || fail "a changed model kept the hash"
+  echo "/* new */" >"$work/tree/sim/new.h"
+  [ "$(hash_of)" != "$h1" ] || fail "a new header kept the hash"
 }
 
 # mpirun -np 2 and -np 3 give the bytes of -j 1.

@@ -1,17 +1,26 @@
 /*
  * test_sweep.c -- sweep plans (sim/sweep.h) and the canonical config text
- * they hash (scn_write_canonical, scn_lookup), against a small schema.
+ * they hash (scn_write_canonical, scn_lookup), against a small schema;
+ * then whole sweeps of that schema through a tiny model (sweep_run.h,
+ * sweep_pool.h): the directory's lock, the CSV that is written only when
+ * every point is there, the stop flag, and keys that follow the sources.
  *
- * Each test loads in-memory YAML with a `sweep:` block, builds the plan
- * and checks the values, the points' order, or the exact error lines.
+ * Each plan test loads in-memory YAML with a `sweep:` block, builds the
+ * plan and checks the values, the points' order, or the exact error lines.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sim/sweep.h"
+#include "sim/sweep_pool.h"
 
 typedef struct t_item {
     uint64_t n;
@@ -266,6 +275,15 @@ Test(sweep, options_replace_or_add_parameters)
                  "or --sweep PATH=V1,V2,...");
 }
 
+/* Two options for one path are a mistake, not "the last one wins". */
+Test(sweep, an_option_repeating_a_path_is_an_error)
+{
+    expect_error("sweep:\n  parameters:\n    size: [1KiB]\n",
+                 (const char *const[]){"frac=0.1", "size=1,2", "size=3", NULL},
+                 "--sweep:3: error: sweep: 'size' is given by both --sweep:2 and --sweep:3: "
+                 "give each path once");
+}
+
 Test(sweep, grid_size_is_capped)
 {
     expect_error("sweep:\n  parameters:\n"
@@ -330,4 +348,261 @@ Test(sweep, lookup_finds_bound_values)
     cr_assert_eq(scn_lookup(&root_schema, &cfg, "size.x", &f, &v), SIM_ENOTFOUND);
     cr_assert_eq(scn_lookup(&root_schema, &cfg, "sweep", &f, &v), SIM_ENOTFOUND);
     scn_free(&root_schema, &cfg);
+}
+
+/* ---- whole sweeps through a tiny model -------------------------------------- */
+
+/* The model: its results echo `size`; a point whose frac is 0.5 fails
+ * while fail_half is set; running the point whose size is stop_at sets
+ * the stop flag, as a Ctrl-C during that point would. */
+static int fail_half;
+static uint64_t stop_at;
+static volatile sig_atomic_t stop_flag;
+
+static int t_load(const scn_source *src, void **cfg, scn_errors *errs)
+{
+    t_root *c = calloc(1, sizeof *c);
+    cr_assert_not_null(c);
+    int rc = scn_load(&root_schema, src, c, NULL, errs);
+    if (rc) {
+        scn_free(&root_schema, c);
+        free(c);
+        c = NULL;
+    }
+    *cfg = c;
+    return rc;
+}
+
+static int t_run(const void *cfg, json_t **results, char *err, size_t errlen)
+{
+    const t_root *c = cfg;
+    if (c->size == stop_at)
+        stop_flag = 1;
+    if (fail_half && c->frac == 0.5) {
+        snprintf(err, errlen, "told to fail");
+        return SIM_EINVAL;
+    }
+    *results = json_pack("{s:[{s:s, s:{s:I}}]}", "variants", "name", "v", "totals", "size",
+                         (json_int_t)c->size);
+    return *results ? 0 : SIM_ENOMEM;
+}
+
+static void t_free(void *cfg)
+{
+    if (cfg)
+        scn_free(&root_schema, cfg);
+    free(cfg);
+}
+
+static const swp_model t_model = {&root_schema, t_load, t_run, t_free};
+
+/* A sweep of size x frac (3 x 2 points) over a scenario file in a new
+ * directory: its plan and the sweep, prepared, writing into that
+ * directory. */
+typedef struct t_sweep {
+    char dir[64];
+    char file[96];
+    swp_plan plan;
+    swp_sweep s;
+} t_sweep;
+
+static void t_sweep_start(t_sweep *t, const char *sources)
+{
+    snprintf(t->dir, sizeof t->dir, "/tmp/pvsim-test-sweep-XXXXXX");
+    cr_assert_not_null(mkdtemp(t->dir));
+    snprintf(t->file, sizeof t->file, "%s/t.yaml", t->dir);
+    FILE *f = fopen(t->file, "w");
+    cr_assert_not_null(f);
+    fputs("sweep:\n  parameters:\n    size: [1, 2, 3]\n    frac: [0, 0.5]\n", f);
+    fclose(f);
+    scn_errors errs = {0};
+    size_t bad = 0;
+    t->plan = (swp_plan){0};
+    cr_assert_eq(plan_of("sweep:\n  parameters:\n    size: [1, 2, 3]\n    frac: [0, 0.5]\n",
+                         NULL, &t->plan, &errs), 0);
+    t->s = (swp_sweep){&t_model, &t->plan, t->file, NULL, 0, t->dir, NULL, 0};
+    t->s.sources = sources;
+    cr_assert_eq(swp_prepare(&t->s, NULL, NULL, &errs, &bad), 0);
+}
+
+/* Removes `dir` and what it holds, one level of subdirectories deep. */
+static void remove_tree(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[512];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0 && depth > 0)
+            remove_tree(path, depth - 1);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static void t_sweep_end(t_sweep *t)
+{
+    swp_release(&t->s);
+    swp_sweep_free(&t->s);
+    swp_plan_free(&t->plan);
+    remove_tree(t->dir, 1);
+}
+
+/* Runs what is left in the master itself. */
+static swp_outcome t_execute(t_sweep *t)
+{
+    swp_pool *pool = swp_pool_inline(&t->s);
+    swp_outcome out;
+    char err[256];
+    cr_assert_not_null(pool);
+    cr_assert_eq(swp_execute(&t->s, pool, NULL, NULL, &out, err, sizeof err), 0, "%s", err);
+    pool->close(pool);
+    return out;
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char path[256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+static size_t lines_of(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "no %s", path);
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A CSV missing rows is never named sweep.csv: a failed point leaves
+ * sweep.partial.csv (and no sweep.csv, not even an old one); once resumed
+ * to the end, sweep.csv replaces it. */
+Test(sweep_files, missing_points_give_only_a_partial_csv)
+{
+    t_sweep t;
+    size_t missing = 0;
+    char err[256];
+    t_sweep_start(&t, NULL);
+    put_file(t.dir, "sweep.csv", "an older sweep's CSV\n");
+    fail_half = 1;
+    swp_outcome out = t_execute(&t);
+    cr_assert_eq(out.ran, 3);
+    cr_assert_eq(out.failed, 3);
+    cr_assert_eq(swp_write_csv(&t.s, &missing, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(missing, 3);
+    cr_assert(!exists(t.dir, "sweep.csv"), "a CSV without every point is named sweep.csv");
+    cr_assert_eq(lines_of(t.dir, "sweep.partial.csv"), 1 + 3);
+    fail_half = 0;
+    cr_assert_eq(swp_find_done(&t.s), 3);
+    out = t_execute(&t);
+    cr_assert_eq(out.ran, 3);
+    cr_assert_eq(swp_write_csv(&t.s, &missing, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(missing, 0);
+    cr_assert_eq(lines_of(t.dir, "sweep.csv"), 1 + 6);
+    cr_assert(!exists(t.dir, "sweep.partial.csv"), "a stale partial CSV was left");
+    t_sweep_end(&t);
+}
+
+/* One sweep per directory at a time; the lock dies with its holder; a
+ * claim removes the CSVs of the sweep before, and a release the lock. */
+Test(sweep_files, a_directory_takes_one_sweep_at_a_time)
+{
+    t_sweep a, b;
+    char err[256], want[256];
+    t_sweep_start(&a, NULL);
+    b = a;                           /* the same directory */
+    put_file(a.dir, "sweep.csv", "old\n");
+    put_file(a.dir, "sweep.partial.csv", "old\n");
+    cr_assert_eq(swp_claim(&a.s, err, sizeof err), 0, "%s", err);
+    cr_assert(!exists(a.dir, "sweep.csv") && !exists(a.dir, "sweep.partial.csv"),
+              "a claim left the CSVs of the sweep before");
+    cr_assert_eq(swp_claim(&b.s, err, sizeof err), SIM_EIO);
+    snprintf(want, sizeof want, "%s is in use by another sweep (pid %ld holds %s/sweep.lock)",
+             a.dir, (long)getpid(), a.dir);
+    cr_assert_str_eq(err, want);
+    swp_release(&a.s);
+    cr_assert(!exists(a.dir, "sweep.lock"));
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0)
+        _exit(swp_claim(&b.s, err, sizeof err) == 0 ? 0 : 1);   /* dies holding it */
+    int status = 0;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert(exists(a.dir, "sweep.lock"));
+    cr_assert_eq(swp_claim(&a.s, err, sizeof err), 0, "a dead sweep's lock blocks: %s", err);
+    t_sweep_end(&a);
+}
+
+/* Once the stop flag is set no point is handed out; the point in hand
+ * (inline) is kept. */
+Test(sweep_files, the_stop_flag_ends_the_sweep)
+{
+    t_sweep t;
+    t_sweep_start(&t, NULL);
+    t.s.stop = &stop_flag;
+    stop_at = 2;                     /* points 2 and 3 have size 2 */
+    swp_outcome out = t_execute(&t);
+    cr_assert(out.interrupted);
+    cr_assert_eq(out.ran, 3, "ran %zu", out.ran);
+    cr_assert_eq(out.failed, 0);
+    cr_assert_eq(swp_to_run(&t.s), 3);
+    /* Resumed without a stop, it finishes and is not interrupted. */
+    stop_flag = 0;
+    stop_at = 0;
+    out = t_execute(&t);
+    cr_assert(!out.interrupted);
+    cr_assert_eq(out.ran, 3);
+    t_sweep_end(&t);
+}
+
+/* A point simulated by other sources has another key, so resuming never
+ * takes it as done; the point file says which sources it came from. */
+Test(sweep_files, keys_follow_the_sources)
+{
+    static const char a_src[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char b_src[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    t_sweep a, b, c;
+    t_sweep_start(&a, a_src);
+    t_sweep_start(&b, b_src);
+    t_sweep_start(&c, NULL);
+    for (size_t i = 0; i < a.s.npoints; i++) {
+        cr_assert_str_neq(a.s.points[i].hash, b.s.points[i].hash, "point %zu", i);
+        cr_assert_str_neq(a.s.points[i].hash, c.s.points[i].hash, "point %zu", i);
+    }
+    t_execute(&a);
+    b.s.dir = a.dir;
+    cr_assert_eq(swp_find_done(&b.s), 0, "points of other sources taken as done");
+    char path[256];
+    snprintf(path, sizeof path, "%s/points/%s.json", a.dir, a.s.points[0].hash);
+    json_t *doc = json_load_file(path, 0, NULL);
+    cr_assert_not_null(doc);
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "sources")), a_src);
+    json_decref(doc);
+    /* This build's: 64 hex digits, the key's default. */
+    const char *own = swp_sources_hash();
+    cr_assert_eq(strlen(own), 64);
+    cr_assert_eq(strspn(own, "0123456789abcdef"), 64);
+    t_sweep_end(&a);
+    t_sweep_end(&b);
+    t_sweep_end(&c);
 }
