@@ -206,6 +206,14 @@ double cli_wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int cli_dir_arg(const char *what, const char *dir)
+{
+    if (*dir)
+        return 0;
+    fprintf(stderr, "pvsim: %s: expected a directory, found ''\n", what);
+    return -1;
+}
+
 int cli_make_dirs(const char *dir)
 {
     char path[4096];

@@ -75,6 +75,10 @@ void cli_safe_name(const char *name, char *buf, size_t len);
 /* DIR/<safe name>.json, where run writes results and regress baselines. */
 void cli_json_path(char *buf, size_t len, const char *dir, const char *name);
 
+/* A directory named on the command line (`what`: "--out", "DIR"): 0, or
+ * -1 after saying why when it is empty. */
+int cli_dir_arg(const char *what, const char *dir);
+
 /* mkdir -p; 0, or -1 with errno set. */
 int cli_make_dirs(const char *dir);
 

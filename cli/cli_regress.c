@@ -93,6 +93,8 @@ static int parse_args(int argc, char **argv, regress_opts *o)
         }
     }
     o->dir = optind < argc ? argv[optind++] : DEFAULT_DIR;
+    if (cli_dir_arg("DIR", o->dir))
+        return EXIT_USAGE;
     if (optind < argc) {
         fprintf(stderr, "pvsim regress: unexpected argument '%s'\n%s", argv[optind],
                 regress_usage);

@@ -249,10 +249,8 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
         case 'o':
             if (!out_dir)
                 goto bad;
-            if (!*optarg) {
-                fprintf(stderr, "pvsim: --out: expected a directory, found ''\n");
+            if (cli_dir_arg("--out", optarg))
                 return EXIT_USAGE;
-            }
             *out_dir = optarg;
             break;
         case 's':

@@ -140,7 +140,7 @@ static int take_option(sweep_opts *o, int c, const char *arg)
         return 0;
     case 'o':
         o->out = arg;
-        return 0;
+        return cli_dir_arg("--out", arg) ? EXIT_USAGE : 0;
     case 's':
         return cli_set_seed(&o->scn, arg) ? EXIT_USAGE : 0;
     case 'S':

@@ -50,6 +50,10 @@ case_usage_errors() {
   expect_status 2 "$pvsim" bench kernel --pending 0
   expect_status 2 "$pvsim" run --out ''
   contains "$work/err" "pvsim: --out: expected a directory, found ''"
+  expect_status 2 "$pvsim" sweep scenarios/loopback.yaml --sweep device.workers=1 --out ''
+  contains "$work/err" "pvsim: --out: expected a directory, found ''"
+  expect_status 2 "$pvsim" regress ''
+  contains "$work/err" "pvsim: DIR: expected a directory, found ''"
 }
 
 case_run_default() {
