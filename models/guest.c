@@ -313,10 +313,15 @@ static void issue(sim_kernel *k, void *ctx, uint64_t arg)
     r->io.sched_cycles = 0;
     r->irq_cycles = 0;
     r->issued = sim_now(k);
-    if (g->env.scheme->describe(g->scheme, (uint32_t)arg, &r->cost) != 0) {
+    int rc = g->env.scheme->describe(g->scheme, (uint32_t)arg, &r->cost);
+    if (rc == SIM_ENOSPACE) {
         g->stats->failed++;
         g->stats->alloc_failures += r->cost.alloc_failures;
         later(g, g->env.retry, issue, arg);
+        return;
+    }
+    if (rc) {
+        sim_fail(k, rc);
         return;
     }
     const vcpu_call none = {0}, submit = {kicked, r, 0};
@@ -427,7 +432,11 @@ static void handled(sim_kernel *k, void *ctx, uint64_t arg)
     guest *g = r->g;
     uint32_t slot = (uint32_t)(r - g->slots);
     record(g, r, sim_now(k));
-    g->env.scheme->complete(g->scheme, slot);
+    int rc = g->env.scheme->complete(g->scheme, slot);
+    if (rc) {
+        sim_fail(k, rc);
+        return;
+    }
     vcpu_guest(r->cpu, g->env.cfg->workload.compute, (vcpu_call){computed, g, slot}, NULL);
     if (g->env.hooks.completed)
         g->env.hooks.completed(k, g->env.hooks.ctx);
@@ -436,12 +445,15 @@ static void handled(sim_kernel *k, void *ctx, uint64_t arg)
 /* The guest moves one page of one buffer to another frame. */
 static void remap_event(sim_kernel *k, void *ctx, uint64_t arg)
 {
-    (void)k;
     guest *g = ctx;
     uint32_t slot = (uint32_t)sim_rng_below(&g->remap_rng, g->env.cfg->workload.depth);
     uint32_t page = (uint32_t)sim_rng_below(&g->remap_rng, g->pages_per_buffer);
     scheme_cost c = {0};
-    g->env.scheme->remap(g->scheme, slot, page, &c);
+    int rc = g->env.scheme->remap(g->scheme, slot, page, &c);
+    if (rc) {
+        sim_fail(k, rc);
+        return;
+    }
     g->stats->remaps++;
     g->stats->alloc_failures += c.alloc_failures;
     later(g, remap_gap(g), remap_event, arg);

@@ -107,19 +107,42 @@ static void delete_slot(guestmem *m, size_t i)
 
 /* ---- free blocks -------------------------------------------------------- */
 
+/* Makes room for one more block in `l`. */
+static int room_in_list(order_list *l)
+{
+    if (l->len < l->cap)
+        return 0;
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    uint64_t *frames = realloc(l->frames, cap * sizeof *frames);
+    if (!frames)
+        return SIM_ENOMEM;
+    l->frames = frames;
+    l->cap = cap;
+    return 0;
+}
+
+/* Makes room for the table to hold `blocks` free blocks and for one more
+ * block in each list of orders [lo, hi], growing them exactly as the
+ * add_free() calls that follow would: those then cannot fail, so that an
+ * allocation or a release that runs out of memory changes nothing. */
+static int reserve(guestmem *m, size_t blocks, unsigned lo, unsigned hi)
+{
+    while (blocks * 2 > m->table_cap)
+        if (grow_table(m))
+            return SIM_ENOMEM;
+    for (unsigned o = lo; o <= hi; o++)
+        if (room_in_list(&m->lists[o]))
+            return SIM_ENOMEM;
+    return 0;
+}
+
 static int add_free(guestmem *m, uint64_t frame, unsigned order)
 {
     order_list *l = &m->lists[order];
     if ((m->table_len + 1) * 2 > m->table_cap && grow_table(m))
         return SIM_ENOMEM;
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        uint64_t *frames = realloc(l->frames, cap * sizeof *frames);
-        if (!frames)
-            return SIM_ENOMEM;
-        l->frames = frames;
-        l->cap = cap;
-    }
+    if (room_in_list(l))
+        return SIM_ENOMEM;
     l->frames[l->len] = frame;
     place(m->table, m->table_cap, (slot_entry){frame, order, (uint32_t)l->len});
     l->len++;
@@ -236,17 +259,34 @@ int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame)
         o++;
     if (o > GM_MAX_ORDER)
         return SIM_ENOSPACE;
+    /* The split frees one block at each order below o and takes one. */
+    if (o > order && reserve(m, m->table_len - 1 + (o - order), order, o - 1))
+        return SIM_ENOMEM;
     uint64_t first = m->lists[o].frames[m->lists[o].len - 1];
     remove_free(m, find_slot(m, first));
     /* Keep the lower half, free the upper, down to the order asked for. */
     while (o > order) {
         o--;
-        int rc = add_free(m, first + (1ull << o), o);
-        if (rc)
-            return rc;
+        add_free(m, first + (1ull << o), o);
     }
     *frame = first;
     return 0;
+}
+
+/* The order the block (frame, order) reaches once merged with its free
+ * buddies, and in `*merges` how many buddies that takes. */
+static unsigned merged_order(const guestmem *m, uint64_t frame, unsigned order, size_t *merges)
+{
+    *merges = 0;
+    while (order < GM_MAX_ORDER) {
+        size_t i = find_slot(m, frame ^ (1ull << order));
+        if (i == SIZE_MAX || m->table[i].order != order)
+            break;
+        frame &= ~(1ull << order);
+        order++;
+        (*merges)++;
+    }
+    return order;
 }
 
 int guestmem_release(guestmem *m, uint64_t frame, unsigned order)
@@ -255,14 +295,13 @@ int guestmem_release(guestmem *m, uint64_t frame, unsigned order)
         (frame & ((1ull << order) - 1)) || frame >= m->frames ||
         (1ull << order) > m->frames - frame || find_slot(m, frame) != SIZE_MAX)
         return SIM_EINVAL;
-    while (order < GM_MAX_ORDER) {
-        uint64_t buddy = frame ^ (1ull << order);
-        size_t i = find_slot(m, buddy);
-        if (i == SIZE_MAX || m->table[i].order != order)
-            break;
-        remove_free(m, i);
+    size_t merges;
+    unsigned top = merged_order(m, frame, order, &merges);
+    if (reserve(m, m->table_len - merges + 1, top, top))
+        return SIM_ENOMEM;
+    for (; order < top; order++) {
+        remove_free(m, find_slot(m, frame ^ (1ull << order)));
         frame &= ~(1ull << order);
-        order++;
     }
     return add_free(m, frame, order);
 }

@@ -65,13 +65,14 @@ int guestmem_age(guestmem *m, double used, double fragmentation, sim_rng *rng);
 
 /* Allocates one block of 2^order frames; stores its first frame. Returns 0,
  * SIM_ENOSPACE when no free block is large enough, SIM_EINVAL for an order
- * outside [min_order, GM_MAX_ORDER], or SIM_ENOMEM. */
+ * outside [min_order, GM_MAX_ORDER], or SIM_ENOMEM; on failure the memory
+ * is as it was. */
 int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame);
 
 /* Returns a block obtained from guestmem_alloc (same order). Returns 0, or
- * SIM_EINVAL for a misaligned or out-of-range block, or SIM_ENOMEM. Freeing
- * a block that is not allocated is a caller bug the allocator cannot always
- * see. */
+ * SIM_EINVAL for a misaligned or out-of-range block, or SIM_ENOMEM (the
+ * block then stays allocated). Freeing a block that is not allocated is a
+ * caller bug the allocator cannot always see. */
 int guestmem_release(guestmem *m, uint64_t frame, unsigned order);
 
 /* The pageblock order aging and the unusable index use for this memory. */

@@ -48,7 +48,7 @@ static const scn_schema event_schema = {
 
 static const scn_field ivshmem_fields[] = {
     {.key = "peers", .type = SCN_U64, .offset = SCN_AT(ivshmem_config, peers, uint64_t),
-     .max = 1920, .def = "0",
+     .max = IVSHMEM_MAX_PEERS, .def = "0",
      .doc = "guests sharing the memory, each with one vCPU (0: no ivshmem device)"},
     {.key = "layout", .type = SCN_ENUM, .offset = SCN_AT(ivshmem_config, layout, int),
      .def = "16bit", .enum_names = layout_names,
@@ -84,6 +84,7 @@ const scn_schema ivshmem_schema = {
 
 /* 256-byte BAR0 minus 16 bytes of registers, in 32-bit words. */
 #define LIVELIST_WORDS_32 60u
+_Static_assert(LIVELIST_WORDS_32 * 32u == IVSHMEM_MAX_PEERS, "the schema's cap is the layout's");
 
 uint32_t ivshmem_max_peers(int layout)
 {

@@ -70,6 +70,9 @@ extern const scn_schema ivshmem_schema;
 
 /* The most peers a layout's IVLiveList can describe: 16 or 1,920. */
 uint32_t ivshmem_max_peers(int layout);
+
+/* The most peers a scenario may give (the 32-bit layout's). */
+#define IVSHMEM_MAX_PEERS 1920u
 /* The destination id that broadcasts: 255 or 65535. */
 uint32_t ivshmem_broadcast_id(int layout);
 /* A Doorbell register value, and its decoding. */

@@ -77,10 +77,9 @@ int paged_remap(paged_buffers *p, uint32_t slot, uint32_t page)
     int rc = guestmem_alloc(p->env.mem, p->page_order, &fresh);
     if (rc)
         return rc;
-    if (*f != NO_FRAME)
-        guestmem_release(p->env.mem, *f, p->page_order);
+    uint64_t old = *f;
     *f = fresh;
-    return 0;
+    return old == NO_FRAME ? 0 : guestmem_release(p->env.mem, old, p->page_order);
 }
 
 uint64_t paged_linear_page(const paged_buffers *p, uint32_t slot, uint32_t page)
@@ -90,6 +89,8 @@ uint64_t paged_linear_page(const paged_buffers *p, uint32_t slot, uint32_t page)
 
 void paged_fini(paged_buffers *p)
 {
+    /* A release that fails for want of memory loses nothing: the guest
+     * frees its whole memory right after its scheme. */
     size_t n = (size_t)p->env.slots * p->npages;
     for (size_t i = 0; p->frames && i < n; i++)
         if (p->frames[i] != NO_FRAME)
@@ -114,15 +115,20 @@ int paged_scheme_setup(scheme *s, scheme_cost *c)
     return paged_allocate((paged_buffers *)s);
 }
 
-void paged_scheme_complete(scheme *s, uint32_t slot)
+int paged_scheme_complete(scheme *s, uint32_t slot)
 {
     (void)s, (void)slot;
+    return 0;
 }
 
-void paged_scheme_remap(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c)
+int paged_scheme_remap(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c)
 {
-    if (paged_remap((paged_buffers *)s, slot, page) != 0)
+    int rc = paged_remap((paged_buffers *)s, slot, page);
+    if (rc == SIM_ENOSPACE) {
         c->alloc_failures++;
+        return 0;
+    }
+    return rc;
 }
 
 void paged_scheme_destroy(scheme *s)

@@ -100,10 +100,16 @@ typedef struct scheme_ops {
     /* Returns 0, or SIM_ENOSPACE when the guest's memory cannot hold the
      * buffers, or SIM_ENOMEM. */
     int (*setup)(scheme *s, scheme_cost *c);
+    /* Returns 0, SIM_ENOSPACE when the request cannot be described (it
+     * counts as failed and retries), or SIM_ENOMEM. */
     int (*describe)(scheme *s, uint32_t slot, scheme_cost *c);
     void (*resolve)(scheme *s, uint32_t slot, scheme_cost *c);
-    void (*complete)(scheme *s, uint32_t slot);
-    void (*remap)(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c);
+    /* complete and remap return 0, or SIM_ENOMEM when the host has no
+     * memory to keep the guest's allocator in (the run cannot go on); a
+     * remap that finds no free frame leaves the page where it was and
+     * counts an allocation failure. */
+    int (*complete)(scheme *s, uint32_t slot);
+    int (*remap)(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c);
     void (*destroy)(scheme *s);
 } scheme_ops;
 
@@ -131,7 +137,8 @@ typedef struct paged_buffers {
 int paged_init(paged_buffers *p, const scheme_env *env);
 /* Allocates every page of every buffer; SIM_ENOSPACE if memory is short. */
 int paged_allocate(paged_buffers *p);
-/* Moves page `page` of buffer `slot` to a new frame; 0 or SIM_ENOSPACE. */
+/* Moves page `page` of buffer `slot` to a new frame; 0, SIM_ENOSPACE (the
+ * page stays) or SIM_ENOMEM. */
 int paged_remap(paged_buffers *p, uint32_t slot, uint32_t page);
 /* The page's number in the guest's linear address space (tcache key). */
 uint64_t paged_linear_page(const paged_buffers *p, uint32_t slot, uint32_t page);
@@ -143,8 +150,8 @@ void paged_fini(paged_buffers *p);
  * member; setup allocates the buffers' pages; destroy releases both. */
 scheme *paged_scheme_create(const scheme_env *env, size_t size);
 int paged_scheme_setup(scheme *s, scheme_cost *c);
-void paged_scheme_complete(scheme *s, uint32_t slot);
-void paged_scheme_remap(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c);
+int paged_scheme_complete(scheme *s, uint32_t slot);
+int paged_scheme_remap(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c);
 void paged_scheme_destroy(scheme *s);
 
 #endif

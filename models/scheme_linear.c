@@ -50,11 +50,12 @@ static void resolve(scheme *sch, uint32_t slot, scheme_cost *c)
     }
 }
 
-static void remap(scheme *sch, uint32_t slot, uint32_t page, scheme_cost *c)
+static int remap(scheme *sch, uint32_t slot, uint32_t page, scheme_cost *c)
 {
     linear *s = (linear *)sch;
-    paged_scheme_remap(sch, slot, page, c);
+    int rc = paged_scheme_remap(sch, slot, page, c);
     tcache_invalidate(s->pb.env.tc, s->pb.env.space, paged_linear_page(&s->pb, slot, page));
+    return rc;
 }
 
 const scheme_ops scheme_linear = {

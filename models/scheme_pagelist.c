@@ -80,12 +80,13 @@ static void resolve(scheme *s, uint32_t slot, scheme_cost *c)
     (void)s, (void)slot, (void)c;
 }
 
-static void remap(scheme *sch, uint32_t slot, uint32_t page, scheme_cost *c)
+static int remap(scheme *sch, uint32_t slot, uint32_t page, scheme_cost *c)
 {
     pagelist *s = (pagelist *)sch;
-    paged_scheme_remap(sch, slot, page, c);
+    int rc = paged_scheme_remap(sch, slot, page, c);
     if (s->state[slot] == REGISTERED)
         s->state[slot] = STALE;
+    return rc;
 }
 
 static void destroy(scheme *sch)

@@ -58,16 +58,22 @@ static run *slot_runs(physical *s, uint32_t slot)
     return &s->runs[(size_t)slot * s->max_runs];
 }
 
-static void release_runs(physical *s, uint32_t slot)
+/* 0, or the first release's failure (SIM_ENOMEM). */
+static int release_runs(physical *s, uint32_t slot)
 {
     run *r = slot_runs(s, slot);
-    for (uint32_t i = 0; i < s->nruns[slot]; i++)
-        guestmem_release(s->env.mem, r[i].frame, r[i].order);
+    int rc = 0;
+    for (uint32_t i = 0; i < s->nruns[slot]; i++) {
+        int one = guestmem_release(s->env.mem, r[i].frame, r[i].order);
+        rc = rc ? rc : one;
+    }
     s->nruns[slot] = 0;
+    return rc;
 }
 
 /* Covers the buffer with the largest runs available, each smaller than
- * the whole; 0, or SIM_ENOSPACE (nothing taken) when memory runs out. */
+ * the whole; 0, or SIM_ENOSPACE (nothing taken) when the guest's memory
+ * runs out, or SIM_ENOMEM when the host's does. */
 static int split(physical *s, uint32_t slot, unsigned whole)
 {
     guestmem *m = s->env.mem;
@@ -78,15 +84,16 @@ static int split(physical *s, uint32_t slot, unsigned whole)
     while (left > 0) {
         unsigned want = guestmem_order_for(m, left);
         unsigned try = want < o ? want : o;
-        if (guestmem_alloc(m, try, &r[s->nruns[slot]].frame) == 0) {
+        int rc = guestmem_alloc(m, try, &r[s->nruns[slot]].frame);
+        if (rc == 0) {
             r[s->nruns[slot]++].order = try;
             uint64_t got = 1ull << (GM_FRAME_SHIFT + try);
             left = got < left ? left - got : 0;
-        } else if (try > page) {
+        } else if (rc == SIM_ENOSPACE && try > page) {
             o = try - 1;
         } else {
-            release_runs(s, slot);
-            return SIM_ENOSPACE;
+            int released = release_runs(s, slot);
+            return released ? released : rc;
         }
     }
     return 0;
@@ -97,12 +104,15 @@ static int describe(scheme *sch, uint32_t slot, scheme_cost *c)
     physical *s = (physical *)sch;
     unsigned order = guestmem_order_for(s->env.mem, s->env.bytes);
     run *r = slot_runs(s, slot);
-    if (guestmem_alloc(s->env.mem, order, &r[0].frame) == 0) {
+    int rc = guestmem_alloc(s->env.mem, order, &r[0].frame);
+    if (rc == 0) {
         r[0].order = order;
         s->nruns[slot] = 1;
         c->kicks += 1;
         return 0;
     }
+    if (rc != SIM_ENOSPACE)         /* the host's memory ran out, not the guest's */
+        return rc;
     c->alloc_failures++;
     switch (s->env.cfg->on_fragmented) {
     case SCHEME_BOUNCE:
@@ -112,11 +122,10 @@ static int describe(scheme *sch, uint32_t slot, scheme_cost *c)
         c->kicks += 1;
         return 0;
     case SCHEME_SPLIT:
-        if (split(s, slot, order) == 0) {
+        rc = split(s, slot, order);
+        if (rc == 0)
             c->kicks += s->nruns[slot];
-            return 0;
-        }
-        return SIM_ENOSPACE;
+        return rc;
     default:
         return SIM_ENOSPACE;
     }
@@ -131,14 +140,15 @@ static void resolve(scheme *sch, uint32_t slot, scheme_cost *c)
     c->host_cycles += (uint64_t)runs * s->env.costs->memslot_lookup;
 }
 
-static void complete(scheme *s, uint32_t slot)
+static int complete(scheme *s, uint32_t slot)
 {
-    release_runs((physical *)s, slot);
+    return release_runs((physical *)s, slot);
 }
 
-static void remap(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c)
+static int remap(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c)
 {
     (void)s, (void)slot, (void)page, (void)c;   /* its buffers are not remapped */
+    return 0;
 }
 
 static void destroy(scheme *sch)
@@ -146,6 +156,7 @@ static void destroy(scheme *sch)
     physical *s = (physical *)sch;
     if (!s)
         return;
+    /* As in paged_fini: the guest frees its memory right after. */
     for (uint32_t slot = 0; slot < s->env.slots; slot++)
         release_runs(s, slot);
     free(s->runs);

@@ -156,6 +156,10 @@ int reg_baseline_read(const char *file, reg_baseline *b, char *err, size_t errle
             snprintf(err, errlen, "%s: cannot read: %s", file, strerror(errno));
             return SIM_EIO;
         }
+        if (json_error_code(&jerr) == json_error_out_of_memory) {
+            snprintf(err, errlen, "%s: %s", file, sim_strerror(SIM_ENOMEM));
+            return SIM_ENOMEM;
+        }
         snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", file, jerr.line, jerr.column,
                  jerr.text);
         return SIM_EINVAL;
@@ -214,22 +218,40 @@ static char *relative_path(const char *from, const char *to)
     return rel;
 }
 
-/* realpath() of dir and scenario, then the path between them; caller
- * frees. NULL with a sentence in err. */
-static char *scenario_from_dir(const char *dir, const char *scenario, char *err,
-                               size_t errlen)
+/* realpath() of `path` into *out; 0, or a status with a sentence in err
+ * (realpath fails with ENOMEM when it cannot allocate the result). */
+static int real_path(const char *path, char **out, char *err, size_t errlen)
 {
-    char *d = realpath(dir, NULL), *s = realpath(scenario, NULL), *rel = NULL;
+    *out = realpath(path, NULL);
+    if (*out)
+        return 0;
+    int e = errno;
+    snprintf(err, errlen, "%s: %s", path, e == ENOMEM ? sim_strerror(SIM_ENOMEM) : strerror(e));
+    return e == ENOMEM ? SIM_ENOMEM : SIM_EIO;
+}
+
+/* realpath() of dir and scenario, then the path between them into *rel
+ * (caller frees). 0, or a status with a sentence in err. */
+static int scenario_from_dir(const char *dir, const char *scenario, char **rel, char *err,
+                             size_t errlen)
+{
+    char *d = NULL, *s = NULL;
     struct stat st;
-    if (!d || !s)
-        snprintf(err, errlen, "%s: %s", d ? scenario : dir, strerror(errno));
-    else if (stat(s, &st) != 0 || !S_ISREG(st.st_mode))
+    *rel = NULL;
+    int rc = real_path(dir, &d, err, errlen);
+    if (rc == 0)
+        rc = real_path(scenario, &s, err, errlen);
+    if (rc == 0 && (stat(s, &st) != 0 || !S_ISREG(st.st_mode))) {
         snprintf(err, errlen, "%s: not a regular file", scenario);
-    else if (!(rel = relative_path(d, s)))
+        rc = SIM_EIO;
+    }
+    if (rc == 0 && !(*rel = relative_path(d, s))) {
         snprintf(err, errlen, "%s", sim_strerror(SIM_ENOMEM));
+        rc = SIM_ENOMEM;
+    }
     free(d);
     free(s);
-    return rel;
+    return rc;
 }
 
 static json_t *string_array(const char *const *items, size_t n)
@@ -249,9 +271,10 @@ int reg_baseline_init(reg_baseline *b, const char *dir, const char *scenario,
                       char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
-    char *rel = scenario_from_dir(dir, scenario, err, errlen);
-    if (!rel)
-        return SIM_EIO;
+    char *rel;
+    int rc = scenario_from_dir(dir, scenario, &rel, err, errlen);
+    if (rc)
+        return rc;
     json_t *doc = json_object();
     int bad = !doc || rep_set(doc, "schema", json_string(REG_SCHEMA)) ||
               rep_set(doc, "scenario", json_string(rel)) ||
@@ -315,7 +338,12 @@ static json_t *flat_as_written(const json_t *doc)
 {
     char *text = rep_dump(doc);
     json_t *copy = text ? json_loads(text, 0, NULL) : NULL;
-    json_t *flat = copy ? rep_flatten(copy) : NULL;
+    /* Jansson 2.14's parser drops a byte of a token it has no memory to
+     * keep, and goes on: the copy must give back the very text it was
+     * read from, or memory was short. */
+    char *again = copy ? rep_dump(copy) : NULL;
+    json_t *flat = again && !strcmp(again, text) ? rep_flatten(copy) : NULL;
+    free(again);
     free(text);
     json_decref(copy);
     if (flat)

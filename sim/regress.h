@@ -59,9 +59,9 @@ typedef struct reg_result {
 
 /* Reads and validates the baseline at `file` into `b`. The scenario file
  * it names must be readable. Returns 0, or SIM_EIO (unreadable file or
- * scenario) or SIM_EINVAL (not valid JSON, not a baseline) with a sentence
- * in `err` that starts with `file`; `b` is then zeroed. Free `b` with
- * reg_baseline_free() on success. */
+ * scenario), SIM_EINVAL (not valid JSON, not a baseline) or SIM_ENOMEM
+ * with a sentence in `err` that starts with `file`; `b` is then zeroed.
+ * Free `b` with reg_baseline_free() on success. */
 int reg_baseline_read(const char *file, reg_baseline *b, char *err, size_t errlen);
 
 /* Makes a new baseline for the scenario file `scenario`, to be written into

@@ -68,9 +68,23 @@ json_t *rep_quantiles(const sim_hist *h, uint64_t clock_hz)
     return o;
 }
 
+/* Not json_dumps(): Jansson 2.14 ignores a failure to append an object's
+ * key to its growing buffer, so when memory is short it can return a text
+ * that lacks a key. json_dumpb() writes into the buffer it is given, so
+ * the text is measured first, then written into a buffer of that size; it
+ * fails whole when its own bookkeeping cannot allocate. */
 char *rep_dump(const json_t *doc)
 {
-    return json_dumps(doc, DUMP_FLAGS);
+    size_t n = json_dumpb(doc, NULL, 0, DUMP_FLAGS);
+    char *text = n ? malloc(n + 1) : NULL;
+    if (!text)
+        return NULL;
+    if (json_dumpb(doc, text, n, DUMP_FLAGS) != n) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
 }
 
 static void set_err(char *err, size_t errlen, const char *what, const char *path)
@@ -82,7 +96,7 @@ int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen
 {
     char *text = rep_dump(doc);
     if (!text) {
-        snprintf(err, errlen, "cannot encode results for %s", path);
+        snprintf(err, errlen, "out of memory encoding results for %s", path);
         return SIM_ENOMEM;
     }
     int rc = rep_write_text(path, text, "\n", err, errlen);

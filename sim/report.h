@@ -37,7 +37,7 @@ json_t *rep_get(const json_t *o, const char *path);
 
 /* Writes `doc` to `path` through a temporary file in the same directory and
  * rename(), so readers never see a partial file. Creates no directories.
- * Returns 0, or SIM_EIO with a reason in `err`. */
+ * Returns 0, or SIM_EIO or SIM_ENOMEM with a reason in `err`. */
 int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen);
 
 /* Writes `text` then `tail` to `path` the same atomic way. */
@@ -45,7 +45,7 @@ int rep_write_text(const char *path, const char *text, const char *tail, char *e
                    size_t errlen);
 
 /* The JSON text exactly as rep_write_json writes it (less the final
- * newline); caller frees. */
+ * newline); caller frees. NULL when memory is short. */
 char *rep_dump(const json_t *doc);
 
 /* Flattens `doc` into a new object of its scalar leaves (numbers, strings,

@@ -709,8 +709,12 @@ static void bind_struct(binder *b, const scn_schema *s, const ytree_node *map,
 
 /* ---- loading ---------------------------------------------------------------- */
 
+/* fopen() fails with ENOMEM when it cannot allocate its FILE: that is the
+ * host's memory, not the file. */
 static int io_error(ytree_errs *errs, const char *path, int err)
 {
+    if (err == ENOMEM)
+        return SIM_ENOMEM;
     char why[128] = "unknown error";
     strerror_r(err, why, sizeof why);
     ytree_err(errs, (scn_mark){path, 0, 0}, "cannot read the file: %s", why);
@@ -813,6 +817,10 @@ int scn_load(const scn_schema *root, const scn_source *src, void *out,
         doc = malloc(sizeof *doc);
         rc = doc ? 0 : SIM_ENOMEM;
     }
+    /* An error lost for want of memory would leave the report short (a
+     * file that cannot be opened would say nothing at all). */
+    if (rc && ye.lost)
+        rc = SIM_ENOMEM;
     /* Out of memory says nothing about the scenario: no half a report. */
     if (rc != SIM_ENOMEM)
         flush_errors(&ye, errs);

@@ -29,6 +29,11 @@
 #include <sys/prctl.h>
 #endif
 
+#ifdef PVSIM_COVERAGE
+/* libgcov's: gcov writes its counts at exit(), which a worker never calls. */
+void __gcov_dump(void);
+#endif
+
 #define MAX_ANSWER ((uint64_t)1 << 32)   /* bytes of one point's file */
 #define STOP_POLL_MS 100                 /* slice of a wait that can be stopped */
 
@@ -150,6 +155,9 @@ static void worker_main(const swp_sweep *s, int cmd, int ans)
         if (sent != 0)
             break;
     }
+#ifdef PVSIM_COVERAGE
+    __gcov_dump();
+#endif
     _exit(0);
 }
 
@@ -212,11 +220,15 @@ static int fork_assign(swp_pool *p, int worker, size_t point)
     return 0;
 }
 
-/* Why worker `w` is gone, once it has been reaped. */
+/* Why worker `w` is gone, once it has been reaped. Its pipes are closed
+ * first: a worker still alive (its answer was garbled) then leaves instead
+ * of waiting for its next point, or for its answer to be read, forever. */
 static void describe_death(fork_worker *w, int i, char *err, size_t errlen)
 {
     int status = 0;
     pid_t r;
+    close(w->cmd);
+    close(w->ans);
     while ((r = waitpid(w->pid, &status, 0)) < 0 && errno == EINTR)
         ;
     if (r == w->pid && WIFSIGNALED(status))
@@ -225,10 +237,21 @@ static void describe_death(fork_worker *w, int i, char *err, size_t errlen)
     else
         snprintf(err, errlen, "worker %d (pid %ld) stopped without answering", i,
                  (long)w->pid);
-    close(w->cmd);
-    close(w->ans);
     w->alive = w->busy = 0;
     w->pid = 0;
+}
+
+/* Reads and drops the `len` bytes of an answer; 0 once they are read. */
+static int skip_answer(int fd, uint64_t len)
+{
+    char buf[4096];
+    while (len > 0) {
+        size_t n = len < sizeof buf ? (size_t)len : sizeof buf;
+        if (read_full(fd, buf, n) != n)
+            return -1;
+        len -= n;
+    }
+    return 0;
 }
 
 /* Reads one answer from worker `w`; *lost when it died instead. */
@@ -237,11 +260,16 @@ static int read_answer(fork_worker *w, int i, char **text, int *lost, char *err,
 {
     uint32_t ok;
     uint64_t len;
-    char *body = NULL;
     w->busy = 0;
-    if (read_full(w->ans, &ok, sizeof ok) == sizeof ok &&
-        read_full(w->ans, &len, sizeof len) == sizeof len && len < MAX_ANSWER &&
-        (body = malloc(len + 1)) && read_full(w->ans, body, len) == len) {
+    int header = read_full(w->ans, &ok, sizeof ok) == sizeof ok &&
+                 read_full(w->ans, &len, sizeof len) == sizeof len && len < MAX_ANSWER;
+    char *body = header ? malloc(len + 1) : NULL;
+    if (header && !body && skip_answer(w->ans, len) == 0) {
+        /* The worker is well: only its answer cannot be kept. */
+        snprintf(err, errlen, "out of memory for the answer of worker %d", i);
+        return 0;
+    }
+    if (body && read_full(w->ans, body, len) == len) {
         body[len] = '\0';
         if (ok) {
             *text = body;
@@ -277,16 +305,17 @@ static int fork_collect(swp_pool *p, int *worker, char **text, int *lost, char *
 {
     fork_pool *fp = (fork_pool *)p;
     struct pollfd *fds = calloc((size_t)fp->n, sizeof *fds);
-    int rc = SIM_ENOMEM;
     *text = NULL;
     *lost = 0;
-    if (!fds)
-        return rc;
+    *worker = -1;
+    if (!fds) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
     for (int i = 0; i < fp->n; i++)
         fds[i] = (struct pollfd){fp->w[i].busy ? fp->w[i].ans : -1, POLLIN, 0};
     int r = wait_answers(fp, fds);
-    rc = r == 0 ? 0 : SIM_EIO;
-    *worker = -1;
+    int rc = r == 0 ? 0 : SIM_EIO;
     if (r < 0)
         snprintf(err, errlen, "poll: %s", strerror(errno));
     for (int i = 0; r > 0 && i < fp->n; i++) {

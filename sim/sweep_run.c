@@ -298,12 +298,15 @@ int swp_store_point(const swp_sweep *s, size_t i, const char *text, char *err,
     return rep_write_text(path, text, "\n", err, errlen);
 }
 
-/* The point file of `i` if it is whole and for this configuration. */
-static json_t *load_point_file(const swp_sweep *s, size_t i)
+/* The point file of `i` if it is whole and for this configuration, else
+ * NULL; `*rc` SIM_ENOMEM when it could not be read for want of memory. */
+static json_t *load_point_file(const swp_sweep *s, size_t i, int *rc)
 {
     char path[MAX_PATH_TEXT];
+    json_error_t jerr;
     point_path(s, i, path, sizeof path);
-    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *doc = json_load_file(path, 0, &jerr);
+    *rc = !doc && json_error_code(&jerr) == json_error_out_of_memory ? SIM_ENOMEM : 0;
     const char *schema = json_string_value(json_object_get(doc, "schema"));
     const char *hash = json_string_value(json_object_get(doc, "config_hash"));
     if (!schema || strcmp(schema, SWP_POINT_SCHEMA) || !hash ||
@@ -334,7 +337,8 @@ size_t swp_find_done(swp_sweep *s)
     for (size_t i = 0; i < s->npoints; i++) {
         if (s->points[i].first != i)
             continue;
-        json_t *doc = load_point_file(s, i);
+        int rc;                     /* short of memory: it runs again */
+        json_t *doc = load_point_file(s, i, &rc);
         s->points[i].done = doc != NULL;
         found += doc != NULL;
         json_decref(doc);
@@ -488,11 +492,13 @@ static void csv_cell(FILE *f, const json_t *v)
     }
 }
 
-/* The variants of point i's results, or NULL when it is not done. */
-static json_t *done_doc(const swp_sweep *s, size_t i)
+/* The point file of point i, or NULL when it is not done (or, with *rc
+ * SIM_ENOMEM, when memory is short). */
+static json_t *done_doc(const swp_sweep *s, size_t i, int *rc)
 {
     size_t first = s->points[i].first;
-    return s->points[first].done ? load_point_file(s, first) : NULL;
+    *rc = 0;
+    return s->points[first].done ? load_point_file(s, first, rc) : NULL;
 }
 
 /* Adds the metric columns of `flat` that `cols` lacks, at its end. */
@@ -625,10 +631,10 @@ static int read_rows(const swp_sweep *s, json_t *cols, csv_rows *r, size_t *miss
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < s->npoints; i++) {
-        json_t *doc = done_doc(s, i);
+        json_t *doc = done_doc(s, i, &rc);
         if (doc)
             rc = write_rows(s, i, doc, cols, r);
-        else
+        else if (rc == 0)
             ++*missing;
         json_decref(doc);
     }

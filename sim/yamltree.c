@@ -128,6 +128,7 @@ void ytree_err(ytree_errs *errs, scn_mark mark, const char *fmt, ...)
         scn_error *v = realloc(errs->v, cap * sizeof *v);
         if (!v) {
             errs->dropped++;
+            errs->lost = true;
             return;
         }
         errs->v = v;

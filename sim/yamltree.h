@@ -60,6 +60,7 @@ typedef struct ytree_errs {
     scn_error *v;               /* owned */
     size_t n, cap;
     int dropped;
+    bool lost;                  /* one was dropped for want of memory */
 } ytree_errs;
 
 /*
