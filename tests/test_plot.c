@@ -2,13 +2,15 @@
  * test_plot.c -- the library half of `pvsim plot`: CSV parsing (quotes,
  * line numbers, ragged rows, bounds), column lookup with did-you-mean,
  * filtering, grouping and sorting, duplicate x, the gnuplot script, and
- * drawing through a real and a missing gnuplot.
+ * drawing through a real gnuplot, a missing one and ones that fail (an
+ * error, a signal, no image, an image that cannot take its place).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/error.h"
@@ -346,4 +348,156 @@ Test(plot, draws_with_gnuplot_and_leaves_no_temporary)
     plot_data_free(&d);
     plot_table_free(&t);
     rmdir(dir);
+}
+
+/* ---- gnuplots that fail --------------------------------------------------- */
+
+/* A directory with an executable `name` holding `body` (a shell script),
+ * and the data of `sweep` to draw into DIR/p.png with it. */
+typedef struct fake_gnuplot {
+    char dir[64], prog[96], out[96];
+    plot_table t;
+    plot_spec s;
+    plot_data d;
+} fake_gnuplot;
+
+static void fake_start(fake_gnuplot *g, const char *body)
+{
+    snprintf(g->dir, sizeof g->dir, "/tmp/pvsim-plot-XXXXXX");
+    cr_assert_not_null(mkdtemp(g->dir));
+    snprintf(g->prog, sizeof g->prog, "%s/gnuplot", g->dir);
+    snprintf(g->out, sizeof g->out, "%s/p.png", g->dir);
+    FILE *f = fopen(g->prog, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\n%s", body);
+    fclose(f);
+    cr_assert_eq(chmod(g->prog, 0755), 0);
+    g->t = parse_ok(sweep);
+    g->s = spec_xy("size", "lat");
+    g->s.output = g->out;
+    g->s.gnuplot = g->prog;
+    cr_assert_eq(plot_select(&g->t, &g->s, &g->d, err, sizeof err), 0, "%s", err);
+}
+
+/* Draws; the status, with the message in err. Nothing but the program
+ * (and a directory the test made) may be left in the directory. */
+static int fake_draw(fake_gnuplot *g, int entries)
+{
+    int rc = plot_draw(&g->s, &g->d, err, sizeof err);
+    cr_assert_eq(count_entries(g->dir), entries, "a temporary was left behind");
+    return rc;
+}
+
+static void fake_end(fake_gnuplot *g)
+{
+    plot_data_free(&g->d);
+    plot_table_free(&g->t);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g->dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* What gnuplot wrote last is the reason, however much it wrote before. */
+Test(plot, a_failing_gnuplot_is_quoted)
+{
+    fake_gnuplot g;
+    fake_start(&g, "cat >/dev/null\nhead -c 3000 /dev/zero | tr '\\0' x\n"
+                   "printf '\\n   line 12: undefined variable: foo  \\n\\n'\nexit 3\n");
+    cr_assert_eq(fake_draw(&g, 1), SIM_EIO);
+    char want[160];
+    snprintf(want, sizeof want, "%s failed (exit 3): line 12: undefined variable: foo", g.prog);
+    cr_assert_str_eq(err, want);
+    fake_end(&g);
+}
+
+/* One that stops without reading its script: pvsim gets EPIPE, not
+ * SIGPIPE, and says how gnuplot ended. */
+Test(plot, a_gnuplot_that_stops_early_or_is_killed)
+{
+    fake_gnuplot g;
+    fake_start(&g, "kill -9 $$\n");
+    cr_assert_eq(fake_draw(&g, 1), SIM_EIO);
+    char want[160];
+    snprintf(want, sizeof want, "%s was killed by signal 9", g.prog);
+    cr_assert_str_eq(err, want);
+    fake_end(&g);
+    fake_start(&g, "exit 127\n");
+    cr_assert_eq(fake_draw(&g, 1), SIM_ENOTFOUND);
+    snprintf(want, sizeof want, "%s not found: install gnuplot-nox", g.prog);
+    cr_assert_str_eq(err, want);
+    fake_end(&g);
+    fake_start(&g, "exit 1\n");
+    cr_assert_eq(fake_draw(&g, 1), SIM_EIO);
+    snprintf(want, sizeof want, "%s failed (exit 1)", g.prog);
+    cr_assert_str_eq(err, want);
+    fake_end(&g);
+}
+
+Test(plot, a_gnuplot_that_draws_nothing_fails)
+{
+    fake_gnuplot g;
+    fake_start(&g, "cat >/dev/null\n");
+    cr_assert_eq(fake_draw(&g, 1), SIM_EIO);
+    char want[160];
+    snprintf(want, sizeof want, "%s exited with 0 but wrote no image", g.prog);
+    cr_assert_str_eq(err, want);
+    fake_end(&g);
+}
+
+/* The image goes where it was asked only when it can: a directory in its
+ * place keeps it out, and takes no temporary. */
+Test(plot, an_image_that_cannot_take_its_place_fails)
+{
+    fake_gnuplot g;
+    fake_start(&g, "out=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\")\nprintf x >\"$out\"\n");
+    cr_assert_eq(fake_draw(&g, 2), 0, "%s", err);
+    cr_assert_eq(unlink(g.out), 0);
+    cr_assert_eq(mkdir(g.out, 0700), 0);
+    cr_assert_eq(fake_draw(&g, 2), SIM_EIO);
+    cr_assert(strstr(err, "cannot write") && strstr(err, "p.png: Is a directory"), "%s", err);
+    cr_assert_eq(rmdir(g.out), 0);
+    g.s.output = "p.gif";
+    cr_assert_eq(fake_draw(&g, 1), SIM_EINVAL);
+    cr_assert_str_eq(err, "p.gif: the image must be a .png or .svg file");
+    fake_end(&g);
+}
+
+/* ---- more CSV --------------------------------------------------------------- */
+
+Test(plot, a_byte_order_mark_and_bare_line_ends)
+{
+    plot_table t = parse_ok("\xef\xbb\xbfvariant,x,y\r\nlinear,1,2\r");
+    cr_assert_str_eq(plot_cell(&t, (size_t)-1, 0), "variant");
+    cr_assert_eq(t.nrows, 1);
+    cr_assert_str_eq(plot_cell(&t, 0, 2), "2");
+    plot_table_free(&t);
+    /* A CR inside a row is text, not a line end. */
+    t = parse_ok("a,b\n1\r2,3\n");
+    cr_assert_str_eq(plot_cell(&t, 0, 0), "1\r2");
+    plot_table_free(&t);
+}
+
+Test(plot, a_directory_is_not_a_csv)
+{
+    plot_table t;
+    cr_assert_eq(plot_table_read("/tmp", &t, err, sizeof err), SIM_EIO);
+    cr_assert_str_eq(err, "cannot read /tmp: Is a directory");
+}
+
+Test(plot, several_wheres_must_all_hold)
+{
+    plot_table t = parse_ok(sweep);
+    plot_where w[] = {{"variant", "sg"}, {"point", "7"}};
+    plot_spec s = spec_xy("size", "lat");
+    s.where = w;
+    s.nwhere = 2;
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "no rows left after --where: no row of t.csv matches all 2 of them");
+    w[1].value = "1";
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d.npoints, 1);
+    cr_assert(d.points[0].x == 1024 && d.points[0].y == 6);
+    plot_data_free(&d);
+    plot_table_free(&t);
 }

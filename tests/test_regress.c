@@ -293,3 +293,74 @@ Test(baseline, invalid_files_say_what_is_wrong)
     cr_assert_eq(read_baseline("absent.json", &b, err, sizeof err), SIM_EIO);
     cr_assert(strstr(err, "absent.json"), "%s", err);
 }
+
+/* The rest of the format, one mistake per file, each named in the message. */
+Test(baseline, every_rule_of_the_format_is_checked)
+{
+    static const char head[] = "{\"schema\": \"pvsim-baseline/1\", \"scenario\": \"s.yaml\", "
+                               "\"results\": {\"a\": 1}";
+    static const struct { const char *tail, *want; } cases[] = {
+        {", \"sets\": \"run.seed=2\"}", "'sets' must be an array"},
+        {", \"sets\": [\"a=1\", 2]}", "sets[1] must be a \"PATH=VALUE\" string"},
+        {", \"tolerances\": [0.1]}", "'tolerances' must be an object"},
+        {", \"tolerances\": {\"\": 0.1}}", "tolerances: empty pattern"},
+        {", \"tolerances\": {\"*.mean\": \"1%\"}}", "tolerances['*.mean'] must be a number"},
+    };
+    write_file("s.yaml", "name: s\n");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256], err[512];
+        reg_baseline b;
+        snprintf(text, sizeof text, "%s%s", head, cases[i].tail);
+        write_file("b.json", text);
+        cr_assert_eq(read_baseline("b.json", &b, err, sizeof err), SIM_EINVAL, "case %zu", i);
+        cr_assert(strstr(err, cases[i].want), "case %zu: %s", i, err);
+    }
+    static const struct { const char *text, *want; } whole[] = {
+        {"{\"scenario\": \"s.yaml\", \"results\": {\"a\": 1}}", "found none"},
+        {"{\"schema\": \"pvsim-baseline/1\", \"scenario\": \"\", \"results\": {\"a\": 1}}",
+         "'scenario' must be the path"},
+        {"{\"schema\": \"pvsim-baseline/1\", \"scenario\": \"s.yaml\", \"results\": {}}",
+         "'results' must be a results document"},
+    };
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        char err[512];
+        reg_baseline b;
+        write_file("b.json", whole[i].text);
+        cr_assert_eq(read_baseline("b.json", &b, err, sizeof err), SIM_EINVAL, "whole %zu", i);
+        cr_assert(strstr(err, whole[i].want), "whole %zu: %s", i, err);
+    }
+}
+
+Test(baseline, an_absolute_scenario_path_is_taken_as_it_is)
+{
+    char text[512], err[512];
+    write_file("s.yaml", "name: s\n");
+    snprintf(text, sizeof text, "{\"schema\": \"pvsim-baseline/1\", \"scenario\": \"%s/s.yaml\", "
+             "\"results\": {\"a\": 1}}", dir);
+    write_file("b.json", text);
+    reg_baseline b;
+    cr_assert_eq(read_baseline("b.json", &b, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(b.scenario_path, b.scenario);
+    reg_baseline_free(&b);
+}
+
+/* A baseline needs a directory to live in and a scenario file to name. */
+Test(baseline, making_one_needs_a_directory_and_a_scenario_file)
+{
+    char err[512], missing_dir[128], scenario[128];
+    json_t *results = doc(5, 1.5);
+    reg_baseline b;
+    write_file("s.yaml", "name: s\n");
+    snprintf(scenario, sizeof scenario, "%s/s.yaml", dir);
+    snprintf(missing_dir, sizeof missing_dir, "%s/none", dir);
+    cr_assert_eq(reg_baseline_init(&b, missing_dir, scenario, NULL, 0, results, err, sizeof err),
+                 SIM_EIO);
+    cr_assert(strstr(err, "none: No such file or directory"), "%s", err);
+    cr_assert_eq(reg_baseline_init(&b, dir, missing_dir, NULL, 0, results, err, sizeof err),
+                 SIM_EIO);
+    cr_assert(strstr(err, "none: No such file or directory"), "%s", err);
+    cr_assert_eq(reg_baseline_init(&b, dir, dir, NULL, 0, results, err, sizeof err), SIM_EIO);
+    cr_assert(strstr(err, "not a regular file"), "%s", err);
+    cr_assert_null(b.doc);
+    json_decref(results);
+}

@@ -1,12 +1,15 @@
 /*
  * test_report.c -- results documents: quantile objects, nanosecond
- * conversion, and the atomic writer.
+ * conversion, paths and flattening, and the atomic writer, whole or not at
+ * all (a directory in the way, a full disk).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,4 +116,80 @@ Test(report, every_status_has_a_text)
     cr_assert_str_eq(sim_strerror(12345), "unknown error");
     for (int s = SIM_EINVAL; s <= SIM_ENOSPACE; s++)
         cr_assert_str_neq(sim_strerror(s), "unknown error");
+}
+
+/* A directory where the file should go: the temporary is written, the
+ * rename fails, and nothing is left behind. */
+Test(report, a_directory_in_the_way_fails_cleanly)
+{
+    char *dir = make_temp_dir();
+    char path[512], err[512] = "";
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    cr_assert_eq(rep_write_text(path, "{}", "\n", err, sizeof err), SIM_EIO);
+    cr_assert(strstr(err, "cannot rename to") && strstr(err, "Is a directory"), "%s", err);
+    cr_assert_eq(count_entries(dir), 1);
+    rmdir(path);
+    rmdir(dir);
+    free(dir);
+}
+
+/* A disk that fills up (here, a file size limit): the write fails, and the
+ * partial temporary goes. */
+Test(report, a_full_disk_fails_cleanly)
+{
+    char *dir = make_temp_dir();
+    char path[512], err[512] = "";
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = {1024, 1024};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    static char big[65536];
+    memset(big, 'x', sizeof big - 1);
+    cr_assert_eq(rep_write_text(path, big, "\n", err, sizeof err), SIM_EIO);
+    cr_assert(strstr(err, "cannot write") && strstr(err, "r.json.tmp"), "%s", err);
+    cr_assert_eq(count_entries(dir), 0);
+    rmdir(dir);
+    free(dir);
+}
+
+Test(report, flattening_names_items_by_name_when_it_can)
+{
+    json_t *doc = json_loads("{\"variants\": [{\"name\": \"a\", \"x\": 1, \"n\": null},"
+                             "                {\"name\": \"b\", \"x\": 2, \"e\": {}}],"
+                             " \"twins\": [{\"name\": \"t\", \"y\": 1}, {\"name\": \"t\", \"y\": 2}],"
+                             " \"blank\": [{\"name\": \"\", \"z\": true}],"
+                             " \"list\": [3, \"s\"]}", 0, NULL);
+    cr_assert_not_null(doc);
+    json_t *flat = rep_flatten(doc);
+    char *text = json_dumps(flat, JSON_COMPACT);
+    cr_assert_str_eq(text, "{\"variants.a.x\":1,\"variants.b.x\":2,\"twins.0.name\":\"t\","
+                           "\"twins.0.y\":1,\"twins.1.name\":\"t\",\"twins.1.y\":2,"
+                           "\"blank.0.name\":\"\",\"blank.0.z\":true,\"list.0\":3,"
+                           "\"list.1\":\"s\"}");
+    free(text);
+    json_decref(flat);
+    json_decref(doc);
+}
+
+/* Paths are bounded: a leaf whose path passes 1,023 bytes fails the whole
+ * flattening, and rep_get refuses a key of 128 bytes or more. */
+Test(report, paths_past_their_bounds_are_refused)
+{
+    char key[1100], path[160];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    json_t *doc = json_pack("{s:{s:i}}", "a", key, 1);
+    cr_assert_null(rep_flatten(doc));
+    json_decref(doc);
+    for (size_t n = 127; n <= 128; n++) {
+        snprintf(path, sizeof path, "a.%.*s", (int)n, key);
+        doc = json_pack("{s:{s:i}}", "a", path + 2, 1);
+        json_t *v = rep_get(doc, path);
+        cr_assert(n == 127 ? json_integer_value(v) == 1 : v == NULL, "a key of %zu bytes", n);
+        json_decref(doc);
+    }
+    doc = json_pack("{s:i}", "a", 1);
+    cr_assert_null(rep_get(doc, "a.b.c"));
+    json_decref(doc);
 }

@@ -3,7 +3,8 @@
  * they hash (scn_write_canonical, scn_lookup), against a small schema;
  * then whole sweeps of that schema through a tiny model (sweep_run.h,
  * sweep_pool.h): the directory's lock, the CSV that is written only when
- * every point is there, the stop flag, and keys that follow the sources.
+ * every point is there, the stop flag, keys that follow the sources,
+ * forked workers that die, and places that cannot be written.
  *
  * Each plan test loads in-memory YAML with a `sweep:` block, builds the
  * plan and checks the values, the points' order, or the exact error lines.
@@ -223,6 +224,65 @@ Test(sweep, paths_must_name_values)
                  "t.yaml:1:8: error: sweep: expected a mapping, found a list");
 }
 
+/* The rest of the block's rules, each mistake at its place. */
+Test(sweep, every_part_of_the_block_is_checked)
+{
+    static const struct { const char *params, *want; } cases[] = {
+        {"size: {from: 1, to: 2, stride: 1}",
+         "t.yaml:3:28: error: sweep.parameters.size: unknown key 'stride' (a range has from, "
+         "to, and step or factor)"},
+        {"size: {from: [1], to: 2, step: 1}",
+         "t.yaml:3:18: error: sweep.parameters.size.from: expected a number as the parameter "
+         "takes it, found ''"},
+        {"size: {to: 2, step: 1}", "t.yaml:3:11: error: sweep.parameters.size: a range needs "
+                                   "from and to"},
+        {"size: {from: 1, to: 2, step: 1, factor: 2}",
+         "t.yaml:3:11: error: sweep.parameters.size: a range needs either step or factor"},
+        {"size: {from: 1, to: 2, step: 0}",
+         "t.yaml:3:11: error: sweep.parameters.size: step must be above 0"},
+        {"size: {from: 0, to: 2, factor: 2}",
+         "t.yaml:3:11: error: sweep.parameters.size: factor must be above 1, and from above 0"},
+        {"size: []", "t.yaml:3:11: error: sweep.parameters.size: expected 1 to 100000 values, "
+                     "found 0"},
+        {"size: [1, [2]]", "t.yaml:3:15: error: sweep.parameters.size: expected a value, "
+                           "found a list"},
+        {"size: [1, {a: 2}]", "t.yaml:3:15: error: sweep.parameters.size: expected a value, "
+                              "found a mapping"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, "sweep:\n  parameters:\n    %s\n", cases[i].params);
+        expect_error(yaml, NULL, cases[i].want);
+    }
+    expect_error("sweep:\n  parameters: [size]\n", NULL,
+                 "t.yaml:2:15: error: sweep.parameters: expected a mapping of scenario paths "
+                 "to values, found a list");
+    expect_error("sweep:\n  parameters: size\n", NULL,
+                 "t.yaml:2:15: error: sweep.parameters: expected a mapping of scenario paths "
+                 "to values, found a scalar");
+    expect_error("sweep:\n  mode: [grid]\n  parameters: {size: [1]}\n", NULL,
+                 "t.yaml:2:9: error: sweep.mode: expected one of 'grid', 'zip', found a "
+                 "container");
+    expect_error("name: x\n", (const char *const[]){"sise=1,2", NULL},
+                 "--sweep:1: error: sweep: 'sise' is not a scenario key that holds a value "
+                 "(see pvsim reference)");
+}
+
+/* A single value is a list of one; control characters and backslashes in
+ * a quoted one are escaped as --set reads them back. */
+Test(sweep, a_scalar_is_one_value_and_quotes_escape)
+{
+    swp_plan p = {0};
+    scn_errors errs = {0};
+    cr_assert_eq(plan_of("sweep:\n  parameters:\n    size: 2KiB\n    name: \"a\\tb\\\\\"\n",
+                         NULL, &p, &errs),
+                 0, "%s", errs.count ? errs.items[0].message : "");
+    expect_values(&p.params[0], (const char *const[]){"2KiB", NULL});
+    expect_values(&p.params[1], (const char *const[]){"\"a\\x09b\\\\\"", NULL});
+    cr_assert_eq(p.npoints, 1);
+    swp_plan_free(&p);
+}
+
 /* A quoted value goes to --set still quoted: a string stays a string and
  * a '#' is no comment. */
 Test(sweep, quoted_values_stay_quoted)
@@ -354,9 +414,11 @@ Test(sweep, lookup_finds_bound_values)
 
 /* The model: its results echo `size`; a point whose frac is 0.5 fails
  * while fail_half is set; running the point whose size is stop_at sets
- * the stop flag, as a Ctrl-C during that point would. */
+ * the stop flag, as a Ctrl-C during that point would; the process running
+ * the point whose size is kill_at is killed (only a forked worker may run
+ * it), and the one whose size is quit_at leaves without answering. */
 static int fail_half;
-static uint64_t stop_at;
+static uint64_t stop_at, kill_at, quit_at;
 static volatile sig_atomic_t stop_flag;
 
 static int t_load(const scn_source *src, void **cfg, scn_errors *errs)
@@ -378,6 +440,10 @@ static int t_run(const void *cfg, json_t **results, char *err, size_t errlen)
     const t_root *c = cfg;
     if (c->size == stop_at)
         stop_flag = 1;
+    if (c->size == kill_at)
+        raise(SIGKILL);
+    if (c->size == quit_at)
+        _exit(3);
     if (fail_half && c->frac == 0.5) {
         snprintf(err, errlen, "told to fail");
         return SIM_EINVAL;
@@ -605,4 +671,94 @@ Test(sweep_files, keys_follow_the_sources)
     t_sweep_end(&a);
     t_sweep_end(&b);
     t_sweep_end(&c);
+}
+
+/* Runs what is left through `n` forked workers. */
+static swp_outcome t_execute_forked(t_sweep *t, int n)
+{
+    char err[256];
+    swp_pool *pool = swp_pool_fork(&t->s, n, err, sizeof err);
+    cr_assert_not_null(pool, "%s", err);
+    swp_outcome out;
+    cr_assert_eq(swp_execute(&t->s, pool, NULL, NULL, &out, err, sizeof err), 0, "%s", err);
+    pool->close(pool);
+    return out;
+}
+
+/* A worker that dies takes only its point with it; the others finish the
+ * sweep, and the CSV says which points are missing. */
+Test(sweep_files, a_worker_that_dies_loses_only_its_point)
+{
+    t_sweep t;
+    t_sweep_start(&t, NULL);
+    kill_at = 2;                     /* points 2 and 3 */
+    swp_outcome out = t_execute_forked(&t, 2);
+    cr_assert_eq(out.workers_lost, 2, "lost %d", out.workers_lost);
+    cr_assert_eq(out.failed, 2);
+    cr_assert_eq(out.ran, 2);
+    cr_assert_eq(out.nshown, 2);
+    cr_assert(strstr(out.shown[0].why, "was killed by signal 9"), "%s", out.shown[0].why);
+    cr_assert_eq(out.shown[0].point + out.shown[1].point, 2 + 3);
+    cr_assert_eq(swp_to_run(&t.s), 4, "the failed points are still to run");
+    kill_at = 0;
+    quit_at = 3;                     /* points 4 and 5 */
+    out = t_execute_forked(&t, 1);
+    cr_assert_eq(out.ran, 2);
+    cr_assert_eq(out.failed, 1);
+    cr_assert_eq(out.workers_lost, 1);
+    cr_assert_eq(out.shown[0].point, 4);
+    cr_assert(strstr(out.shown[0].why, "stopped without answering"), "%s", out.shown[0].why);
+    quit_at = 0;
+    out = t_execute_forked(&t, 3);
+    cr_assert_eq(out.ran, 2);
+    cr_assert_eq(out.failed, 0);
+    t_sweep_end(&t);
+}
+
+/* The stop flag ends a forked sweep as soon as the pool notices, and the
+ * points in hand stay to be run. */
+Test(sweep_files, the_stop_flag_ends_a_forked_sweep)
+{
+    t_sweep t;
+    t_sweep_start(&t, NULL);
+    t.s.stop = &stop_flag;
+    stop_flag = 1;
+    swp_outcome out = t_execute_forked(&t, 2);
+    cr_assert(out.interrupted);
+    cr_assert_eq(out.ran + out.failed, 0);
+    cr_assert_eq(swp_to_run(&t.s), 6);
+    stop_flag = 0;
+    t_sweep_end(&t);
+}
+
+/* Where results cannot be written the sweep stops and says where; a point
+ * file that is damaged or of another configuration is run again. */
+Test(sweep_files, unwritable_places_and_damaged_files)
+{
+    t_sweep t;
+    char err[256], path[256];
+    t_sweep_start(&t, NULL);
+    put_file(t.dir, "points", "not a directory\n");
+    swp_pool *pool = swp_pool_inline(&t.s);
+    swp_outcome out;
+    cr_assert_eq(swp_execute(&t.s, pool, NULL, NULL, &out, err, sizeof err), SIM_EIO);
+    pool->close(pool);
+    cr_assert(strstr(err, "cannot create") && strstr(err, "Not a directory"), "%s", err);
+    snprintf(path, sizeof path, "%s/points", t.dir);
+    cr_assert_eq(unlink(path), 0);
+    t_execute(&t);
+    snprintf(path, sizeof path, "%s/points/%s.json", t.dir, t.s.points[0].hash);
+    put_file(t.dir, strstr(path, "points/"), "{\"schema\": \"pvsim-point/1\", \"config_hash\"");
+    snprintf(path, sizeof path, "points/%s.json", t.s.points[1].hash);
+    put_file(t.dir, path, "{\"schema\": \"pvsim-point/1\", \"config_hash\": \"0\", "
+                          "\"results\": {\"variants\": []}}");
+    for (size_t i = 0; i < t.s.npoints; i++)
+        t.s.points[i].done = 0;
+    cr_assert_eq(swp_find_done(&t.s), 4);
+    cr_assert(!swp_point_done(&t.s, 0) && !swp_point_done(&t.s, 1));
+    t_sweep_end(&t);
+    swp_sweep gone = {.dir = "/nonexistent-pvsim-dir"};
+    cr_assert_eq(swp_claim(&gone, err, sizeof err), SIM_EIO);
+    cr_assert_str_eq(err, "cannot create /nonexistent-pvsim-dir/sweep.lock: No such file or "
+                          "directory");
 }

@@ -158,3 +158,92 @@ Test(validate, mistakes_in_the_block_are_errors_at_their_place)
                  "validate.published: expected a number, found 'x'");
     expect_error("name: v\nvalidate: {figure: f}\n", "validate.source: expected a value");
 }
+
+/* A good prediction's block with `key` given `value` instead (or added). */
+static void block_with(char *text, size_t len, const char *key, const char *value)
+{
+    static const char *const good[][2] = {
+        {"figure", "f"}, {"source", "s"}, {"kind", "prediction"}, {"published", "1"},
+        {"unit", "cycles"}, {"metric", "m"}, {"primitives", "[exit]"}, {"tolerance", "0"},
+    };
+    size_t n = (size_t)snprintf(text, len, "name: v\nvalidate:\n");
+    int found = 0;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int mine = !strcmp(good[i][0], key);
+        found |= mine;
+        n += (size_t)snprintf(text + n, len - n, "  %s: %s\n", good[i][0],
+                              mine ? value : good[i][1]);
+    }
+    if (!found)
+        snprintf(text + n, len - n, "  %s: %s\n", key, value);
+}
+
+/* Each field refuses what it cannot take, with what it found. */
+Test(validate, every_field_says_what_it_expected)
+{
+    static const struct { const char *key, *value, *want; } cases[] = {
+        {"published", "'3898'", "validate.published: expected a number, found '3898'"},
+        {"published", ".inf", "validate.published: expected a number, found '.inf'"},
+        {"published", "-1", "validate.published: expected a positive number, found '-1'"},
+        {"figure", "[a]", "validate.figure: expected some text, found a list"},
+        {"source", "{a: b}", "validate.source: expected some text, found a mapping"},
+        {"metric", "''", "validate.metric: expected some text, found ''"},
+        {"unit", "hz", "validate.unit: expected cycles, ns or count, found 'hz'"},
+        {"kind", "[a]", "validate.kind: expected consistency or prediction, found a list"},
+        {"primitives", "[]", "validate.primitives: expected a list of 1 to 16"},
+        {"primitives", "exit", "validate.primitives: expected a list of 1 to 16"},
+        {"primitives", "[exit, [entry]]", "validate.primitives: expected some text"},
+        {"tolerance", "-0.1", "validate.tolerance: expected a relative error of 0"},
+        {"zzzzzz", "1", "validate.zzzzzz: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512], line[1024];
+        block_with(text, sizeof text, cases[i].key, cases[i].value);
+        val_case c;
+        scn_errors errs;
+        cr_assert_neq(read_case(text, &c, &errs), 0, "case %zu", i);
+        scn_error_format(&errs.items[0], line, sizeof line);
+        cr_assert(strstr(line, cases[i].want), "case %zu: %s", i, line);
+        /* A key far from every name gets no suggestion. */
+        cr_assert_null(strstr(line, "did you mean"), "case %zu: %s", i, line);
+        val_case_free(&c);
+    }
+}
+
+Test(validate, a_sum_in_ns_converts_with_the_clock)
+{
+    const char *text =
+        "name: v\nvalidate: {figure: f, source: s, kind: consistency, published: 1949,\n"
+        "  unit: ns, metric: sum, primitives: [exit, entry, hypercall], tolerance: 0}\n";
+    val_case c;
+    scn_errors errs;
+    cr_assert_eq(read_case(text, &c, &errs), 0);
+    json_t *r = results(1);
+    val_outcome out;
+    char err[128];
+    /* 3898 cycles at 2 GHz. */
+    cr_assert_eq(val_judge(&c, r, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_float_eq(out.predicted, 1949, 1e-9);
+    cr_assert_eq(out.status, VAL_OK);
+    cr_assert_str_eq(val_unit_name(c.unit), "ns");
+    val_case_free(&c);
+    json_decref(r);
+}
+
+Test(validate, a_metric_missing_from_the_results_is_not_found)
+{
+    const char *text =
+        "name: v\nvalidate: {figure: f, source: s, kind: consistency, published: 1,\n"
+        "  unit: count, metric: ivshmem.intercepts_per_message, primitives: [exit],\n"
+        "  tolerance: 0}\n";
+    val_case c;
+    scn_errors errs;
+    cr_assert_eq(read_case(text, &c, &errs), 0);
+    json_t *r = results(1);
+    val_outcome out;
+    char err[128];
+    cr_assert_eq(val_judge(&c, r, &out, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "metric ivshmem.intercepts_per_message is not a number in the results");
+    val_case_free(&c);
+    json_decref(r);
+}
