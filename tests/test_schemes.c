@@ -5,6 +5,7 @@
  * the orderings the comparison rests on.
  */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "models/scheme.h"
@@ -323,4 +324,66 @@ Test(schemes, setup_fails_cleanly_when_buffers_do_not_fit)
     cr_assert_not_null(f.s);
     cr_assert_eq(f.ops->setup(f.s, &f.setup), SIM_ENOSPACE);
     finish(&f);
+}
+
+/* What a scheme charges, over go-live, requests and remaps, with the
+ * scheme costs `k`: the sum of every cost field. */
+static uint64_t charged(const char *name, const scheme_costs *k)
+{
+    fixture f;
+    /* 4 MiB requests in memory with no free 2 MiB run: physical bounces;
+     * 4,096 cache entries: linear hits, and walks after remaps. */
+    start(&f, name, 4 * MiB, 4, 0, 4096);
+    f.cfg.in_registered = 0.5;              /* page-list copies some */
+    f.env.costs = k;
+    cr_assert_eq(guestmem_age(f.mem, 0.5, 1.0, &f.rng), 0);
+    create(&f);
+    uint64_t sum = f.setup.copy_cycles + f.setup.host_cycles;
+    for (int round = 0; round < 8; round++) {
+        for (uint32_t slot = 0; slot < 4; slot++) {
+            scheme_cost c = request(&f, slot);
+            sum += c.copy_cycles + c.host_cycles;
+        }
+        scheme_cost r = {0};
+        cr_assert_eq(f.ops->remap(f.s, (uint32_t)round % 4, 3, &r), 0);
+    }
+    finish_aged(&f);
+    return sum;
+}
+
+/* Each scheme declares the primitives it charges (scheme_ops.needs), and
+ * the loader asks a scenario only for those: so a primitive it does not
+ * declare must change nothing it charges, and each one it declares must
+ * be charged. */
+Test(schemes, each_scheme_charges_exactly_what_it_declares)
+{
+    static const struct {
+        vmm_cost_id id;
+        size_t offset;                      /* its field in scheme_costs */
+        int real;
+    } fields[] = {
+        {VMM_COST_mem_ref, offsetof(scheme_costs, mem_ref), 0},
+        {VMM_COST_memslot_lookup, offsetof(scheme_costs, memslot_lookup), 0},
+        {VMM_COST_tcache_hit, offsetof(scheme_costs, tcache_hit), 0},
+        {VMM_COST_copy_per_kib, offsetof(scheme_costs, copy_per_byte), 1},
+        {VMM_COST_pin_per_page, offsetof(scheme_costs, pin_per_page), 0},
+    };
+    const char *names[] = {"linear", "page-list", "physical", "sg"};
+    for (size_t n = 0; n < 4; n++) {
+        const scheme_ops *ops = scheme_find(names[n]);
+        uint64_t base = charged(names[n], &costs);
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            scheme_costs k = costs;
+            char *field = (char *)&k + fields[i].offset;
+            if (fields[i].real)
+                *(double *)(void *)field *= 1000;
+            else
+                *(uint64_t *)(void *)field *= 1000;
+            int declared = (ops->needs & SCHEME_NEEDS(fields[i].id)) != 0;
+            uint64_t sum = charged(names[n], &k);
+            cr_assert_eq(sum != base, declared, "%s: %s is %s but %s", names[n],
+                         vmm_cost_key(fields[i].id), declared ? "declared" : "not declared",
+                         sum != base ? "charged" : "not charged");
+        }
+    }
 }
