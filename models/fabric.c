@@ -199,3 +199,65 @@ int fabric_kick_path(int kick, int handler)
         return -1;
     return handler == FABRIC_USERSPACE ? user[kick] : kernel[kick];
 }
+
+/* ---- needs and least times ------------------------------------------------ */
+
+static uint64_t bit(vmm_cost_id id)
+{
+    return 1ull << id;
+}
+
+uint64_t fabric_path_needs(int id, int pio_in_emulated)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < VMM_COST_COUNT; i++)
+        if (fabric_path_uses(id, (vmm_cost_id)i, pio_in_emulated))
+            m |= bit((vmm_cost_id)i);
+    return m;
+}
+
+uint64_t fabric_whole(const vmm_costs *c, int id, int pio_in_emulated)
+{
+    fabric_exit e = fabric_exit_of(c, id, pio_in_emulated);
+    return e.to_signal + e.after_signal + e.entry;
+}
+
+uint64_t fabric_delivery_needs(const fabric_config *f, fabric_receiver r, int eoi)
+{
+    uint64_t m = bit(VMM_COST_entry);
+    if (!f->posted_interrupts)
+        m |= bit(VMM_COST_inject);
+    if (r.may_run)
+        m |= bit(VMM_COST_host_ipi) |
+             (f->posted_interrupts ? 0 : fabric_path_needs(FABRIC_PATH_EXTINT, 0));
+    if (r.may_halt)
+        m |= bit(VMM_COST_wakeup);
+    return m | (eoi == VMM_EOI_EXIT ? fabric_path_needs(FABRIC_PATH_EOI, 0)
+                                    : bit(VMM_COST_eoi_write));
+}
+
+static uint64_t min2(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+uint64_t fabric_least_delivery(const vmm_costs *c, const fabric_config *f,
+                               fabric_receiver r, int eoi)
+{
+    uint64_t inject = f->posted_interrupts ? 0 : c->inject;
+    uint64_t least = c->entry + inject;                 /* in the host */
+    if (r.may_run)
+        least = min2(least, c->host_ipi + (f->posted_interrupts
+                                               ? 0
+                                               : fabric_whole(c, FABRIC_PATH_EXTINT, 0) +
+                                                     inject));
+    uint64_t eoi_cost = eoi == VMM_EOI_EXIT ? fabric_whole(c, FABRIC_PATH_EOI, 0) : c->eoi_write;
+    return least + eoi_cost;
+}
+
+uint64_t fabric_idle_needs(int polling)
+{
+    return polling ? 0
+                   : fabric_path_needs(FABRIC_PATH_HLT, 0) | bit(VMM_COST_wakeup) |
+                         bit(VMM_COST_entry);
+}

@@ -127,4 +127,32 @@ int fabric_path_uses(int id, vmm_cost_id cost, int pio_in_emulated);
 /* The kick path of a kick kind and handler; -1 for a polled ring. */
 int fabric_kick_path(int kick, int handler);
 
+/* ---- what paths need, and the least they take (for the scenario's
+ * checks, which must agree with the run) ----------------------------- */
+
+/* The primitives path `id` uses, a bit per vmm_cost_id. */
+uint64_t fabric_path_needs(int id, int pio_in_emulated);
+
+/* A path's cycles: exit, handler and entry. */
+uint64_t fabric_whole(const vmm_costs *c, int id, int pio_in_emulated);
+
+/* Where a vCPU can be when an interrupt is raised for it: running the
+ * guest, halted, or (always possible) in the host. */
+typedef struct fabric_receiver {
+    int may_run, may_halt;
+} fabric_receiver;
+
+/* The primitives of an interrupt's delivery in any state the receiver
+ * may be in, then the guest's EOI under `eoi` (vmm_eoi). */
+uint64_t fabric_delivery_needs(const fabric_config *f, fabric_receiver r, int eoi);
+
+/* The least cycles of that delivery and EOI: the cheapest state the
+ * receiver may be in. */
+uint64_t fabric_least_delivery(const vmm_costs *c, const fabric_config *f,
+                               fabric_receiver r, int eoi);
+
+/* The primitives of a vCPU idling: none when it polls; a HLT exit, a
+ * wake-up and an entry when it halts. */
+uint64_t fabric_idle_needs(int polling);
+
 #endif

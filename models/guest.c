@@ -74,6 +74,10 @@ static const scn_field guest_fields[] = {
     {.key = "vcpus", .type = SCN_U64, .offset = SCN_AT(guest_config, vcpus, uint64_t),
      .min = 1, .max = 256, .def = "1",
      .doc = "vCPUs of each instance; request slot i runs on vCPU i mod vcpus"},
+    {.key = "transport", .type = SCN_ENUM, .offset = SCN_AT(guest_config, transport, int),
+     .def = "doorbell", .enum_names = transport_names,
+     .doc = "how requests reach the device: doorbell (a kick, the shared device's "
+            "worker, an interrupt), packet-port or lguest (docs/transports.md)"},
     {.key = "workload", .type = SCN_STRUCT, .offset = offsetof(guest_config, workload),
      .sub = &workload_schema, .doc = "the I/O each instance issues"},
     {.key = "memory", .type = SCN_STRUCT, .offset = offsetof(guest_config, memory),
@@ -92,20 +96,6 @@ unsigned guest_page_order(const guest_memory_config *m)
     return m->page_size == GUEST_PAGE_2M ? 9 : 0;
 }
 
-int guest_kick(const scheme_ops *s, const fabric_config *f)
-{
-    return s->kick >= 0 ? s->kick : f->kick;
-}
-
-typedef struct request {
-    pv_io io;                       /* first: the device hands back &io */
-    guest *g;
-    vcpu *cpu;                      /* the vCPU its slot runs on */
-    sim_time issued;
-    scheme_cost cost;
-    uint64_t irq_cycles;            /* the interrupt's path, EOI included */
-} request;
-
 struct guest {
     guest_env env;
     guest_stats *stats;
@@ -113,11 +103,12 @@ struct guest {
     sim_rng rng;                    /* the workload's */
     sim_rng scheme_rng, remap_rng;
     guestmem *mem;
+    guestbytes *bytes;              /* what its control structures hold */
     scheme *scheme;
+    const transport_ops *tops;
+    transport *transport;
     uint32_t pages_per_buffer;
-    int kick_path;                  /* fabric_path_id; -1: polled ring */
-    uint64_t kick_whole, kick_to_signal, registration;
-    request *slots;
+    io_request *slots;
 };
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -125,20 +116,29 @@ struct guest {
 int guest_stats_init(guest_stats *s)
 {
     memset(s, 0, sizeof *s);
-    return sim_hist_init(&s->latency);
+    int rc = sim_hist_init(&s->latency);
+    if (rc == 0)
+        rc = transport_stats_init(&s->transport);
+    if (rc)
+        guest_stats_fini(s);
+    return rc;
 }
 
 void guest_stats_fini(guest_stats *s)
 {
     sim_hist_fini(&s->latency);
+    transport_stats_fini(&s->transport);
 }
 
 void guest_stats_reset(guest_stats *s)
 {
     sim_hist hist = s->latency;
+    transport_stats tp = s->transport;
     sim_hist_clear(&hist);
+    transport_stats_reset(&tp);
     memset(s, 0, sizeof *s);
     s->latency = hist;
+    s->transport = tp;
 }
 
 void guest_stats_add(guest_stats *sum, const guest_stats *st)
@@ -150,13 +150,14 @@ void guest_stats_add(guest_stats *sum, const guest_stats *st)
     scheme_cost_add(&sum->scheme, &st->scheme);
     sum->alloc_failures += st->alloc_failures;
     sim_hist_merge(&sum->latency, &st->latency);
+    transport_stats_add(&sum->transport, &st->transport);
 }
 
 /* ---- building ------------------------------------------------------------ */
 
 static void issue(sim_kernel *k, void *ctx, uint64_t arg);
 static void remap_event(sim_kernel *k, void *ctx, uint64_t arg);
-static void device_done(sim_kernel *k, pv_io *io);
+static transport_guest callbacks(guest *g);
 
 static void seed_stream(sim_rng *r, uint64_t seed, const char *instance, const char *what)
 {
@@ -184,7 +185,8 @@ guestmem *guest_age_memory(const guest_config *cfg, uint64_t seed, const char *i
 static int build_memory(guest *g, scheme_cost *setup)
 {
     g->mem = guestmem_clone(g->env.memory);
-    if (!g->mem)
+    g->bytes = guestbytes_new(g->env.cfg->memory.size);
+    if (!g->mem || !g->bytes)
         return SIM_ENOMEM;
     scheme_env se = {.mem = g->mem, .tc = g->env.tc, .space = g->env.space,
                      .costs = g->env.scheme_costs, .cfg = g->env.scheme_cfg,
@@ -196,23 +198,23 @@ static int build_memory(guest *g, scheme_cost *setup)
     return g->env.scheme->setup(g->scheme, setup);
 }
 
-static uint64_t whole(const fabric_exit *e)
-{
-    return e->to_signal + e->after_signal + e->entry;
-}
-
-/* The kick path and what its exits cost. */
-static void plan_exits(guest *g)
+/* The transport instance, over the guest's vCPUs, memory and slots. */
+static int build_transport(guest *g)
 {
     const guest_env *env = &g->env;
-    g->kick_path = fabric_kick_path(guest_kick(env->scheme, env->fabric), env->fabric->handler);
-    if (g->kick_path >= 0) {
-        fabric_exit e = fabric_exit_of(env->costs, g->kick_path, env->pio_in_emulated);
-        g->kick_whole = whole(&e);
-        g->kick_to_signal = e.to_signal;
-    }
-    fabric_exit reg = fabric_exit_of(env->costs, FABRIC_PATH_HYPERCALL, env->pio_in_emulated);
-    g->registration = whole(&reg);
+    transport_env te = {.k = env->k, .cfg = env->cfg, .index = env->index,
+                        .costs = env->costs, .fabric = env->fabric,
+                        .pio_in_emulated = env->pio_in_emulated, .scheme = env->scheme,
+                        .scheme_cfg = env->scheme_cfg, .scheme_costs = env->scheme_costs,
+                        .vcpus = g->vcpus, .nvcpus = (uint32_t)env->cfg->vcpus,
+                        .requests = g->slots, .mem = g->mem, .bytes = g->bytes,
+                        .dev = env->dev, .host = env->transport_host,
+                        .stats = &g->stats->transport, .guest = callbacks(g),
+                        .seed = env->seed, .instance = env->instance,
+                        .warmup = env->warmup};
+    int rc;
+    g->transport = g->tops->create(&te, &rc);
+    return g->transport ? 0 : rc;
 }
 
 static vcpu *make_vcpu(const guest_env *env, guest_stats *stats)
@@ -232,10 +234,10 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
         return NULL;
     g->env = *env;
     g->stats = env->stats;
+    g->tops = transport_of(env->cfg->transport);
     const guest_config *cfg = env->cfg;
     uint64_t page_bytes = 4096ull << guest_page_order(&cfg->memory);
     g->pages_per_buffer = (uint32_t)((cfg->workload.size + page_bytes - 1) / page_bytes);
-    plan_exits(g);
     seed_stream(&g->rng, env->seed, env->instance, "");
     seed_stream(&g->scheme_rng, env->seed, env->instance, "/scheme");
     seed_stream(&g->remap_rng, env->seed, env->instance, "/remap");
@@ -246,17 +248,18 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
         built = (g->vcpus[i] = make_vcpu(env, env->stats)) != NULL;
     if (built)
         *rc = build_memory(g, setup);
+    if (*rc == 0)
+        *rc = build_transport(g);
     if (*rc) {
         guest_free(g);
         return NULL;
     }
-    int interrupts = env->fabric->completion == FABRIC_COMPLETE_INTERRUPT;
     for (uint64_t i = 0; i < cfg->workload.depth; i++) {
-        g->slots[i].g = g;
+        g->slots[i].slot = (uint32_t)i;
         g->slots[i].cpu = g->vcpus[i % cfg->vcpus];
+        g->slots[i].bytes = cfg->workload.size;
         g->slots[i].io.bytes = cfg->workload.size;
-        g->slots[i].io.notify_cycles = interrupts ? env->costs->eventfd_signal : 0;
-        g->slots[i].io.complete = device_done;
+        g->slots[i].transport = g->transport;
     }
     return g;
 }
@@ -265,9 +268,12 @@ void guest_free(guest *g)
 {
     if (!g)
         return;
+    if (g->transport)
+        g->tops->destroy(g->transport);
     if (g->scheme)
         g->env.scheme->destroy(g->scheme);
     guestmem_free_all(g->mem);
+    guestbytes_free(g->bytes);
     for (uint64_t i = 0; g->vcpus && i < g->env.cfg->vcpus; i++)
         vcpu_free(g->vcpus[i]);
     free(g->vcpus);
@@ -291,79 +297,47 @@ static void later(guest *g, uint64_t delay, sim_handler fn, uint64_t arg)
 
 void guest_start(guest *g)
 {
+    g->tops->start(g->transport);
     for (uint64_t i = 0; i < g->env.cfg->workload.depth; i++)
         later(g, 0, issue, i);
     if (g->env.cfg->memory.remap_rate > 0)
         later(g, remap_gap(g), remap_event, 0);
 }
 
+void guest_finish(guest *g, sim_time now)
+{
+    g->tops->finish(g->transport, now);
+}
+
 /* ---- a request's life ------------------------------------------------------ */
 
-static void kicked(sim_kernel *k, void *ctx, uint64_t arg);
-static void handled(sim_kernel *k, void *ctx, uint64_t arg);
-
-/* Starts request slot `arg`: the driver describes the buffer, then the
- * vCPU copies what must be copied, registers, and kicks once per part;
- * the last kick's signal hands the request to the device. */
+/* Starts request slot `arg`: the transport runs it to its outcome. */
 static void issue(sim_kernel *k, void *ctx, uint64_t arg)
 {
     guest *g = ctx;
-    request *r = &g->slots[arg];
+    io_request *r = &g->slots[arg];
     memset(&r->cost, 0, sizeof r->cost);
+    memset(&r->parts, 0, sizeof r->parts);
     r->io.sched_cycles = 0;
-    r->irq_cycles = 0;
+    r->io.device_cycles = 0;
+    r->phase = TRANSPORT_FAST;
+    r->described = 0;
     r->issued = sim_now(k);
-    int rc = g->env.scheme->describe(g->scheme, (uint32_t)arg, &r->cost);
-    if (rc == SIM_ENOSPACE) {
-        g->stats->failed++;
-        g->stats->alloc_failures += r->cost.alloc_failures;
-        later(g, g->env.retry, issue, arg);
-        return;
-    }
-    if (rc) {
-        sim_fail(k, rc);
-        return;
-    }
-    const vcpu_call none = {0}, submit = {kicked, r, 0};
-    uint32_t kicks = g->kick_path < 0 ? 0 : r->cost.kicks;
-    uint64_t *sched = &r->io.sched_cycles;
-    if (r->cost.copy_cycles)
-        vcpu_guest(r->cpu, r->cost.copy_cycles, none, sched);
-    for (uint32_t i = 0; i < r->cost.extra_exits; i++)
-        vcpu_exit(r->cpu, FABRIC_PATH_HYPERCALL, none, none, NULL, sched);
-    for (uint32_t i = 0; i < kicks; i++)
-        vcpu_exit(r->cpu, g->kick_path, i + 1 == kicks ? submit : none, none, NULL, sched);
-    if (kicks == 0)                 /* a polled ring: the backend sees it now */
-        vcpu_guest(r->cpu, 0, submit, sched);
+    g->tops->send(g->transport, r);
 }
 
-/* The kick reached the host: the device's worker resolves the buffer,
- * then serves the request. */
-static void kicked(sim_kernel *k, void *ctx, uint64_t arg)
+static int describe(void *ctx, io_request *r)
 {
-    (void)arg;
-    request *r = ctx;
-    guest *g = r->g;
-    g->env.scheme->resolve(g->scheme, (uint32_t)(r - g->slots), &r->cost);
-    r->io.parts = r->cost.kicks;
-    r->io.host_cycles = r->cost.host_cycles;
-    int rc = g->env.dev.submit(g->env.dev.self, &r->io);
-    if (rc)
-        sim_fail(k, rc);
+    guest *g = ctx;
+    int rc = g->env.scheme->describe(g->scheme, r->slot, &r->cost);
+    r->described = rc == 0;
+    return rc;
 }
 
-/* The worker signalled the completion: an interrupt for the vCPU, or,
- * when the driver polls, the completion is seen by its next poll. */
-static void device_done(sim_kernel *k, pv_io *io)
+static void resolve(void *ctx, io_request *r)
 {
-    (void)k;
-    request *r = (request *)io;
-    guest *g = r->g;
-    vcpu_call done = {handled, r, 0};
-    if (g->env.fabric->completion == FABRIC_COMPLETE_POLL)
-        vcpu_guest(r->cpu, 0, done, &r->io.sched_cycles);
-    else
-        vcpu_interrupt(r->cpu, done, &r->irq_cycles, &r->io.sched_cycles);
+    guest *g = ctx;
+    g->env.scheme->resolve(g->scheme, r->slot, &r->cost);
 }
 
 static uint64_t draw_think(guest *g)
@@ -378,37 +352,35 @@ static uint64_t draw_think(guest *g)
  * Every part is time the request could not do without, so the parts
  * never exceed the latency; if they did, a cost was counted twice, and
  * the run stops rather than report it. */
-static void record(guest *g, const request *r, sim_time now)
+static int record(guest *g, const io_request *r, sim_time now)
 {
     guest_stats *s = g->stats;
-    const scheme_cost *c = &r->cost;
+    const io_parts *p = &r->parts;
     uint64_t latency = now - r->issued;
-    uint64_t notify = c->kicks && g->kick_path >= 0
-                          ? (uint64_t)(c->kicks - 1) * g->kick_whole + g->kick_to_signal
-                          : 0;
-    uint64_t exits = (uint64_t)c->extra_exits * g->registration;
-    uint64_t interrupt = r->io.notify_cycles + r->irq_cycles;
-    uint64_t device = r->io.device_cycles - c->host_cycles;
-    uint64_t sched = r->io.sched_cycles;
-    uint64_t parts = notify + exits + c->host_cycles + c->copy_cycles + device + interrupt +
-                     sched;
+    uint64_t parts = p->notify + p->exit + p->translate + p->copy + p->device +
+                     p->interrupt + p->scheduling;
     if (parts > latency) {
         sim_fail(g->env.k, SIM_EINVAL);
-        return;
+        return SIM_EINVAL;
     }
     s->requests++;
-    s->bytes += r->io.bytes;
-    s->sum_notify += notify;
-    s->sum_exit += exits;
-    s->sum_translate += c->host_cycles;
-    s->sum_copy += c->copy_cycles;
-    s->sum_device += device;
-    s->sum_interrupt += interrupt;
-    s->sum_scheduling += sched;
+    s->bytes += r->bytes;
+    s->sum_notify += p->notify;
+    s->sum_exit += p->exit;
+    s->sum_translate += p->translate;
+    s->sum_copy += p->copy;
+    s->sum_device += p->device;
+    s->sum_interrupt += p->interrupt;
+    s->sum_scheduling += p->scheduling;
     s->sum_queueing += latency - parts;
-    scheme_cost_add(&s->scheme, c);
-    s->alloc_failures += c->alloc_failures;
+    scheme_cost_add(&s->scheme, &r->cost);
+    s->alloc_failures += r->cost.alloc_failures;
     sim_hist_record(&s->latency, latency);
+    transport_stats *t = &s->transport;
+    t->phase_requests[r->phase]++;
+    t->phase_bytes[r->phase] += r->bytes;
+    sim_hist_record(&t->phase_latency[r->phase], latency);
+    return 0;
 }
 
 /* The guest's work after a completion is done: it idles, then issues.
@@ -423,23 +395,60 @@ static void computed(sim_kernel *k, void *ctx, uint64_t slot)
         later(g, think, issue, slot);
 }
 
-/* The guest saw the completion (its interrupt handler and EOI are done,
- * or its poll found it). */
-static void handled(sim_kernel *k, void *ctx, uint64_t arg)
+/* The scheme lets go of the request's buffer. */
+static int release(guest *g, io_request *r)
 {
-    (void)arg;
-    request *r = ctx;
-    guest *g = r->g;
-    uint32_t slot = (uint32_t)(r - g->slots);
-    record(g, r, sim_now(k));
-    int rc = g->env.scheme->complete(g->scheme, slot);
+    if (!r->described)
+        return 0;
+    r->described = 0;
+    return g->env.scheme->complete(g->scheme, r->slot);
+}
+
+/* The guest saw the completion (its interrupt handler and EOI are done,
+ * its poll found it, or the synchronous exit returned). */
+static void done(sim_kernel *k, void *ctx, io_request *r)
+{
+    guest *g = ctx;
+    if (record(g, r, sim_now(k)))
+        return;
+    int rc = release(g, r);
     if (rc) {
         sim_fail(k, rc);
         return;
     }
-    vcpu_guest(r->cpu, g->env.cfg->workload.compute, (vcpu_call){computed, g, slot}, NULL);
+    vcpu_guest(r->cpu, g->env.cfg->workload.compute, (vcpu_call){computed, g, r->slot}, NULL);
     if (g->env.hooks.completed)
         g->env.hooks.completed(k, g->env.hooks.ctx);
+}
+
+/* The scheme could not describe the buffer: the slot tries again later. */
+static void failed(sim_kernel *k, void *ctx, io_request *r)
+{
+    (void)k;
+    guest *g = ctx;
+    g->stats->failed++;
+    g->stats->alloc_failures += r->cost.alloc_failures;
+    later(g, g->env.retry, issue, r->slot);
+}
+
+/* The host refused the request: the driver gives up on it and goes on
+ * with its next one, after the usual compute and think. */
+static void refused(sim_kernel *k, void *ctx, io_request *r)
+{
+    guest *g = ctx;
+    g->stats->refused++;
+    int rc = release(g, r);
+    if (rc) {
+        sim_fail(k, rc);
+        return;
+    }
+    vcpu_guest(r->cpu, g->env.cfg->workload.compute, (vcpu_call){computed, g, r->slot}, NULL);
+}
+
+static transport_guest callbacks(guest *g)
+{
+    return (transport_guest){.ctx = g, .describe = describe, .resolve = resolve,
+                             .done = done, .failed = failed, .refused = refused};
 }
 
 /* The guest moves one page of one buffer to another frame. */

@@ -1,28 +1,29 @@
 /*
  * guest.h -- a guest with one or more vCPUs running a closed-loop I/O
- * workload through a buffer scheme.
+ * workload through a transport and a buffer scheme.
  *
  * The guest keeps `depth` requests outstanding, each in a slot that owns
  * one buffer of the scheme's making. A request's life:
- *   describe (scheme, guest side: copies, allocation, registration)
- *   -> vCPU (vcpu.h): the copies (guest work), a hypercall exit per
- *      registration, and one kick per part (the fabric's kick path, or a
- *      hypercall for sg descriptors); the last kick's signal (the
- *      ioeventfd, or the end of the userspace round trip) hands the
- *      request to the device while the vCPU re-enters
- *   -> resolve (scheme, host side: walks, cache and memslot lookups),
- *      done by the device's worker before it serves the request
- *   -> device service, then the worker's irqfd write (eventfd_signal)
- *   -> the interrupt, delivered as the vCPU's state allows, the guest's
- *      handler and its EOI (or, with `completion: poll`, the driver finds
- *      the completion on its next poll: no interrupt at all)
- *   -> record -> compute (guest work on the vCPU) -> think (idle time)
- *   -> the slot's next request.
+ *   issue -> the transport (transport.h) runs it: it asks the scheme to
+ *     describe the buffer (guest side: copies, allocation, registration)
+ *     when its path hands one over, queues the exits on the slot's vCPU,
+ *     has the host resolve the buffer and serve the request, and tells
+ *     the guest how it ended
+ *   -> done: record -> compute (guest work on the vCPU) -> think (idle)
+ *      -> the slot's next request
+ *   -> failed (the scheme could not describe the buffer: no contiguous
+ *      memory, on_fragmented = fail): counted; the slot retries after
+ *      run.retry
+ *   -> refused (the host rejected it, or the device is gone): counted by
+ *      reason; the slot goes on with think time and its next request.
+ * The doorbell transport is the path of docs/fabric.md: a kick, a backend
+ * worker of the shared device, an interrupt; packet-port and lguest are
+ * the transports of seeds 000 and 001 (docs/transports.md).
+ *
  * Slot i runs on vCPU i mod `vcpus`: its copies, exits, interrupt and
  * compute all go there, as a multi-queue driver binds a queue to a vCPU.
- * A request the scheme cannot describe (no contiguous memory, on_fragmented
- * = fail) is counted as failed and the slot retries after run.retry. With
- * nothing to do, the vCPU halts (a HLT exit) or polls, as the fabric says.
+ * With nothing to do, the vCPU halts (a HLT exit) or polls, as the fabric
+ * says.
  *
  * Guest memory is a copy of a guestmem aged once for all variants
  * (guest_age_memory). When remap_rate > 0, the
@@ -30,8 +31,9 @@
  * process), which invalidates cached translations and stale registrations.
  *
  * Every random stream is named after the instance (guest/<class>/<i>/...),
- * and the workload's own stream is separate from the scheme's and the
- * remaps', so all variants of a scenario see the same workload.
+ * and the workload's own stream is separate from the scheme's, the
+ * remaps' and the transport's, so all variants of a scenario see the same
+ * workload.
  */
 #ifndef PVSIM_MODELS_GUEST_H
 #define PVSIM_MODELS_GUEST_H
@@ -42,6 +44,7 @@
 #include "models/device.h"
 #include "models/fabric.h"
 #include "models/scheme.h"
+#include "models/transport.h"
 #include "models/vcpu.h"
 #include "models/vmm.h"
 #include "sim/scenario.h"
@@ -74,6 +77,7 @@ typedef struct guest_config {
     uint64_t count;                 /* instances of this class */
     uint64_t vcpus;                 /* per instance; request slot i runs on
                                        vCPU i mod vcpus */
+    int transport;                  /* transport_kind */
     guest_workload_config workload;
     guest_memory_config memory;
 } guest_config;
@@ -83,15 +87,12 @@ extern const scn_schema guest_schema;
 /* The allocator order of a memory config's page size. */
 unsigned guest_page_order(const guest_memory_config *m);
 
-/* The kick (fabric_kick) a guest using scheme `s` takes: the scheme's own
- * when it has one, else the fabric's. */
-int guest_kick(const scheme_ops *s, const fabric_config *f);
-
 /* The counters of guest_stats, as an X-macro so that summing them cannot
- * miss one. failed: requests the scheme could not send; sum_*: cycles of
- * the breakdown (scheduling: wake-ups and context switches on the way). */
+ * miss one. failed: requests the scheme could not send; refused: requests
+ * the host rejected; sum_*: cycles of the breakdown (scheduling: wake-ups
+ * and context switches on the way). */
 #define GUEST_COUNTERS(X)                                                     \
-    X(requests) X(bytes) X(failed) X(remaps)                                  \
+    X(requests) X(bytes) X(failed) X(refused) X(remaps)                       \
     X(sum_notify) X(sum_exit) X(sum_translate) X(sum_copy) X(sum_device)     \
     X(sum_interrupt) X(sum_scheduling) X(sum_queueing)
 
@@ -104,6 +105,7 @@ typedef struct guest_stats {
     scheme_cost scheme;             /* counters of completed requests */
     uint64_t alloc_failures;        /* every failed contiguous allocation */
     sim_hist latency;               /* issue to interrupt handled */
+    transport_stats transport;      /* what the class's transport counts */
 } guest_stats;
 
 int guest_stats_init(guest_stats *s);
@@ -128,7 +130,8 @@ typedef struct guest_env {
     int eoi;                        /* vmm_eoi: the fabric's, resolved */
     int pio_in_emulated;            /* the preset's platform */
     cores *host;                    /* the vCPU becomes one of its threads */
-    pv_device dev;
+    pv_device dev;                  /* doorbell: the shared device */
+    void *transport_host;           /* the transport's host-wide state */
     guest_stats *stats;
     guest_hooks hooks;
     uint64_t seed;
@@ -140,7 +143,9 @@ typedef struct guest_env {
     tcache *tc;                     /* the host's, shared */
     uint32_t space;                 /* this guest's address space in tc */
     uint64_t retry;                 /* cycles before a failed slot retries */
+    uint64_t warmup;                /* cycles before statistics count */
     uint64_t clock_hz;
+    uint64_t index;                 /* the instance within its class */
 } guest_env;
 
 typedef struct guest guest;
@@ -157,9 +162,13 @@ guestmem *guest_age_memory(const guest_config *cfg, uint64_t seed, const char *i
 guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc);
 void guest_free(guest *g);
 
-/* Issues the first `depth` requests at the current time and starts the
- * remap process. A failure stops the run through sim_fail(). */
+/* Starts the transport (its lifecycle, its bindings), issues the first
+ * `depth` requests at the current time and starts the remap process. A
+ * failure stops the run through sim_fail(). */
 void guest_start(guest *g);
+
+/* The run ends at `now`: time integrals go into the stats. */
+void guest_finish(guest *g, sim_time now);
 
 /* The vCPU threads' statistics, summed over the guest's vCPUs (halts are
  * their wake-ups). */

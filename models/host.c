@@ -34,6 +34,8 @@ typedef struct host {
     microbench *mb;                 /* NULL without a microbench loop */
     int eoi;                        /* vmm_eoi of the variant */
     tcache *tc;
+    void *transport_host[TRANSPORT_COUNT];  /* each transport's host-wide
+                                               state, if it keeps one */
     guest_class *classes;
     sim_time window_start, window_end;
     uint64_t measured;              /* completions since warm-up */
@@ -103,13 +105,15 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
                          .fabric = &s->variant->fabric, .eoi = s->eoi,
                          .pio_in_emulated = vmm_presets[s->cfg->preset].pio_in_emulated,
                          .host = s->cores,
-                         .dev = loopback_device(s->dev), .stats = &gc->stats,
+                         .dev = s->dev ? loopback_device(s->dev) : (pv_device){0},
+                         .transport_host = s->transport_host[gc->cfg->transport],
+                         .stats = &gc->stats,
                          .hooks = {on_completed, s}, .seed = s->cfg->seed, .instance = name,
                          .scheme = scheme_find(system_scheme_names[s->variant->scheme]),
                          .scheme_cfg = &s->variant->opts, .scheme_costs = &s->scheme_costs,
                          .memory = s->aged[*space], .tc = s->tc, .space = *space,
-                         .retry = s->cfg->run.retry,
-                         .clock_hz = s->cfg->clock_hz};
+                         .retry = s->cfg->run.retry, .warmup = s->cfg->run.warmup,
+                         .clock_hz = s->cfg->clock_hz, .index = i};
         int rc;
         (*space)++;
         gc->instances[i] = guest_new(&env, &gc->setup, &rc);
@@ -145,6 +149,21 @@ static int build_microbench(host *s)
     return s->mb ? 0 : SIM_ENOMEM;
 }
 
+/* The host-wide state of each transport some class uses. */
+static int build_transport_hosts(host *s)
+{
+    for (size_t c = 0; c < s->cfg->nguests; c++) {
+        int kind = s->cfg->guests[c].transport;
+        const transport_ops *t = transport_of(kind);
+        if (!t->host_new || s->transport_host[kind])
+            continue;
+        s->transport_host[kind] = t->host_new(s->k, s->cfg);
+        if (!s->transport_host[kind])
+            return SIM_ENOMEM;
+    }
+    return 0;
+}
+
 static int build(host *s, char *err, size_t errlen)
 {
     s->scheme_costs = to_scheme_costs(&s->cfg->costs, s->variant);
@@ -158,13 +177,15 @@ static int build(host *s, char *err, size_t errlen)
                          system_threads(s->cfg, s->variant, NULL), &cc);
     if (!s->cores)
         return SIM_ENOMEM;
-    /* The device serves the I/O guests; ivshmem peers need none. */
-    if (s->cfg->nguests > 0)
+    /* The device serves the doorbell guests; the other transports and
+     * ivshmem peers need none. */
+    int device = system_uses_device(s->cfg);
+    if (device)
         s->dev = loopback_new(s->k, &s->cfg->device, s->cores,
                               s->variant->fabric.backend == FABRIC_POLL);
     s->tc = tcache_new((uint32_t)s->variant->tcache_entries);
     s->classes = calloc(s->cfg->nguests, sizeof *s->classes);
-    if ((s->cfg->nguests > 0 && !s->dev) || !s->tc || !s->classes)
+    if ((device && !s->dev) || !s->tc || !s->classes || build_transport_hosts(s))
         return SIM_ENOMEM;
     uint32_t space = 0;
     for (size_t c = 0; c < s->cfg->nguests; c++) {
@@ -201,6 +222,9 @@ static void teardown(host *s)
         guest_stats_fini(&gc->stats);
     }
     free(s->classes);
+    for (int t = 0; t < TRANSPORT_COUNT; t++)
+        if (s->transport_host[t])
+            transport_of(t)->host_free(s->transport_host[t]);
     tcache_free(s->tc);
     loopback_free(s->dev);
     ivshmem_free(s->iv);
@@ -329,13 +353,25 @@ static json_t *vcpu_json(const host *s, const guest_class *gc)
 
 static json_t *class_json(const host *s, const guest_class *gc)
 {
-    return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}",
+    const transport_ops *t = transport_of(gc->cfg->transport);
+    return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
                      "name", gc->cfg->name,
                      "instances", (json_int_t)gc->cfg->count,
                      "metrics", metrics_json(s, &gc->stats),
                      "vcpu", vcpu_json(s, gc),
                      "memory", memory_json(gc),
-                     "setup", setup_json(&gc->setup));
+                     "setup", setup_json(&gc->setup),
+                     "transport", t->json(&gc->stats.transport, gc->cfg, s->cfg->clock_hz));
+}
+
+/* The run ended: every guest flushes its time integrals. */
+static void finish_all(host *s)
+{
+    for (size_t c = 0; c < s->cfg->nguests; c++) {
+        guest_class *gc = &s->classes[c];
+        for (uint64_t i = 0; i < gc->cfg->count; i++)
+            guest_finish(gc->instances[i], s->window_end);
+    }
 }
 
 static json_t *device_json(const host *s)
@@ -509,6 +545,7 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
         rc = run_chunks(&s, p, err, errlen);
     if (rc == 0) {
         s.window_end = sim_now(s.k);
+        finish_all(&s);
         *out = variant_json(&s);
         if (!*out)
             rc = SIM_ENOMEM;

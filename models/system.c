@@ -208,6 +208,14 @@ static void resolve_costs(system_config *cfg, const scn_doc *doc)
     }
 }
 
+int system_uses_device(const system_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nguests; i++)
+        if (cfg->guests[i].transport == TRANSPORT_DOORBELL)
+            return 1;
+    return 0;
+}
+
 const char *system_variant_name(const variant_config *v)
 {
     return v->name ? v->name : system_scheme_names[v->scheme];

@@ -80,6 +80,9 @@ const char *system_variant_name(const variant_config *v);
  * poll, each on a core of its own. */
 uint32_t system_threads(const system_config *cfg, const variant_config *v, uint32_t *polling);
 
+/* Whether a guest class uses the shared device (the doorbell transport). */
+int system_uses_device(const system_config *cfg);
+
 /* The primitives a variant's paths use: a bit per vmm_cost_id. */
 uint64_t system_needs(const system_config *cfg, const variant_config *v);
 

@@ -214,79 +214,15 @@ static uint64_t bit(vmm_cost_id id)
     return 1ull << id;
 }
 
-static uint64_t path_needs(int path, int pio_in_emulated)
+/* Each class needs what its transport's paths and scheme charge, and
+ * its vCPUs' idling. */
+static uint64_t guests_need(const system_config *cfg, const variant_config *v)
 {
-    uint64_t m = 0;
-    for (int i = 0; i < VMM_COST_COUNT; i++)
-        if (fabric_path_uses(path, (vmm_cost_id)i, pio_in_emulated))
-            m |= bit((vmm_cost_id)i);
-    return m;
-}
-
-/* What a scheme declares it charges, and the hypercall exits it asks for. */
-static uint64_t scheme_needs(const scheme_ops *s)
-{
-    return s->needs | (s->hypercalls ? path_needs(FABRIC_PATH_HYPERCALL, 0) : 0);
-}
-
-static const scheme_ops *variant_scheme(const variant_config *v)
-{
-    return scheme_find(system_scheme_names[v->scheme]);
-}
-
-/* Where a vCPU can be when an interrupt is raised for it: running the
- * guest, halted, or (always possible) in the host. */
-typedef struct receiver {
-    int may_run, may_halt;
-} receiver;
-
-/* An interrupt's delivery in any state the receiver may be in, then the
- * guest's EOI. */
-static uint64_t delivery_needs(const fabric_config *f, receiver r, int eoi)
-{
-    uint64_t m = bit(VMM_COST_entry);
-    if (!f->posted_interrupts)
-        m |= bit(VMM_COST_inject);
-    if (r.may_run)
-        m |= bit(VMM_COST_host_ipi) |
-             (f->posted_interrupts ? 0 : path_needs(FABRIC_PATH_EXTINT, 0));
-    if (r.may_halt)
-        m |= bit(VMM_COST_wakeup);
-    return m | (eoi == VMM_EOI_EXIT ? path_needs(FABRIC_PATH_EOI, 0) : bit(VMM_COST_eoi_write));
-}
-
-/* A vCPU that halts when idle: the HLT exit, then a wake-up and an entry. */
-static uint64_t idle_needs(int polling)
-{
-    return polling ? 0
-                   : path_needs(FABRIC_PATH_HLT, 0) | bit(VMM_COST_wakeup) |
-                         bit(VMM_COST_entry);
-}
-
-/* An I/O guest's interrupt can find its vCPU running the guest when the
- * vCPU polls, or has other work: other requests in flight, or compute. */
-static receiver guest_receiver(const system_config *cfg, const fabric_config *f)
-{
-    receiver r = {.may_run = f->vcpu_idle == FABRIC_POLL,
-                  .may_halt = f->vcpu_idle == FABRIC_HALT};
-    for (size_t i = 0; i < cfg->nguests; i++)
-        r.may_run |= cfg->guests[i].workload.depth > cfg->guests[i].vcpus ||
-                     cfg->guests[i].workload.compute > 0;
-    return r;
-}
-
-static uint64_t guests_need(const system_config *cfg, const variant_config *v, int eoi,
-                            int pio_in)
-{
-    const fabric_config *f = &v->fabric;
-    uint64_t m = scheme_needs(variant_scheme(v)) | idle_needs(f->vcpu_idle == FABRIC_POLL);
-    int kick = fabric_kick_path(guest_kick(variant_scheme(v), f), f->handler);
-    if (kick >= 0)
-        m |= path_needs(kick, pio_in);
-    if (f->completion == FABRIC_COMPLETE_INTERRUPT)
-        m |= bit(VMM_COST_eventfd_signal) | delivery_needs(f, guest_receiver(cfg, f), eoi);
-    if (f->backend == FABRIC_HALT)
-        m |= bit(VMM_COST_wakeup);
+    uint64_t m = fabric_idle_needs(v->fabric.vcpu_idle == FABRIC_POLL);
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        const guest_config *g = &cfg->guests[i];
+        m |= transport_of(g->transport)->needs(cfg, g, v);
+    }
     return m;
 }
 
@@ -294,12 +230,12 @@ static uint64_t guests_need(const system_config *cfg, const variant_config *v, i
 static uint64_t ivshmem_needs(const system_config *cfg, const fabric_config *f, int eoi)
 {
     const ivshmem_config *iv = &cfg->ivshmem;
-    receiver r = {.may_run = 1, .may_halt = f->vcpu_idle == FABRIC_HALT};
+    fabric_receiver r = {.may_run = 1, .may_halt = f->vcpu_idle == FABRIC_HALT};
     uint64_t m = bit(VMM_COST_copy_per_kib) |
-                 path_needs(fabric_kick_path(FABRIC_KICK_MMIO, f->handler), 0) |
-                 delivery_needs(f, r, eoi) | idle_needs(f->vcpu_idle == FABRIC_POLL);
+                 fabric_path_needs(fabric_kick_path(FABRIC_KICK_MMIO, f->handler), 0) |
+                 fabric_delivery_needs(f, r, eoi) | fabric_idle_needs(f->vcpu_idle == FABRIC_POLL);
     if (f->interrupts == FABRIC_INTX || f->mask || iv->nevents > 0)
-        m |= path_needs(FABRIC_PATH_MMIO_USER, 0);
+        m |= fabric_path_needs(FABRIC_PATH_MMIO_USER, 0);
     if (f->interrupts == FABRIC_INTX || f->handler == FABRIC_USERSPACE)
         m |= bit(VMM_COST_eventfd_signal) |
              (f->backend == FABRIC_HALT ? bit(VMM_COST_wakeup) : 0);
@@ -309,25 +245,25 @@ static uint64_t ivshmem_needs(const system_config *cfg, const fabric_config *f, 
 static uint64_t microbench_needs(const microbench_config *mb, const fabric_config *f, int eoi,
                                  int pio_in)
 {
-    const receiver self = {0};      /* in the host when its own IPI leaves */
+    const fabric_receiver self = {0};      /* in the host when its own IPI leaves */
     switch (mb->op) {
     case MB_HYPERCALL:
-        return path_needs(FABRIC_PATH_HYPERCALL, 0);
+        return fabric_path_needs(FABRIC_PATH_HYPERCALL, 0);
     case MB_IPI: {
-        receiver target = {.may_run = mb->target == MB_RUNNING,
+        fabric_receiver target = {.may_run = mb->target == MB_RUNNING,
                            .may_halt = mb->target == MB_HALTED};
-        return path_needs(FABRIC_PATH_IPI_SEND, 0) | delivery_needs(f, target, eoi) |
-               idle_needs(mb->target == MB_RUNNING);
+        return fabric_path_needs(FABRIC_PATH_IPI_SEND, 0) | fabric_delivery_needs(f, target, eoi) |
+               fabric_idle_needs(mb->target == MB_RUNNING);
     }
     case MB_SELF_IPI:
-        return path_needs(FABRIC_PATH_IPI_SEND, 0) | delivery_needs(f, self, eoi);
+        return fabric_path_needs(FABRIC_PATH_IPI_SEND, 0) | fabric_delivery_needs(f, self, eoi);
     case MB_HLT_PENDING:
-        return path_needs(FABRIC_PATH_IPI_SEND, 0) | path_needs(FABRIC_PATH_HLT, 0) |
-               delivery_needs(f, self, eoi);
+        return fabric_path_needs(FABRIC_PATH_IPI_SEND, 0) | fabric_path_needs(FABRIC_PATH_HLT, 0) |
+               fabric_delivery_needs(f, self, eoi);
     case MB_EOI:
-        return eoi == VMM_EOI_EXIT ? path_needs(FABRIC_PATH_EOI, 0) : bit(VMM_COST_eoi_write);
+        return eoi == VMM_EOI_EXIT ? fabric_path_needs(FABRIC_PATH_EOI, 0) : bit(VMM_COST_eoi_write);
     default:
-        return path_needs(microbench_io_path(mb), pio_in);
+        return fabric_path_needs(microbench_io_path(mb), pio_in);
     }
 }
 
@@ -337,7 +273,7 @@ uint64_t system_needs(const system_config *cfg, const variant_config *v)
     int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
     uint64_t m = 0;
     if (cfg->nguests > 0)
-        m |= guests_need(cfg, v, eoi, pio_in);
+        m |= guests_need(cfg, v);
     if (cfg->ivshmem.peers > 0)
         m |= ivshmem_needs(cfg, &v->fabric, eoi);
     if (cfg->microbench.op != MB_NONE)
@@ -374,7 +310,7 @@ static void check_needed_costs(const system_config *cfg, const scn_doc *doc,
 uint32_t system_threads(const system_config *cfg, const variant_config *v, uint32_t *polling)
 {
     const fabric_config *f = &v->fabric;
-    uint64_t vcpus = 0, workers = cfg->nguests ? cfg->device.workers : 0;
+    uint64_t vcpus = 0, workers = system_uses_device(cfg) ? cfg->device.workers : 0;
     for (size_t c = 0; c < cfg->nguests; c++)
         vcpus += cfg->guests[c].count * cfg->guests[c].vcpus;
     uint64_t peers = cfg->ivshmem.peers;
@@ -408,31 +344,6 @@ static void check_cores(const system_config *cfg, const scn_doc *doc, scn_errors
 
 /* ---- the least time a loop can take ------------------------------------------- */
 
-static uint64_t whole_path(const vmm_costs *c, int path, int pio_in)
-{
-    fabric_exit e = fabric_exit_of(c, path, pio_in);
-    return e.to_signal + e.after_signal + e.entry;
-}
-
-static uint64_t min2(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
-/* The least an interrupt's delivery and EOI can take: the cheapest state
- * the receiver may be in. */
-static uint64_t min_delivery(const vmm_costs *c, const fabric_config *f, receiver r, int eoi)
-{
-    uint64_t inject = f->posted_interrupts ? 0 : c->inject;
-    uint64_t least = c->entry + inject;                 /* in the host */
-    if (r.may_run)
-        least = min2(least, c->host_ipi + (f->posted_interrupts
-                                               ? 0
-                                               : whole_path(c, FABRIC_PATH_EXTINT, 0) + inject));
-    uint64_t eoi_cost = eoi == VMM_EOI_EXIT ? whole_path(c, FABRIC_PATH_EOI, 0) : c->eoi_write;
-    return least + eoi_cost;
-}
-
 static void zero_loop(scn_errors *errs, const scn_doc *doc, const char *path, const char *what,
                       const variant_config *v)
 {
@@ -442,21 +353,11 @@ static void zero_loop(scn_errors *errs, const scn_doc *doc, const char *path, co
                    path, what, system_variant_name(v));
 }
 
-/* The least cycles of one request of guest class `i`: the kick up to its
- * signal, the device's service, the completion's delivery, then compute
- * and think. */
+/* The least cycles of one request of guest class `i`, by its transport. */
 static uint64_t guest_least(const system_config *cfg, const variant_config *v, size_t i)
 {
-    const vmm_costs *c = &cfg->costs;
-    const fabric_config *f = &v->fabric;
-    const guest_workload_config *w = &cfg->guests[i].workload;
-    int eoi = fabric_eoi_mode(f, cfg->preset);
-    int kick = fabric_kick_path(guest_kick(variant_scheme(v), f), f->handler);
-    uint64_t notify = kick >= 0 ? fabric_exit_of(c, kick, 0).to_signal : 0;
-    uint64_t done = f->completion == FABRIC_COMPLETE_POLL
-                        ? 0
-                        : c->eventfd_signal + min_delivery(c, f, guest_receiver(cfg, f), eoi);
-    return notify + loopback_service(&cfg->device, w->size, 1) + done + w->compute + w->think;
+    const guest_config *g = &cfg->guests[i];
+    return transport_of(g->transport)->least(cfg, g, v);
 }
 
 /* The least cycles of one ivshmem message: copy in, the doorbell up to
@@ -465,10 +366,10 @@ static uint64_t ivshmem_least(const system_config *cfg, const variant_config *v)
 {
     const vmm_costs *c = &cfg->costs;
     const fabric_config *f = &v->fabric;
-    receiver r = {.may_run = 1, .may_halt = f->vcpu_idle == FABRIC_HALT};
+    fabric_receiver r = {.may_run = 1, .may_halt = f->vcpu_idle == FABRIC_HALT};
     int doorbell = fabric_kick_path(FABRIC_KICK_MMIO, f->handler);
     return c->copy_per_kib + fabric_exit_of(c, doorbell, 0).to_signal +
-           min_delivery(c, f, r, fabric_eoi_mode(f, cfg->preset)) + cfg->ivshmem.think;
+           fabric_least_delivery(c, f, r, fabric_eoi_mode(f, cfg->preset)) + cfg->ivshmem.think;
 }
 
 static uint64_t microbench_least(const system_config *cfg, const variant_config *v)
@@ -477,16 +378,16 @@ static uint64_t microbench_least(const system_config *cfg, const variant_config 
     const microbench_config *mb = &cfg->microbench;
     int eoi = fabric_eoi_mode(&v->fabric, cfg->preset);
     int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
-    uint64_t eoi_cost = eoi == VMM_EOI_EXIT ? whole_path(c, FABRIC_PATH_EOI, 0) : c->eoi_write;
+    uint64_t eoi_cost = eoi == VMM_EOI_EXIT ? fabric_whole(c, FABRIC_PATH_EOI, 0) : c->eoi_write;
     switch (mb->op) {
     case MB_HYPERCALL:
-        return whole_path(c, FABRIC_PATH_HYPERCALL, 0);
+        return fabric_whole(c, FABRIC_PATH_HYPERCALL, 0);
     case MB_IPI: case MB_SELF_IPI: case MB_HLT_PENDING:
-        return whole_path(c, FABRIC_PATH_IPI_SEND, 0);
+        return fabric_whole(c, FABRIC_PATH_IPI_SEND, 0);
     case MB_EOI:
         return eoi_cost;
     default:
-        return whole_path(c, microbench_io_path(mb), pio_in);
+        return fabric_whole(c, microbench_io_path(mb), pio_in);
     }
 }
 

@@ -25,6 +25,7 @@ typedef struct op {
     uint64_t cycles;                /* OP_GUEST */
     int sti;                        /* OP_HALT: the guest's (sti; hlt), not
                                        the idle loop's */
+    vcpu_device dev;                /* OP_EXIT: a device model's step, if fn */
     vcpu_call signal, done;
     uint64_t *phases, *sched;
 } op;
@@ -40,6 +41,9 @@ typedef enum vcpu_stage {
     IDLE,                           /* nothing (polling, or halted) */
     GUEST_WORK,
     EXIT_HANDLER,                   /* exit transition and handler */
+    EXIT_DEVICE,                    /* a device model's busy cycles */
+    EXIT_BLOCKED,                   /* its wait, the thread blocked */
+    EXIT_RESUME,                    /* the thread woken after the wait */
     EXIT_ENTRY,                     /* rest of the handler, entry */
     WAKING                          /* the thread's wake-up after a HLT */
 } vcpu_stage;
@@ -56,6 +60,7 @@ struct vcpu {
     op cur;                         /* the op in progress */
     fabric_exit path;               /* its phases, for OP_EXIT and OP_HALT */
     sim_time exit_start;            /* when its exit was queued */
+    uint64_t device_wait;           /* the device step's blocked cycles */
     sim_ring ops, pending, delivered;
 };
 
@@ -290,6 +295,50 @@ static void wake(vcpu *v, uint64_t *sched)
     submit(v, WAKING, 0, sched);
 }
 
+/* The handler reached the device model: it decides its work now. */
+static void start_device(sim_kernel *k, vcpu *v)
+{
+    vcpu_work w = v->cur.dev.fn(k, v->cur.dev.ctx, v->cur.dev.arg);
+    v->device_wait = w.wait;
+    if (v->cur.phases)
+        *v->cur.phases += w.busy;
+    submit(v, EXIT_DEVICE, w.busy, v->cur.sched);
+}
+
+static void wait_over(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* The device's work is done: its effects land, and the handler goes on
+ * to the entry. */
+static void device_effects(sim_kernel *k, vcpu *v)
+{
+    call(k, v->cur.signal);
+    enter(v, v->path.after_signal + v->path.entry);
+}
+
+/* The device's busy part is done: it blocks for its wait, if any. */
+static void device_done(sim_kernel *k, vcpu *v)
+{
+    if (v->device_wait == 0) {
+        device_effects(k, v);
+        return;
+    }
+    v->stage = EXIT_BLOCKED;
+    int rc = sim_schedule(k, v->device_wait, SIM_BAND_NORMAL, wait_over, v, 0, NULL);
+    if (rc)
+        sim_fail(k, rc);
+}
+
+/* The wait ended: the blocked thread is woken (a 0-cycle item that pays
+ * the wake-up) to finish the exit. */
+static void wait_over(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    (void)arg;
+    vcpu *v = ctx;
+    v->device_wait = 0;
+    submit(v, EXIT_RESUME, 0, v->cur.sched);
+}
+
 static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
 {
     (void)arg;
@@ -301,9 +350,19 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
             halted(v);
             return;
         }
+        if (v->cur.dev.fn) {
+            start_device(k, v);
+            return;
+        }
         if (v->path.signals)
             call(k, v->cur.signal);
         enter(v, v->path.after_signal + v->path.entry);
+        return;
+    case EXIT_DEVICE:
+        device_done(k, v);
+        return;
+    case EXIT_RESUME:
+        device_effects(k, v);
         return;
     case WAKING:
         enter(v, v->env.costs->entry);
@@ -337,6 +396,13 @@ void vcpu_exit(vcpu *v, int path, vcpu_call signal, vcpu_call done, uint64_t *ph
 {
     queue(v, &(op){.kind = OP_EXIT, .path = path, .signal = signal, .done = done,
                    .phases = phases, .sched = sched});
+}
+
+void vcpu_exit_device(vcpu *v, int path, vcpu_device dev, vcpu_call signal, vcpu_call done,
+                      uint64_t *phases, uint64_t *sched)
+{
+    queue(v, &(op){.kind = OP_EXIT, .path = path, .dev = dev, .signal = signal,
+                   .done = done, .phases = phases, .sched = sched});
 }
 
 void vcpu_halt(vcpu *v, vcpu_call done, uint64_t *sched)

@@ -99,6 +99,34 @@ void vcpu_guest(vcpu *v, uint64_t cycles, vcpu_call done, uint64_t *sched);
 void vcpu_exit(vcpu *v, int path, vcpu_call signal, vcpu_call done, uint64_t *phases,
                uint64_t *sched);
 
+/* What a device model spends inside an exit: `busy` cycles on the vCPU's
+ * thread, then `wait` cycles blocked in the host (a disk's latency: the
+ * core is free meanwhile, and the thread pays a wake-up to go on). */
+typedef struct vcpu_work {
+    uint64_t busy, wait;
+} vcpu_work;
+
+/* A device model that runs inside an exit. `fn` runs when the exit's
+ * handler reaches the device (after the path's phases up to its signal,
+ * or its whole handler when it raises none): it reads what it needs then,
+ * and returns the work it does. */
+typedef struct vcpu_device {
+    vcpu_work (*fn)(sim_kernel *k, void *ctx, uint64_t arg);
+    void *ctx;
+    uint64_t arg;
+} vcpu_device;
+
+/* Queues an exit by path `path` whose handler hands the access to a
+ * device model (a port the device model decodes, a hypercall the host
+ * serves): the path's phases up to its signal, then `dev`'s work, then
+ * `signal` (where the device's effects land: a reply written, an
+ * interrupt raised), then the rest of the path and the entry, then
+ * `done`. `phases` (may be NULL) receives the path's cycles up to the
+ * device and the device's busy cycles; `sched` the wake-up and switch
+ * cycles. */
+void vcpu_exit_device(vcpu *v, int path, vcpu_device dev, vcpu_call signal, vcpu_call done,
+                      uint64_t *phases, uint64_t *sched);
+
 /* Queues a HLT with the guest's interrupts enabled (sti; hlt): the vCPU
  * exits and blocks until an interrupt is pending, or re-enters at once if
  * one is; `done` once it has re-entered. */

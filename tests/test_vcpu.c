@@ -252,3 +252,85 @@ Test(vcpu, a_failure_to_schedule_stops_the_run)
     cr_assert_eq(l.n, 0);
     rig_down(&r);
 }
+
+/* A device model inside an exit: it decides its work when the handler
+ * reaches it, and its effects land before the entry. */
+typedef struct port {
+    sim_time called_at;
+    vcpu_work work;
+} port;
+
+static vcpu_work port_work(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    port *p = ctx;
+    p->called_at = sim_now(k);
+    return p->work;
+}
+
+Test(vcpu, a_device_step_runs_after_the_handler_and_before_the_entry)
+{
+    rig r;
+    rig_up(&r, 1, 0, VMM_EOI_EXIT);
+    log signal = {0}, done = {0};
+    port p = {.work = {.busy = 500}};
+    uint64_t phases = 0;
+    vcpu_exit_device(r.v, FABRIC_PATH_PIO_WRITE_KERNEL, (vcpu_device){port_work, &p, 0},
+                     (vcpu_call){note, &signal, 0}, (vcpu_call){note, &done, 0}, &phases,
+                     NULL);
+    sim_run(r.k, SIM_TIME_MAX, 0);
+    /* exit 1000 + decode 300 (kernel_device unset: 0); the device 500;
+     * its effects at 1800; the entry 800. */
+    cr_assert_eq(p.called_at, 1300);
+    cr_assert_eq(signal.at[0], 1800);
+    cr_assert_eq(done.at[0], 2600);
+    cr_assert_eq(phases, 1800);
+    cr_assert_eq(busy(&r), 2600);
+    cr_assert_eq(r.counts.exits[FABRIC_REASON_pio], 1);
+    rig_down(&r);
+}
+
+Test(vcpu, a_device_wait_blocks_the_thread_and_the_wake_up_is_paid)
+{
+    rig r;
+    rig_up(&r, 0, 0, VMM_EOI_EXIT);
+    log signal = {0}, done = {0};
+    port p = {.work = {.busy = 500, .wait = 10000}};
+    uint64_t sched = 0;
+    /* A halted vCPU: the queued exit wakes it first (2000). */
+    vcpu_exit_device(r.v, FABRIC_PATH_HYPERCALL, (vcpu_device){port_work, &p, 0},
+                     (vcpu_call){note, &signal, 0}, (vcpu_call){note, &done, 0}, NULL,
+                     &sched);
+    sim_run(r.k, SIM_TIME_MAX, 0);
+    /* wake 2000, entry 800 (the wake's), exit 1000 + hypercall 100 = 3900;
+     * busy 500 to 4400; blocked 10000 to 14400; woken 2000 to 16400: the
+     * effects; the entry 800. */
+    cr_assert_eq(p.called_at, 3900);
+    cr_assert_eq(signal.at[0], 16400);
+    cr_assert_eq(done.at[0], 17200);
+    cr_assert_eq(sched, 4000, "two wake-ups: %llu", (unsigned long long)sched);
+    /* The core was free while the thread waited: busy is the work only,
+     * and the HLT (exit 1000 + hlt 200) the idle vCPU takes at the end. */
+    cr_assert_eq(busy(&r), 800 + 1100 + 500 + 800 + 1200);
+    rig_down(&r);
+}
+
+Test(vcpu, an_interrupt_raised_during_a_device_wait_is_injected_by_its_entry)
+{
+    rig r;
+    rig_up(&r, 1, 0, VMM_EOI_EXIT);
+    log done = {0}, handled = {0};
+    port p = {.work = {.busy = 0, .wait = 5000}};
+    vcpu_exit_device(r.v, FABRIC_PATH_HYPERCALL, (vcpu_device){port_work, &p, 0},
+                     (vcpu_call){0}, (vcpu_call){note, &done, 0}, NULL, NULL);
+    raise q = {.v = r.v, .l = &handled};
+    raise_at(&r, &q, 3000);
+    sim_run(r.k, SIM_TIME_MAX, 0);
+    /* exit+hypercall 1100, blocked to 6100 (a polling thread pays no
+     * wake-up), entry 800 + inject 50 = 6950; then the EOI exit 2000. */
+    cr_assert_eq(done.at[0], 6950);
+    cr_assert_eq(handled.at[0], 8950);
+    cr_assert_eq(r.counts.exits[FABRIC_REASON_external_interrupt], 0);
+    cr_assert_eq(q.cost, 800 + 50 + 2000);
+    rig_down(&r);
+}
