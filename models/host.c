@@ -327,7 +327,7 @@ static json_t *setup_json(const scheme_cost *c)
 {
     return json_pack("{s:I, s:I, s:I, s:I}", "registrations", (json_int_t)c->registrations,
                      "exits", (json_int_t)c->extra_exits, "pinned_pages", (json_int_t)c->pins,
-                     "host_cycles", (json_int_t)c->host_cycles);
+                     "host_cycles", (json_int_t)(c->host_cycles + c->register_cycles));
 }
 
 /* The class's vCPU threads: busy share, halts, and waits for a core. */

@@ -25,6 +25,7 @@ void scheme_cost_add(scheme_cost *sum, const scheme_cost *add)
 {
     sum->copy_cycles += add->copy_cycles;
     sum->host_cycles += add->host_cycles;
+    sum->register_cycles += add->register_cycles;
     sum->kicks += add->kicks;
     sum->extra_exits += add->extra_exits;
     sum->copy_bytes += add->copy_bytes;

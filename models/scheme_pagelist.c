@@ -44,7 +44,7 @@ static void register_buffer(pagelist *s, uint32_t slot, scheme_cost *c)
     c->extra_exits++;
     c->memslot_lookups += n;
     c->pins += n;
-    c->host_cycles += (uint64_t)n * (k->memslot_lookup + k->pin_per_page);
+    c->register_cycles += (uint64_t)n * (k->memslot_lookup + k->pin_per_page);
     s->state[slot] = REGISTERED;
 }
 

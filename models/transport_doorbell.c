@@ -106,7 +106,7 @@ static void kicked(sim_kernel *k, void *ctx, uint64_t slot)
     io_request *r = &d->env.requests[slot];
     d->env.guest.resolve(d->env.guest.ctx, r);
     r->io.parts = r->cost.kicks;
-    r->io.host_cycles = r->cost.host_cycles;
+    r->io.host_cycles = r->cost.host_cycles + r->cost.register_cycles;
     int rc = d->env.dev.submit(d->env.dev.self, &r->io);
     if (rc)
         sim_fail(k, rc);
@@ -123,9 +123,9 @@ static void account(const doorbell *d, io_request *r)
                     ? (uint64_t)(c->kicks - 1) * d->kick_whole + d->kick_to_signal
                     : 0;
     p->exit = (uint64_t)c->extra_exits * d->registration;
-    p->translate = c->host_cycles;
+    p->translate = r->io.host_cycles;
     p->copy = c->copy_cycles;
-    p->device = r->io.device_cycles - c->host_cycles;
+    p->device = r->io.device_cycles - r->io.host_cycles;
     p->interrupt = r->io.notify_cycles + r->scratch;
     p->scheduling = r->io.sched_cycles;
 }
