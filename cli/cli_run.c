@@ -140,9 +140,46 @@ static void print_io_tables(const column_set *cs, const json_t *classes)
     print_header(cs, "over the window (all)");
     print_row(cs, "requests", ROW_TOTALS, "requests", 1, " %11.0f");
     print_row(cs, "failed requests", ROW_TOTALS, "scheme.failed_requests", 1, " %11.0f");
+    print_row(cs, "refused requests", ROW_TOTALS, "refused_requests", 1, " %11.0f");
     print_row(cs, "alloc failures", ROW_TOTALS, "scheme.alloc_failures", 1, " %11.0f");
     print_row(cs, "bounced, MiB", ROW_TOTALS, "scheme.bounce_bytes", 1.0 / (1 << 20), " %11.1f");
     print_row(cs, "copied, MiB", ROW_TOTALS, "scheme.copy_bytes", 1.0 / (1 << 20), " %11.1f");
+}
+
+/* A row of class `i`'s results at `path` below the class: "<class> <what>". */
+static void print_class_row(const column_set *cs, const json_t *c, size_t i, const char *what,
+                            const char *path, double scale, const char *fmt)
+{
+    char label[96], full[160];
+    snprintf(label, sizeof label, "%s %s", json_string_value(json_object_get(c, "name")), what);
+    snprintf(full, sizeof full, "classes.%zu.%s", i, path);
+    print_row(cs, label, ROW_VARIANT, full, scale, fmt);
+}
+
+/* The packet port's classes: each phase's latency and throughput, what
+ * going live and shutting down cost, and the packets refused. */
+static void print_packet_port_table(const column_set *cs, const json_t *classes)
+{
+    size_t i;
+    json_t *c;
+    int any = 0;
+    json_array_foreach(classes, i, c) {
+        const char *kind = json_string_value(rep_get(c, "transport.kind"));
+        if (!kind || strcmp(kind, "packet-port") != 0)
+            continue;
+        if (!any++)
+            print_header(cs, "packet port");
+        print_class_row(cs, c, i, "fast, us", "transport.phases.fast.latency_ns.mean", 1e-3, " %11.2f");
+        print_class_row(cs, c, i, "emulated, us", "transport.phases.emulated.latency_ns.mean", 1e-3,
+                        " %11.2f");
+        print_class_row(cs, c, i, "fast, k/s", "transport.phases.fast.throughput_rps", 1e-3, " %11.1f");
+        print_class_row(cs, c, i, "emulated, k/s", "transport.phases.emulated.throughput_rps", 1e-3,
+                        " %11.1f");
+        print_class_row(cs, c, i, "go live, us", "transport.switches.go_live.mean_ns", 1e-3, " %11.2f");
+        print_class_row(cs, c, i, "shut down, us", "transport.switches.shut_down.mean_ns", 1e-3,
+                        " %11.2f");
+        print_class_row(cs, c, i, "refused", "metrics.refused_requests", 1, " %11.0f");
+    }
 }
 
 static void print_ivshmem_table(const column_set *cs)
@@ -206,6 +243,7 @@ static void print_table(const json_t *r, double wall_s)
            cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
     if (json_array_size(classes) > 0)
         print_io_tables(&cs, classes);
+    print_packet_port_table(&cs, classes);
     if (json_object_get(first, "ivshmem"))
         print_ivshmem_table(&cs);
     if (json_object_get(first, "microbench"))

@@ -82,6 +82,10 @@ static const scn_field guest_fields[] = {
      .sub = &workload_schema, .doc = "the I/O each instance issues"},
     {.key = "memory", .type = SCN_STRUCT, .offset = offsetof(guest_config, memory),
      .sub = &memory_schema, .doc = "each instance's guest-physical memory"},
+    {.key = "packet_port", .type = SCN_STRUCT, .offset = offsetof(guest_config, packet_port),
+     .sub = &packet_port_schema,
+     .doc = "transport packet-port: its channels, emulated path, lifecycle and "
+            "misbehaviour (docs/transports.md)"},
 };
 
 const scn_schema guest_schema = {
@@ -105,6 +109,7 @@ struct guest {
     guestmem *mem;
     guestbytes *bytes;              /* what its control structures hold */
     scheme *scheme;
+    scheme_cost setup;              /* what the scheme's go-live did */
     const transport_ops *tops;
     transport *transport;
     uint32_t pages_per_buffer;
@@ -195,7 +200,9 @@ static int build_memory(guest *g, scheme_cost *setup)
     g->scheme = g->env.scheme->create(&se);
     if (!g->scheme)
         return SIM_ENOMEM;
-    return g->env.scheme->setup(g->scheme, setup);
+    int rc = g->env.scheme->setup(g->scheme, &g->setup);
+    scheme_cost_add(setup, &g->setup);
+    return rc;
 }
 
 /* The transport instance, over the guest's vCPUs, memory and slots. */
@@ -205,6 +212,7 @@ static int build_transport(guest *g)
     transport_env te = {.k = env->k, .cfg = env->cfg, .index = env->index,
                         .costs = env->costs, .fabric = env->fabric,
                         .pio_in_emulated = env->pio_in_emulated, .scheme = env->scheme,
+                        .buffers = g->scheme, .setup = &g->setup,
                         .scheme_cfg = env->scheme_cfg, .scheme_costs = env->scheme_costs,
                         .vcpus = g->vcpus, .nvcpus = (uint32_t)env->cfg->vcpus,
                         .requests = g->slots, .mem = g->mem, .bytes = g->bytes,

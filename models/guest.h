@@ -43,6 +43,7 @@
 #include "models/cores.h"
 #include "models/device.h"
 #include "models/fabric.h"
+#include "models/packet_port.h"
 #include "models/scheme.h"
 #include "models/transport.h"
 #include "models/vcpu.h"
@@ -80,6 +81,7 @@ typedef struct guest_config {
     int transport;                  /* transport_kind */
     guest_workload_config workload;
     guest_memory_config memory;
+    packet_port_config packet_port; /* transport: packet-port */
 } guest_config;
 
 extern const scn_schema guest_schema;

@@ -283,8 +283,9 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
     double seconds = (double)(s->window_end - s->window_start) / (double)hz;
     double rate = seconds > 0 ? 1.0 / seconds : 0.0;
     uint64_t exits = vcpu_counts_exits(&st->vcpu);
-    return json_pack("{s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:f, s:o, s:o}",
+    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:f, s:o, s:o}",
                      "requests", (json_int_t)st->requests,
+                     "refused_requests", (json_int_t)st->refused,
                      "bytes", (json_int_t)st->bytes,
                      "throughput_rps", (double)st->requests * rate,
                      "throughput_bytes_per_s", (double)st->bytes * rate,

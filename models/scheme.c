@@ -139,3 +139,10 @@ void paged_scheme_destroy(scheme *s)
     paged_fini((paged_buffers *)s);
     free(s);
 }
+
+const uint64_t *paged_scheme_page_list(const scheme *s, uint32_t slot, uint32_t *n)
+{
+    const paged_buffers *p = (const paged_buffers *)s;
+    *n = p->npages;
+    return p->frames + (size_t)slot * p->npages;
+}

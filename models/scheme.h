@@ -113,6 +113,10 @@ typedef struct scheme_ops {
     int (*complete)(scheme *s, uint32_t slot);
     int (*remap)(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c);
     void (*destroy)(scheme *s);
+    /* The guest frames of slot `slot`'s buffer, in order, and their number
+     * in *n: the page list a registration sends. NULL for a scheme that
+     * registers nothing. */
+    const uint64_t *(*page_list)(const scheme *s, uint32_t slot, uint32_t *n);
 } scheme_ops;
 
 extern const scheme_ops scheme_linear, scheme_pagelist, scheme_physical, scheme_sg;
@@ -155,5 +159,6 @@ int paged_scheme_setup(scheme *s, scheme_cost *c);
 int paged_scheme_complete(scheme *s, uint32_t slot);
 int paged_scheme_remap(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c);
 void paged_scheme_destroy(scheme *s);
+const uint64_t *paged_scheme_page_list(const scheme *s, uint32_t slot, uint32_t *n);
 
 #endif

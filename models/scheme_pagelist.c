@@ -105,4 +105,5 @@ const scheme_ops scheme_pagelist = {
     .kick = -1,
     .create = create, .setup = setup, .describe = describe, .resolve = resolve,
     .complete = paged_scheme_complete, .remap = remap, .destroy = destroy,
+    .page_list = paged_scheme_page_list,
 };

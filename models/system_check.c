@@ -455,6 +455,32 @@ double system_event_bound(const system_config *cfg)
     return total;
 }
 
+/* A transport's block belongs to classes using that transport; each
+ * transport checks its own. */
+static void check_transports(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    static const struct {
+        const char *key;
+        int transport;
+    } blocks[] = {{"packet_port", TRANSPORT_PACKET_PORT}};
+    for (size_t i = 0; i < cfg->nguests; i++) {
+        const guest_config *g = &cfg->guests[i];
+        for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+            char path[64];
+            snprintf(path, sizeof path, "guests.%zu.%s", i, blocks[b].key);
+            if (g->transport == blocks[b].transport || !system_given(doc, path))
+                continue;
+            scn_errors_add(errs, scn_mark_of(doc, path),
+                           "%s: expected no %s block, as guests.%zu.transport is %s (the "
+                           "block configures transport %s)", path, blocks[b].key, i,
+                           transport_names[g->transport], transport_names[blocks[b].transport]);
+        }
+        const transport_ops *t = transport_of(g->transport);
+        if (t->check)
+            t->check(cfg, i, doc, errs);
+    }
+}
+
 static void check_guest_names(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
 {
     for (size_t i = 0; i < cfg->nguests; i++) {
@@ -516,6 +542,7 @@ void system_check(const system_config *cfg, const scn_doc *doc, scn_errors *errs
     check_memory(cfg, doc, errs);
     check_variant_names(cfg, doc, errs);
     check_guest_names(cfg, doc, errs);
+    check_transports(cfg, doc, errs);
     check_cores(cfg, doc, errs);
     if (cfg->run.warmup >= cfg->run.duration)
         scn_errors_add(errs, scn_mark_of(doc, "run.warmup"),

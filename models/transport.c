@@ -8,11 +8,11 @@
 
 #include "sim/report.h"
 
-const char *const transport_names[] = {"doorbell", NULL};
+const char *const transport_names[] = {"doorbell", "packet-port", NULL};
 
 const transport_ops *transport_of(int kind)
 {
-    static const transport_ops *const ops[] = {&transport_doorbell};
+    static const transport_ops *const ops[] = {&transport_doorbell, &transport_packet_port};
     return kind >= 0 && kind < (int)(sizeof ops / sizeof ops[0]) ? ops[kind] : NULL;
 }
 
@@ -71,6 +71,7 @@ void transport_stats_add(transport_stats *sum, const transport_stats *add)
         sum->switches[w] += add->switches[w];
         sum->switch_cycles[w] += add->switch_cycles[w];
         sum->switch_exits[w] += add->switch_exits[w];
+        sum->switch_work[w] += add->switch_work[w];
     }
     sum->sent += add->sent;
     sum->received += add->received;

@@ -30,6 +30,7 @@
 #include "models/scheme.h"
 #include "models/vcpu.h"
 #include "models/vmm.h"
+#include "sim/scenario.h"
 #include "sim/stats.h"
 
 struct guest_config;
@@ -69,7 +70,7 @@ typedef enum transport_phase {
 /* Why the host refused a request. */
 #define TRANSPORT_REFUSALS(X)                                                 \
     X(bad_magic) X(outside_guest) X(unknown_channel) X(small_return)         \
-    X(bad_section) X(unbound_key) X(no_buffer) X(removed)
+    X(bad_buffer) X(bad_section) X(unbound_key) X(no_buffer) X(removed)
 
 typedef enum transport_refusal {
 #define X(name) TRANSPORT_REFUSED_##name,
@@ -113,7 +114,9 @@ typedef struct transport_stats {
     uint64_t switches[TRANSPORT_SWITCHES];
     uint64_t switch_cycles[TRANSPORT_SWITCHES];      /* from the event to the
                                                          driver's new mode */
-    uint64_t switch_exits[TRANSPORT_SWITCHES];
+    uint64_t switch_exits[TRANSPORT_SWITCHES];       /* its messages' exits */
+    uint64_t switch_work[TRANSPORT_SWITCHES];        /* and their cycles on
+                                                         the vCPU */
     uint64_t sent;                  /* lguest: SEND_DMAs, received: buffers */
     uint64_t received;              /* filled for this guest */
     uint64_t waits;                 /* sends retried for want of a buffer */
@@ -147,6 +150,8 @@ typedef struct transport_env {
     const fabric_config *fabric;
     int pio_in_emulated;
     const scheme_ops *scheme;
+    scheme *buffers;                /* the scheme's instance */
+    const scheme_cost *setup;       /* what its go-live registered */
     const scheme_config *scheme_cfg;
     const scheme_costs *scheme_costs;
     vcpu *const *vcpus;             /* the guest's */
@@ -186,6 +191,10 @@ typedef struct transport_ops {
      * (SCHEME_NEEDS bits), besides its scheme's. */
     uint64_t (*needs)(const struct system_config *cfg, const struct guest_config *g,
                       const struct variant_config *v);
+    /* Adds an error for each rule class `index` breaks that spans
+     * several keys (its block, the variants' schemes); NULL for none. */
+    void (*check)(const struct system_config *cfg, size_t index, const scn_doc *doc,
+                  scn_errors *errs);
     /* The least cycles one request can take under variant v. */
     uint64_t (*least)(const struct system_config *cfg, const struct guest_config *g,
                       const struct variant_config *v);

@@ -29,7 +29,10 @@ json_t *rep_get(const json_t *o, const char *path)
             return NULL;
         memcpy(key, path, n);
         key[n] = '\0';
-        v = json_object_get(v, key);
+        if (json_is_array(v) && n > 0 && strspn(key, "0123456789") == n)
+            v = json_array_get(v, strtoul(key, NULL, 10));
+        else
+            v = json_object_get(v, key);
         path += n + (path[n] == '.');
     }
     return v;

@@ -30,9 +30,10 @@ json_t *rep_quantiles(const sim_hist *h, uint64_t clock_hz);
  * the set fails (so callers can chain checks), else 0. */
 int rep_set(json_t *obj, const char *key, json_t *value);
 
-/* The value at a dotted path of object keys below `o`
- * ("totals.latency_ns.mean"); NULL when a key is absent, a step is not an
- * object, or a key passes 127 bytes. Borrowed reference. */
+/* The value at a dotted path below `o` ("totals.latency_ns.mean"): each
+ * step an object's key, or an array's index in decimal ("classes.0");
+ * NULL when a step is absent, names into a scalar, or passes 127 bytes.
+ * Borrowed reference. */
 json_t *rep_get(const json_t *o, const char *path);
 
 /* Writes `doc` to `path` through a temporary file in the same directory and

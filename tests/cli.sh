@@ -385,6 +385,44 @@ case_plot() {
   [ "$(ls "$work/p" | wc -l)" -eq 3 ] || fail "files left after failures: $(ls "$work/p")"
 }
 
+# The packet port's shipped scenario: the rogue guest's wrong packets are
+# refused and counted by reason, and the other guests' results are those
+# they have when the rogue behaves.
+case_packet_port() {
+  expect_status 0 "$pvsim" run scenarios/packet-port.yaml --quiet --out "$work/bad"
+  local off=()
+  for k in bad_magic outside_packet outside_return unknown_channel small_return; do
+    off+=(--set "guests.2.packet_port.misbehave.$k=0")
+  done
+  expect_status 0 "$pvsim" run scenarios/packet-port.yaml --quiet --out "$work/good" "${off[@]}"
+  expect_status 0 "$pvsim" run scenarios/packet-port.yaml --out "$work/t"
+  contains "$work/out" "rogue refused"
+  python3 - "$work/bad/packet-port.json" "$work/good/packet-port.json" <<'PY' ||
+import json, sys
+bad, good = (json.load(open(f)) for f in sys.argv[1:3])
+for vb, vg in zip(bad["variants"], good["variants"]):
+    cb = {c["name"]: c for c in vb["classes"]}
+    cg = {c["name"]: c for c in vg["classes"]}
+    for name in ("display", "input"):
+        assert cb[name] == cg[name], (vb["name"], name)
+    t = cb["rogue"]["transport"]
+    assert all(t["refused"][k] > 0 for k in
+               ("bad_magic", "outside_guest", "unknown_channel", "small_return")), t["refused"]
+    # The host counts a refusal when it refuses, the guest when its OUT
+    # returns: one may be on its way at the end.
+    seen = cb["rogue"]["metrics"]["refused_requests"]
+    assert 0 <= sum(t["refused"].values()) - seen <= 1, (t["refused"], seen)
+    assert cg["rogue"]["metrics"]["refused_requests"] == 0
+    for name in ("display", "input"):
+        ph = cb[name]["transport"]["phases"]
+        assert ph["fast"]["latency_cycles"]["mean"] < ph["emulated"]["latency_cycles"]["mean"]
+        n = cb[name]["instances"]     # live at 1 and 11 ms, down at 8 and 18
+        assert cb[name]["transport"]["switches"]["go_live"]["count"] == 2 * n
+        assert cb[name]["transport"]["switches"]["shut_down"]["count"] == 2 * n
+PY
+    fail "packet-port.json"
+}
+
 # ---- sweeps ------------------------------------------------------------------
 
 # A 10 x 10 grid of short loopback runs: 100 points, one variant each.

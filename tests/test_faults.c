@@ -191,7 +191,7 @@ TestSuite(faults, .init = faults_setup, .timeout = 60);
 
 static const char *const shipped[] = {
     "schemes.yaml", "schemes-sweep.yaml", "loopback.yaml", "ivshmem-pingpong.yaml",
-    "many-guests.yaml",
+    "many-guests.yaml", "packet-port.yaml",
 };
 
 Test(faults, every_shipped_scenario_has_its_loop)
@@ -232,6 +232,11 @@ Test(faults, ivshmem_pingpong)
 Test(faults, many_guests)
 {
     fault_loop(SCENARIO("many-guests.yaml"), &shipped_sample);
+}
+
+Test(faults, packet_port)
+{
+    fault_loop(SCENARIO("packet-port.yaml"), &shipped_sample);
 }
 
 Test(faults, validation_cases)
