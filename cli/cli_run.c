@@ -182,6 +182,27 @@ static void print_packet_port_table(const column_set *cs, const json_t *classes)
     }
 }
 
+/* The lguest classes: SEND_DMAs, buffers filled, and what was refused or
+ * sent again. */
+static void print_lguest_table(const column_set *cs, const json_t *classes)
+{
+    size_t i;
+    json_t *c;
+    int any = 0;
+    json_array_foreach(classes, i, c) {
+        const char *kind = json_string_value(rep_get(c, "transport.kind"));
+        if (!kind || strcmp(kind, "lguest") != 0)
+            continue;
+        if (!any++)
+            print_header(cs, "lguest");
+        print_class_row(cs, c, i, "sends", "transport.sends", 1, " %11.0f");
+        print_class_row(cs, c, i, "received", "transport.received", 1, " %11.0f");
+        print_class_row(cs, c, i, "refused", "metrics.refused_requests", 1, " %11.0f");
+        print_class_row(cs, c, i, "no buffer", "transport.refused.no_buffer", 1, " %11.0f");
+        print_class_row(cs, c, i, "sent again", "transport.waits", 1, " %11.0f");
+    }
+}
+
 static void print_ivshmem_table(const column_set *cs)
 {
     print_header(cs, "ivshmem");
@@ -244,6 +265,7 @@ static void print_table(const json_t *r, double wall_s)
     if (json_array_size(classes) > 0)
         print_io_tables(&cs, classes);
     print_packet_port_table(&cs, classes);
+    print_lguest_table(&cs, classes);
     if (json_object_get(first, "ivshmem"))
         print_ivshmem_table(&cs);
     if (json_object_get(first, "microbench"))

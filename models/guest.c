@@ -86,6 +86,10 @@ static const scn_field guest_fields[] = {
      .sub = &packet_port_schema,
      .doc = "transport packet-port: its channels, emulated path, lifecycle and "
             "misbehaviour (docs/transports.md)"},
+    {.key = "lguest", .type = SCN_STRUCT, .offset = offsetof(guest_config, lguest),
+     .sub = &lguest_schema,
+     .doc = "transport lguest: its device, peer, buffers, removal and misbehaviour "
+            "(docs/transports.md)"},
 };
 
 const scn_schema guest_schema = {
@@ -219,7 +223,7 @@ static int build_transport(guest *g)
                         .dev = env->dev, .host = env->transport_host,
                         .stats = &g->stats->transport, .guest = callbacks(g),
                         .seed = env->seed, .instance = env->instance,
-                        .warmup = env->warmup};
+                        .warmup = env->warmup, .retry = env->retry};
     int rc;
     g->transport = g->tops->create(&te, &rc);
     return g->transport ? 0 : rc;

@@ -43,6 +43,7 @@
 #include "models/cores.h"
 #include "models/device.h"
 #include "models/fabric.h"
+#include "models/lguest.h"
 #include "models/packet_port.h"
 #include "models/scheme.h"
 #include "models/transport.h"
@@ -82,6 +83,7 @@ typedef struct guest_config {
     guest_workload_config workload;
     guest_memory_config memory;
     packet_port_config packet_port; /* transport: packet-port */
+    lguest_config lguest;           /* transport: lguest */
 } guest_config;
 
 extern const scn_schema guest_schema;

@@ -843,8 +843,6 @@ static uint64_t needs(const system_config *cfg, const guest_config *g, const var
                  BIT(memslot_lookup);
     if (max_reply(pc) > 0)
         m |= BIT(copy_per_kib);
-    if (variant_scheme(v)->page_list)
-        m |= BIT(pin_per_page);
     if (uses_emulated(pc))
         m |= fabric_path_needs(register_path(&pc->emulated), pio_in);
     return m;

@@ -114,8 +114,9 @@ typedef struct scheme_ops {
     int (*remap)(scheme *s, uint32_t slot, uint32_t page, scheme_cost *c);
     void (*destroy)(scheme *s);
     /* The guest frames of slot `slot`'s buffer, in order, and their number
-     * in *n: the page list a registration sends. NULL for a scheme that
-     * registers nothing. */
+     * in *n: the page list a registration sends, the sections of an
+     * lguest_dma. NULL for a scheme whose buffers are not lists of pages
+     * (linear has no frames a transport needs, physical's are runs). */
     const uint64_t *(*page_list)(const scheme *s, uint32_t slot, uint32_t *n);
 } scheme_ops;
 

@@ -39,5 +39,5 @@ const scheme_ops scheme_sg = {
     .kick = FABRIC_KICK_HYPERCALL,
     .create = create, .setup = paged_scheme_setup, .describe = describe, .resolve = resolve,
     .complete = paged_scheme_complete, .remap = paged_scheme_remap,
-    .destroy = paged_scheme_destroy,
+    .destroy = paged_scheme_destroy, .page_list = paged_scheme_page_list,
 };

@@ -462,7 +462,7 @@ static void check_transports(const system_config *cfg, const scn_doc *doc, scn_e
     static const struct {
         const char *key;
         int transport;
-    } blocks[] = {{"packet_port", TRANSPORT_PACKET_PORT}};
+    } blocks[] = {{"packet_port", TRANSPORT_PACKET_PORT}, {"lguest", TRANSPORT_LGUEST}};
     for (size_t i = 0; i < cfg->nguests; i++) {
         const guest_config *g = &cfg->guests[i];
         for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {

@@ -8,11 +8,12 @@
 
 #include "sim/report.h"
 
-const char *const transport_names[] = {"doorbell", "packet-port", NULL};
+const char *const transport_names[] = {"doorbell", "packet-port", "lguest", NULL};
 
 const transport_ops *transport_of(int kind)
 {
-    static const transport_ops *const ops[] = {&transport_doorbell, &transport_packet_port};
+    static const transport_ops *const ops[] = {&transport_doorbell, &transport_packet_port,
+                                               &transport_lguest};
     return kind >= 0 && kind < (int)(sizeof ops / sizeof ops[0]) ? ops[kind] : NULL;
 }
 

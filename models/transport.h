@@ -167,6 +167,8 @@ typedef struct transport_env {
     uint64_t seed;
     const char *instance;           /* names the transport's streams */
     uint64_t warmup;                /* cycles before statistics count */
+    uint64_t retry;                 /* run.retry: a driver's wait before it
+                                       tries again */
 } transport_env;
 
 typedef struct transport transport;

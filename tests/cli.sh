@@ -423,6 +423,39 @@ PY
     fail "packet-port.json"
 }
 
+# lguest's shipped scenario: the rogue's wrong lguest_dmas are refused and
+# counted, the other guests' results are those they have when it behaves,
+# the pings run out of their pongs' buffers, and the console is removed.
+case_lguest() {
+  expect_status 0 "$pvsim" run scenarios/lguest.yaml --quiet --out "$work/bad"
+  expect_status 0 "$pvsim" run scenarios/lguest.yaml --quiet --out "$work/good" \
+    --set guests.4.lguest.misbehave.page_crossing=0 \
+    --set guests.4.lguest.misbehave.outside_section=0 \
+    --set guests.4.lguest.misbehave.unbound_key=0
+  expect_status 0 "$pvsim" run scenarios/lguest.yaml --quiet --out "$work/kept" \
+    --set guests.3.lguest.remove_at=0
+  expect_status 0 "$pvsim" run scenarios/lguest.yaml --out "$work/t"
+  contains "$work/out" "ping no buffer"
+  python3 - "$work/bad/lguest.json" "$work/good/lguest.json" "$work/kept/lguest.json" <<'PY' ||
+import json, sys
+bad, good, kept = (json.load(open(f)) for f in sys.argv[1:4])
+cb = {c["name"]: c for c in bad["variants"][0]["classes"]}
+cg = {c["name"]: c for c in good["variants"][0]["classes"]}
+for name in ("ping", "pong", "disk", "tty"):
+    assert cb[name] == cg[name], name
+t = cb["rogue"]["transport"]["refused"]
+assert all(t[k] > 0 for k in ("bad_section", "outside_guest", "unbound_key")), t
+assert cg["rogue"]["metrics"]["refused_requests"] == 0
+assert cb["ping"]["transport"]["refused"]["no_buffer"] > 0
+assert cb["disk"]["metrics"]["requests"] > 0
+# The console went at 15 ms of 20: it wrote in 14 ms of the 19 measured.
+ck = {c["name"]: c for c in kept["variants"][0]["classes"]}
+ratio = cb["tty"]["metrics"]["requests"] / ck["tty"]["metrics"]["requests"]
+assert 0.6 < ratio < 0.85, ratio
+PY
+    fail "lguest.json"
+}
+
 # ---- sweeps ------------------------------------------------------------------
 
 # A 10 x 10 grid of short loopback runs: 100 points, one variant each.

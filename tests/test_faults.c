@@ -191,7 +191,7 @@ TestSuite(faults, .init = faults_setup, .timeout = 60);
 
 static const char *const shipped[] = {
     "schemes.yaml", "schemes-sweep.yaml", "loopback.yaml", "ivshmem-pingpong.yaml",
-    "many-guests.yaml", "packet-port.yaml",
+    "many-guests.yaml", "packet-port.yaml", "lguest.yaml",
 };
 
 Test(faults, every_shipped_scenario_has_its_loop)
@@ -237,6 +237,11 @@ Test(faults, many_guests)
 Test(faults, packet_port)
 {
     fault_loop(SCENARIO("packet-port.yaml"), &shipped_sample);
+}
+
+Test(faults, lguest)
+{
+    fault_loop(SCENARIO("lguest.yaml"), &shipped_sample);
 }
 
 Test(faults, validation_cases)
