@@ -1,28 +1,22 @@
 /*
- * lguest.c -- the lguest transport of lguest.h: the host's key hash and
- * SEND_DMA (guest to guest, in the hypercall), the Launcher's console and
- * block devices (guest to Launcher, out to userspace), and the guests'
- * drivers: a network sender and its echo, a block driver that keeps one
- * request in flight, a console writer.
+ * lguest.c -- the lguest transport of lguest.h, the guests' side: the
+ * scenario block, building an instance (its device page, bound buffers
+ * and send lguest_dmas in the guest's memory), and the drivers: a network
+ * sender and its echo, a block driver that keeps one request in flight, a
+ * console writer, and the interrupt handler that serves them all.
+ * lguest_host.c is the host's side, lguest_check.c what a scenario must
+ * give.
  *
- * Prices: lguest's Switcher was not KVM; its exits are priced on the
- * scenario's preset (the hypercall path, and the userspace round trip for
- * the Launcher), and its interrupts are delivered as the preset's vCPU
- * delivers them. Inside the hypercall: a futex key is found by searching
- * the process's mappings (memslot_lookup, a stand-in: both search an
- * address among a process's regions), each hash-chain entry examined is
- * a cache_ref, reading or writing another guest's memory maps one page
- * (pin_per_page) and copies (copy_per_kib), as access_process_vm and
- * get_user_pages do. docs/transports.md lists these choices.
+ * lguest's Switcher was not KVM: its exits are priced on the scenario's
+ * preset (the hypercall path, and the userspace round trip for the
+ * Launcher), and its interrupts are delivered as the preset's vCPU
+ * delivers them.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/system.h"
-#include "sim/report.h"
-#include "sim/ring.h"
+#include "models/lguest_int.h"
 
 /* ---- schema --------------------------------------------------------------- */
 
@@ -126,245 +120,10 @@ const scn_schema lguest_schema = {
     .nfields = sizeof lguest_fields / sizeof lguest_fields[0],
 };
 
-/* ---- the host: keys and bindings -------------------------------------------- */
-
-/* A futex-style key: the same for two guests that share the page (the
- * space of their network), private to a guest otherwise. */
-typedef struct lg_key {
-    uint64_t space, offset;
-} lg_key;
-
-typedef struct lg lg;
-
-/* A BIND_DMA: an array of lguest_dmas bound to a key, in a hash chain. */
-typedef struct lg_binding {
-    lg_key key;
-    lg *owner;
-    uint64_t dmas;                  /* gpa of the array */
-    uint32_t num, next;             /* its size; where the next scan starts */
-    struct lg_binding *chain;
-} lg_binding;
-
-typedef struct lguest_host {
-    const system_config *cfg;
-    lg_binding *buckets[LG_HASH_BUCKETS];
-    lg ***by_class;                 /* [class][instance], for pairing */
-} lguest_host;
-
-#define SHARED_SPACE (1ull << 63)
-
-static uint32_t bucket_of(lg_key key)
-{
-    uint64_t h = key.space * 0x9e3779b97f4a7c15ull ^ (key.offset + 1) * 0xc2b2ae3d27d4eb4full;
-    return (uint32_t)((h >> 32) % LG_HASH_BUCKETS);
-}
-
-static int key_eq(lg_key a, lg_key b)
-{
-    return a.space == b.space && a.offset == b.offset;
-}
-
-/* The first binding of `key` whose owner is not `skip`, walking its hash
- * chain; *examined gets the entries looked at. */
-static lg_binding *find_binding(const lguest_host *h, lg_key key, const lg *skip,
-                                uint32_t *examined)
-{
-    *examined = 0;
-    for (lg_binding *b = h->buckets[bucket_of(key)]; b; b = b->chain) {
-        (*examined)++;
-        if (b->owner != skip && key_eq(b->key, key))
-            return b;
-    }
-    return NULL;
-}
-
-static void bind(lguest_host *h, lg_binding *b)
-{
-    uint32_t i = bucket_of(b->key);
-    b->chain = h->buckets[i];
-    h->buckets[i] = b;
-}
-
-static void unbind(lguest_host *h, lg_binding *b)
-{
-    for (lg_binding **p = &h->buckets[bucket_of(b->key)]; *p; p = &(*p)->chain)
-        if (*p == b) {
-            *p = b->chain;
-            return;
-        }
-}
-
-static void host_free(void *ctx)
-{
-    lguest_host *h = ctx;
-    if (!h)
-        return;
-    for (size_t c = 0; h->by_class && c < h->cfg->nguests; c++)
-        free(h->by_class[c]);
-    free(h->by_class);
-    free(h);
-}
-
-static void *host_new(sim_kernel *k, const system_config *cfg)
-{
-    (void)k;
-    lguest_host *h = calloc(1, sizeof *h);
-    if (!h)
-        return NULL;
-    h->cfg = cfg;
-    h->by_class = calloc(cfg->nguests, sizeof *h->by_class);
-    if (!h->by_class) {
-        host_free(h);
-        return NULL;
-    }
-    for (size_t c = 0; c < cfg->nguests; c++) {
-        if (cfg->guests[c].transport != TRANSPORT_LGUEST)
-            continue;
-        h->by_class[c] = calloc(cfg->guests[c].count, sizeof *h->by_class[c]);
-        if (!h->by_class[c]) {
-            host_free(h);
-            return NULL;
-        }
-    }
-    return h;
-}
-
-/* ---- the instance ------------------------------------------------------------ */
-
-/* What the driver writes wrong into a request's lguest_dma. */
-enum { WELL, PAGE_CROSSING, OUTSIDE_SECTION, UNBOUND_KEY };
-
-/* Where a slot's request is. */
-enum { IDLE, SENDING, AWAITING, SERVED };
-
-typedef struct lg_slot {
-    int state;
-    int wrong;
-    int write;                      /* block: a write */
-    int why;                        /* the host's refusal, or -1 */
-    uint32_t buffer;                /* echo: the receive buffer it holds */
-    lg *raise;                      /* an interrupt to raise at the signal */
-    uint64_t moved;                 /* bytes the transfer moved */
-} lg_slot;
-
-struct lg {
-    transport_env env;
-    const lguest_config *cfg;
-    lguest_host *host;
-    sim_rng rng;                    /* misbehaviour, block directions */
-    size_t cls;
-    lg *peer;                       /* net */
-    lg_key key;                     /* what it binds: its net slot, or its
-                                       block page */
-    lg_binding binding;
-    int bound;
-    uint64_t desc;                  /* gpa of its device descriptor */
-    uint64_t page;                  /* gpa of its device's page (block) */
-    uint64_t recv;                  /* gpa of its bound lguest_dma array */
-    uint32_t nrecv, recv_pages;     /* buffers, pages each */
-    uint64_t *recv_gpa;             /* nrecv x recv_pages page addresses */
-    unsigned char *taken;           /* echo: buffer held by a slot */
-    sim_time *filled_at;            /* when the host filled each buffer */
-    uint64_t *send_gpa;             /* each slot's send lguest_dma */
-    lg_slot *slots;
-    int removed, gone;              /* REMOVED set by the host; acknowledged */
-    int irq_pending;
-    sim_time irq_raised;            /* when the pending interrupt was raised */
-    uint64_t irq_cost, irq_sched;   /* and its path */
-    int busy;                       /* block: a request in flight */
-    sim_ring waiting;               /* block: slots waiting; echo: idle slots */
-    uint32_t current;               /* block: the slot in flight */
-    uint64_t hypercall_whole;       /* a hypercall served in the kernel */
-    uint64_t launcher_to_signal;    /* one that goes out to the Launcher: */
-    uint64_t launcher_tail;         /* up to its device, and the rest */
-};
-
-static int write_bytes(lg *l, uint64_t gpa, const void *src, size_t len)
-{
-    int rc = guestbytes_write(l->env.bytes, gpa, src, len);
-    if (rc)
-        sim_fail(l->env.k, rc);
-    return rc;
-}
-
-static uint32_t read32(const lg *l, uint64_t gpa)
-{
-    unsigned char b[4];
-    if (guestbytes_read(l->env.bytes, gpa, b, 4))
-        return 0;
-    return guestbytes_get32(b);
-}
-
-static int write32(lg *l, uint64_t gpa, uint32_t v)
-{
-    unsigned char b[4];
-    guestbytes_put32(b, v);
-    return write_bytes(l, gpa, b, 4);
-}
-
-static uint16_t read16(const lg *l, uint64_t gpa)
-{
-    unsigned char b[2];
-    if (guestbytes_read(l->env.bytes, gpa, b, 2))
-        return 0;
-    return guestbytes_get16(b);
-}
-
-static int write16(lg *l, uint64_t gpa, uint16_t v)
-{
-    unsigned char b[2];
-    guestbytes_put16(b, v);
-    return write_bytes(l, gpa, b, 2);
-}
-
-/* A struct lguest_dma in bytes. */
-typedef struct lg_dma {
-    uint32_t used_len;
-    uint32_t addr[LG_MAX_SECTIONS];
-    uint16_t len[LG_MAX_SECTIONS];
-} lg_dma;
-
-static int write_dma(lg *l, uint64_t gpa, const lg_dma *d)
-{
-    unsigned char b[LG_DMA_SIZE];
-    guestbytes_put32(b, d->used_len);
-    for (uint32_t i = 0; i < LG_MAX_SECTIONS; i++) {
-        guestbytes_put32(b + 4 + 4 * i, d->addr[i]);
-        guestbytes_put16(b + 4 + 4 * LG_MAX_SECTIONS + 2 * i, d->len[i]);
-    }
-    return write_bytes(l, gpa, b, sizeof b);
-}
-
-/* Reads the lguest_dma at `gpa`; -1 when it is not inside the guest. */
-static int read_dma(const lg *l, uint64_t gpa, lg_dma *d)
-{
-    unsigned char b[LG_DMA_SIZE];
-    if (guestbytes_read(l->env.bytes, gpa, b, sizeof b))
-        return -1;
-    d->used_len = guestbytes_get32(b);
-    for (uint32_t i = 0; i < LG_MAX_SECTIONS; i++) {
-        d->addr[i] = guestbytes_get32(b + 4 + 4 * i);
-        d->len[i] = guestbytes_get16(b + 4 + 4 * LG_MAX_SECTIONS + 2 * i);
-    }
-    return 0;
-}
-
-/* A dma's sections over `bytes` of the pages at `pages`, one a page. */
-static void fill_sections(lg_dma *d, const uint64_t *pages, uint32_t npages, uint64_t bytes)
-{
-    memset(d, 0, sizeof *d);
-    for (uint32_t i = 0; i < npages && i < LG_MAX_SECTIONS && bytes > 0; i++) {
-        uint64_t n = bytes < LG_PAGE ? bytes : LG_PAGE;
-        d->addr[i] = (uint32_t)pages[i];
-        d->len[i] = (uint16_t)n;
-        bytes -= n;
-    }
-}
-
 /* ---- building ----------------------------------------------------------------- */
 
-static const guest_config *class_named(const system_config *cfg, const char *name,
-                                       size_t *index)
+const guest_config *lg_class_named(const system_config *cfg, const char *name,
+                                   size_t *index)
 {
     for (size_t i = 0; name && i < cfg->nguests; i++)
         if (strcmp(cfg->guests[i].name, name) == 0) {
@@ -379,7 +138,7 @@ static uint64_t message_bytes(const lg *l)
 {
     const system_config *cfg = l->host->cfg;
     size_t peer;
-    if (l->cfg->role == LG_ECHO && class_named(cfg, l->cfg->peer, &peer))
+    if (l->cfg->role == LG_ECHO && lg_class_named(cfg, l->cfg->peer, &peer))
         return cfg->guests[peer].workload.size;
     return l->env.cfg->workload.size;
 }
@@ -390,7 +149,7 @@ static void destroy(transport *t)
     if (!l)
         return;
     if (l->bound)
-        unbind(l->host, &l->binding);
+        lg_unbind(l->host, &l->binding);
     sim_ring_fini(&l->waiting);
     free(l->recv_gpa);
     free(l->taken);
@@ -440,9 +199,9 @@ static int write_device(lg *l)
     guestbytes_put16(d, types[l->cfg->device]);
     guestbytes_put16(d + 6, l->cfg->device == LG_BLOCK ? 1 : 0);
     guestbytes_put32(d + 8, (uint32_t)(l->desc >> GM_FRAME_SHIFT));
-    int rc = write_bytes(l, l->desc, d, sizeof d);
+    int rc = lg_write_bytes(l, l->desc, d, sizeof d);
     if (rc == 0 && l->cfg->device == LG_BLOCK)
-        rc = write32(l, l->page + 16, (uint32_t)l->cfg->block.sectors);
+        rc = lg_write32(l, l->page + 16, (uint32_t)l->cfg->block.sectors);
     return rc;
 }
 
@@ -454,7 +213,7 @@ static lg_key device_key(const lg *l)
     const system_config *cfg = l->host->cfg;
     if (l->cfg->device == LG_NET) {
         size_t peer = l->cls;
-        class_named(cfg, l->cfg->peer, &peer);
+        lg_class_named(cfg, l->cfg->peer, &peer);
         size_t low = peer < l->cls ? peer : l->cls;
         return (lg_key){SHARED_SPACE | (uint64_t)low << 32 | l->env.index,
                         l->cfg->role == LG_SEND ? 0u : 4u};
@@ -473,13 +232,13 @@ static int bind_buffers(lg *l)
     for (uint32_t b = 0; b < l->nrecv; b++) {
         lg_dma d = {0};
         if (l->cfg->device == LG_NET)
-            fill_sections(&d, &l->recv_gpa[b * l->recv_pages], l->recv_pages, bytes);
-        int rc = write_dma(l, l->recv + (uint64_t)b * LG_DMA_SIZE, &d);
+            lg_fill_sections(&d, &l->recv_gpa[b * l->recv_pages], l->recv_pages, bytes);
+        int rc = lg_write_dma(l, l->recv + (uint64_t)b * LG_DMA_SIZE, &d);
         if (rc)
             return rc;
     }
     l->binding = (lg_binding){.key = l->key, .owner = l, .dmas = l->recv, .num = l->nrecv};
-    bind(l->host, &l->binding);
+    lg_bind(l->host, &l->binding);
     l->bound = 1;
     return 0;
 }
@@ -531,184 +290,18 @@ static transport *create(const transport_env *env, int *rc)
     return (transport *)l;
 }
 
-/* ---- interrupts ----------------------------------------------------------------- */
-
-static void handle_interrupt(sim_kernel *k, void *ctx, uint64_t arg);
-
-/* Sets the guest's interrupt pending, as lguest's set_bit on irqs_pending:
- * one that is pending already is not raised again; its handler sees
- * everything that arrived meanwhile. */
-static void raise_irq(lg *l)
-{
-    if (l->irq_pending)
-        return;
-    l->irq_pending = 1;
-    l->irq_raised = sim_now(l->env.k);
-    l->irq_cost = l->irq_sched = 0;
-    vcpu_interrupt(l->env.vcpus[0], (vcpu_call){handle_interrupt, l, 0}, &l->irq_cost,
-                   &l->irq_sched);
-}
-
-/* ---- guest to guest: SEND_DMA inside the hypercall --------------------------- */
-
-static uint64_t copy_cost(const vmm_costs *c, uint64_t bytes)
-{
-    return (bytes * c->copy_per_kib + 512) / 1024;
-}
-
-/* lguest's check_dma_list: each section inside the guest and within one
- * page; the refusal's reason, or -1. */
-static int check_sections(const lg *l, const lg_dma *d)
-{
-    for (uint32_t i = 0; i < LG_MAX_SECTIONS && d->len[i]; i++) {
-        if (!guestbytes_inside(l->env.bytes, d->addr[i], d->len[i]))
-            return TRANSPORT_REFUSED_outside_guest;
-        if (d->len[i] > LG_PAGE || d->addr[i] % LG_PAGE + d->len[i] > LG_PAGE)
-            return TRANSPORT_REFUSED_bad_section;
-    }
-    return -1;
-}
-
-static uint64_t total_len(const lg_dma *d)
-{
-    uint64_t n = 0;
-    for (uint32_t i = 0; i < LG_MAX_SECTIONS && d->len[i]; i++)
-        n += d->len[i];
-    return n;
-}
-
-/* Copies the first word of the source's data (the sender's tag) to the
- * destination's: the only bytes of a message that are stored. */
-static void copy_tag(lg *src, const lg_dma *s, lg *dst, const lg_dma *d)
-{
-    if (s->len[0] < 4 || d->len[0] < 4)
-        return;
-    write32(dst, d->addr[0], read32(src, s->addr[0]));
-}
-
-/* Scans the destination's array from its cursor for a free buffer (each
- * read maps a page of the other guest and copies the struct); its index,
- * or -1. */
-static int scan_free(lg *l, lg_binding *b, uint64_t *spent)
-{
-    const vmm_costs *c = l->env.costs;
-    for (uint32_t i = 0; i < b->num; i++) {
-        uint32_t idx = (b->next + i) % b->num;
-        lg_dma d;
-        *spent += c->pin_per_page + copy_cost(c, LG_DMA_SIZE);
-        if (read_dma(b->owner, b->dmas + (uint64_t)idx * LG_DMA_SIZE, &d) == 0 &&
-            d.used_len == 0)
-            return (int)idx;
-    }
-    return -1;
-}
-
-/* The transfer into buffer `idx` of `b`: both lists checked, the
- * destination's pages mapped, the data copied, both used_lens written.
- * Returns the bytes moved, or 0 with slot->why set. */
-static uint64_t transfer(lg *l, lg_slot *slot, const lg_dma *src, uint64_t src_gpa,
-                         lg_binding *b, int idx, uint64_t *spent)
-{
-    const vmm_costs *c = l->env.costs;
-    lg *dst = b->owner;
-    uint64_t dst_gpa = b->dmas + (uint64_t)idx * LG_DMA_SIZE;
-    lg_dma d;
-    read_dma(dst, dst_gpa, &d);
-    int why = check_sections(dst, &d);
-    if (why < 0)
-        why = check_sections(l, src);
-    if (why >= 0) {
-        slot->why = why;
-        return 0;
-    }
-    uint64_t moved = total_len(src) < total_len(&d) ? total_len(src) : total_len(&d);
-    for (uint32_t i = 0; i < LG_MAX_SECTIONS && d.len[i]; i++)
-        *spent += c->pin_per_page;
-    *spent += copy_cost(c, moved) + c->pin_per_page + copy_cost(c, 4);
-    copy_tag(l, src, dst, &d);
-    if (write32(l, src_gpa, (uint32_t)moved) || write32(dst, dst_gpa, (uint32_t)moved))
-        return 0;
-    dst->filled_at[idx] = sim_now(l->env.k);
-    b->next++;
-    dst->env.stats->received++;
-    return moved;
-}
-
-/* One look for the key's binding and a free buffer: the futex key, the
- * hash chain, the sender's own lguest_dma, the scan. */
-static int attempt(lg *l, lg_slot *slot, lg_key key, uint64_t src_gpa, uint64_t *spent,
-                   uint64_t *translate)
-{
-    const vmm_costs *c = l->env.costs;
-    uint32_t examined;
-    lg_binding *b = find_binding(l->host, key, l, &examined);
-    uint64_t lookup = c->memslot_lookup + (uint64_t)examined * c->cache_ref;
-    *spent += lookup;
-    *translate += lookup;
-    if (!b) {
-        slot->why = TRANSPORT_REFUSED_unbound_key;
-        return 0;
-    }
-    lg_dma src;
-    *spent += copy_cost(c, LG_DMA_SIZE);
-    read_dma(l, src_gpa, &src);
-    int idx = scan_free(l, b, spent);
-    if (idx < 0) {
-        slot->why = TRANSPORT_REFUSED_no_buffer;
-        slot->raise = b->owner;     /* raised though nothing moved: to refill */
-        return 0;
-    }
-    slot->why = -1;
-    slot->moved = transfer(l, slot, &src, src_gpa, b, idx, spent);
-    if (slot->moved > 0)
-        slot->raise = b->owner;
-    return slot->moved > 0;
-}
-
-/* SEND_DMA of slot `arg` to a shared key, when the hypercall's handler
- * reaches it. A destination with no free buffer gets its interrupt (to
- * refill) and one more try, as lguest's send_dma gives it. */
-static vcpu_work host_send(sim_kernel *k, void *ctx, uint64_t arg)
-{
-    (void)k;
-    lg *l = ctx;
-    lg_slot *slot = &l->slots[arg];
-    io_request *r = &l->env.requests[arg];
-    uint64_t spent = 0, translate = 0;
-    lg_key key = slot->wrong == UNBOUND_KEY ? (lg_key){l->peer->key.space, 400}
-                                            : l->peer->key;
-    slot->raise = NULL;
-    slot->moved = 0;
-    l->env.stats->sent++;
-    int ok = attempt(l, slot, key, l->send_gpa[arg], &spent, &translate);
-    if (!ok && slot->why == TRANSPORT_REFUSED_no_buffer)
-        ok = attempt(l, slot, key, l->send_gpa[arg], &spent, &translate);
-    if (!ok)
-        l->env.stats->refused[slot->why]++;
-    r->parts.translate += translate;
-    r->parts.device += spent - translate;
-    return (vcpu_work){.busy = spent};
-}
-
-/* The transfer's effects land: the destination's interrupt. */
-static void send_signal(sim_kernel *k, void *ctx, uint64_t arg)
-{
-    (void)k;
-    lg *l = ctx;
-    lg_slot *slot = &l->slots[arg];
-    if (slot->raise)
-        raise_irq(slot->raise);
-}
+/* ---- the network: a sender and its echo ---------------------------------- */
 
 static void send_returned(sim_kernel *k, void *ctx, uint64_t arg);
 
+/* SEND_DMA of slot r's lguest_dma to its peer, served in the host. */
 static void queue_send(lg *l, io_request *r)
 {
     l->slots[r->slot].state = SENDING;
     r->parts.notify += l->hypercall_whole;
-    vcpu_exit_device(r->cpu, FABRIC_PATH_HYPERCALL, (vcpu_device){host_send, l, r->slot},
-                     (vcpu_call){send_signal, l, r->slot}, (vcpu_call){send_returned, l, r->slot},
-                     NULL, &r->io.sched_cycles);
+    vcpu_exit_device(r->cpu, FABRIC_PATH_HYPERCALL, (vcpu_device){lg_host_send, l, r->slot},
+                     (vcpu_call){lg_send_signal, l, r->slot},
+                     (vcpu_call){send_returned, l, r->slot}, NULL, &r->io.sched_cycles);
 }
 
 static void resend(sim_kernel *k, void *ctx, uint64_t arg)
@@ -729,7 +322,7 @@ static void send_returned(sim_kernel *k, void *ctx, uint64_t arg)
     lg *l = ctx;
     lg_slot *slot = &l->slots[arg];
     io_request *r = &l->env.requests[arg];
-    int moved = read32(l, l->send_gpa[arg]) > 0;
+    int moved = lg_read32(l, l->send_gpa[arg]) > 0;
     if (!moved && slot->why == TRANSPORT_REFUSED_no_buffer && l->cfg->on_full == LG_WAIT) {
         l->env.stats->waits++;
         if (sim_schedule(k, l->env.retry, SIM_BAND_NORMAL, resend, l, arg, NULL))
@@ -773,14 +366,14 @@ static int write_send(lg *l, uint32_t slot, const uint64_t *pages, uint32_t npag
                       uint64_t bytes)
 {
     lg_dma d;
-    fill_sections(&d, pages, npages, bytes);
+    lg_fill_sections(&d, pages, npages, bytes);
     if (l->slots[slot].wrong == PAGE_CROSSING) {
         d.addr[0] += LG_PAGE / 2;
         d.len[0] = LG_PAGE;
     } else if (l->slots[slot].wrong == OUTSIDE_SECTION) {
         d.addr[0] = (uint32_t)guestbytes_size(l->env.bytes);
     }
-    return write_dma(l, l->send_gpa[slot], &d);
+    return lg_write_dma(l, l->send_gpa[slot], &d);
 }
 
 /* The guest's frames of slot `slot`'s buffer as page addresses. */
@@ -815,7 +408,7 @@ static void net_send(lg *l, io_request *r)
     uint64_t pages[LG_MAX_SECTIONS];
     uint32_t n = buffer_pages(l, r->slot, pages);
     l->slots[r->slot].wrong = draw_wrong(l);
-    if (write32(l, pages[0], r->slot) || write_send(l, r->slot, pages, n, r->bytes))
+    if (lg_write32(l, pages[0], r->slot) || write_send(l, r->slot, pages, n, r->bytes))
         return;
     queue_send(l, r);
 }
@@ -825,12 +418,7 @@ static void net_send(lg *l, io_request *r)
 static void give_back(lg *l, uint32_t b)
 {
     l->taken[b] = 0;
-    write32(l, l->recv + (uint64_t)b * LG_DMA_SIZE, 0);
-}
-
-static uint32_t used_len(const lg *l, uint32_t b)
-{
-    return read32(l, l->recv + (uint64_t)b * LG_DMA_SIZE);
+    lg_write32(l, l->recv + (uint64_t)b * LG_DMA_SIZE, 0);
 }
 
 /* An echo slot takes a filled buffer: it processes the message, then
@@ -854,7 +442,7 @@ static void echo_process(sim_kernel *k, void *ctx, uint64_t arg)
     uint32_t b = l->slots[arg].buffer;
     l->slots[arg].wrong = draw_wrong(l);
     if (write_send(l, (uint32_t)arg, &l->recv_gpa[b * l->recv_pages], l->recv_pages,
-                   used_len(l, b)))
+                   lg_used_len(l, b)))
         return;
     queue_send(l, r);
 }
@@ -863,7 +451,7 @@ static void echo_process(sim_kernel *k, void *ctx, uint64_t arg)
 static int filled(const lg *l)
 {
     for (uint32_t b = 0; b < l->nrecv; b++)
-        if (!l->taken[b] && used_len(l, b) > 0)
+        if (!l->taken[b] && lg_used_len(l, b) > 0)
             return (int)b;
     return -1;
 }
@@ -887,7 +475,7 @@ static void echo_next(lg *l, io_request *r)
  * for it (queueing). */
 static void sender_receives(sim_kernel *k, lg *l, uint32_t b, uint64_t cost, uint64_t sched)
 {
-    uint32_t tag = read32(l, l->recv_gpa[b * l->recv_pages]);
+    uint32_t tag = lg_read32(l, l->recv_gpa[b * l->recv_pages]);
     int caused = l->filled_at[b] <= l->irq_raised;
     give_back(l, b);
     if (tag >= l->env.cfg->workload.depth || l->slots[tag].state != AWAITING)
@@ -902,105 +490,6 @@ static void sender_receives(sim_kernel *k, lg *l, uint32_t b, uint64_t cost, uin
 /* ---- guest to Launcher: console and block ------------------------------------ */
 
 static void block_start(lg *l, io_request *r);
-
-/* The Launcher's dma2iov: each section below the top of the guest's
- * memory (check_pointer); it does not look for page crossings. */
-static int launcher_sections_ok(const lg *l, const lg_dma *d)
-{
-    for (uint32_t i = 0; i < LG_MAX_SECTIONS && d->len[i]; i++)
-        if (!guestbytes_inside(l->env.bytes, d->addr[i], d->len[i]))
-            return 0;
-    return 1;
-}
-
-/* The block device: the reply buffer the guest bound at the block page
- * (get_dma_buffer: the key, its chain, each lguest_dma read until a free
- * one), then the disk, blocked. */
-static vcpu_work serve_block(lg *l, lg_slot *slot, io_request *r, uint64_t spent)
-{
-    const vmm_costs *c = l->env.costs;
-    uint32_t examined;
-    lg_binding *b = find_binding(l->host, l->key, NULL, &examined);
-    uint64_t lookup = c->memslot_lookup + (uint64_t)examined * c->cache_ref;
-    r->parts.translate += lookup;
-    spent += lookup;
-    int idx = -1;
-    for (uint32_t i = 0; b && i < b->num && idx < 0; i++) {
-        spent += copy_cost(c, LG_DMA_SIZE);
-        if (used_len(l, i) == 0)
-            idx = (int)i;
-    }
-    if (idx < 0) {
-        slot->why = TRANSPORT_REFUSED_no_buffer;
-        l->env.stats->refused[slot->why]++;
-        return (vcpu_work){.busy = spent};
-    }
-    const lg_disk_config *disk = slot->write ? &l->cfg->block.write : &l->cfg->block.read;
-    uint64_t wait = disk->latency + (uint64_t)((double)r->bytes * disk->per_byte + 0.5);
-    slot->raise = l;
-    r->parts.device += spent - r->parts.translate + wait;
-    return (vcpu_work){.busy = spent, .wait = wait};
-}
-
-/* A SEND_DMA to a private key, once the Launcher's read() has returned
- * with it: the host found the futex key (it is private: no hash walk),
- * the Launcher converts the lguest_dma, finds the device watching the
- * key, and serves it. */
-static vcpu_work launcher_send(sim_kernel *k, void *ctx, uint64_t arg)
-{
-    (void)k;
-    lg *l = ctx;
-    lg_slot *slot = &l->slots[arg];
-    io_request *r = &l->env.requests[arg];
-    const vmm_costs *c = l->env.costs;
-    uint64_t spent = c->memslot_lookup;
-    r->parts.translate += spent;
-    slot->raise = NULL;
-    slot->why = -1;
-    l->env.stats->sent++;
-    lg_dma d;
-    if (read_dma(l, l->send_gpa[arg], &d) || !launcher_sections_ok(l, &d))
-        slot->why = TRANSPORT_REFUSED_outside_guest;
-    else if (slot->wrong == UNBOUND_KEY)
-        slot->why = TRANSPORT_REFUSED_unbound_key;
-    else if (l->removed)
-        slot->why = TRANSPORT_REFUSED_removed;
-    if (slot->why >= 0) {
-        l->env.stats->refused[slot->why]++;
-        return (vcpu_work){.busy = spent};
-    }
-    if (l->cfg->device == LG_BLOCK)
-        return serve_block(l, slot, r, spent);
-    const lg_console_config *con = &l->cfg->console;
-    uint64_t work = con->fixed + (uint64_t)((double)r->bytes * con->per_byte + 0.5);
-    r->parts.device += work;
-    return (vcpu_work){.busy = spent + work};
-}
-
-/* The Launcher's effects land: the block page's result and the reply's
- * used_len, then trigger_irq; or the console's used_len. A device removed
- * while the disk worked fails the request. */
-static void launcher_signal(sim_kernel *k, void *ctx, uint64_t arg)
-{
-    (void)k;
-    lg *l = ctx;
-    lg_slot *slot = &l->slots[arg];
-    io_request *r = &l->env.requests[arg];
-    if (slot->why >= 0)
-        return;
-    if (l->cfg->device == LG_CONSOLE) {
-        write32(l, l->send_gpa[arg], (uint32_t)r->bytes);
-        return;
-    }
-    int failed = l->removed;
-    if (failed)
-        l->env.stats->refused[TRANSPORT_REFUSED_removed]++;
-    if (write32(l, l->page + 12, failed ? 2 : 1) ||
-        write32(l, l->recv, slot->write || failed ? 0 : (uint32_t)r->bytes))
-        return;
-    slot->state = SERVED;
-    raise_irq(l);
-}
 
 /* The block driver's one request is over: the next waiting one starts. */
 static void block_idle(lg *l)
@@ -1034,6 +523,17 @@ static void launcher_returned(sim_kernel *k, void *ctx, uint64_t arg)
     l->env.guest.done(k, l->env.guest.ctx, r);
 }
 
+/* SEND_DMA of slot r's lguest_dma to a private key: out to the Launcher,
+ * which serves it before the guest runs again. */
+static void send_to_launcher(lg *l, io_request *r)
+{
+    r->parts.notify += l->launcher_to_signal;
+    vcpu_exit_device(r->cpu, FABRIC_PATH_KICK_HYPERCALL_USER,
+                     (vcpu_device){lg_launcher_send, l, r->slot},
+                     (vcpu_call){lg_launcher_signal, l, r->slot},
+                     (vcpu_call){launcher_returned, l, r->slot}, NULL, &r->io.sched_cycles);
+}
+
 /* Writes the block page and the lguest_dmas of slot r's request and sends
  * it: a write sends its data's sections, a read sends an empty lguest_dma
  * and points the bound reply buffer at its pages. */
@@ -1061,15 +561,11 @@ static void block_start(lg *l, io_request *r)
     guestbytes_put32(bp + 12, 0);
     lg_dma reply = {0};
     if (!slot->write)
-        fill_sections(&reply, pages, n, r->bytes);
-    if (write_bytes(l, l->page, bp, sizeof bp) || write_dma(l, l->recv, &reply) ||
+        lg_fill_sections(&reply, pages, n, r->bytes);
+    if (lg_write_bytes(l, l->page, bp, sizeof bp) || lg_write_dma(l, l->recv, &reply) ||
         write_send(l, r->slot, pages, slot->write ? n : 0, slot->write ? r->bytes : 0))
         return;
-    r->parts.notify += l->launcher_to_signal;
-    vcpu_exit_device(r->cpu, FABRIC_PATH_KICK_HYPERCALL_USER,
-                     (vcpu_device){launcher_send, l, r->slot},
-                     (vcpu_call){launcher_signal, l, r->slot},
-                     (vcpu_call){launcher_returned, l, r->slot}, NULL, &r->io.sched_cycles);
+    send_to_launcher(l, r);
 }
 
 /* A console write: the lguest_dma over the buffer's pages, to key 0. */
@@ -1083,11 +579,7 @@ static void console_write(lg *l, io_request *r)
     l->slots[r->slot].state = SENDING;
     if (write_send(l, r->slot, pages, n, r->bytes))
         return;
-    r->parts.notify += l->launcher_to_signal;
-    vcpu_exit_device(r->cpu, FABRIC_PATH_KICK_HYPERCALL_USER,
-                     (vcpu_device){launcher_send, l, r->slot},
-                     (vcpu_call){launcher_signal, l, r->slot},
-                     (vcpu_call){launcher_returned, l, r->slot}, NULL, &r->io.sched_cycles);
+    send_to_launcher(l, r);
 }
 
 /* The block request's interrupt was handled: the driver reads the result
@@ -1097,8 +589,8 @@ static void block_completed(sim_kernel *k, lg *l, uint64_t cost, uint64_t sched)
     if (!l->busy || l->slots[l->current].state != SERVED)
         return;
     io_request *r = &l->env.requests[l->current];
-    uint32_t result = read32(l, l->page + 12);
-    write32(l, l->recv, 0);
+    uint32_t result = lg_read32(l, l->page + 12);
+    lg_write32(l, l->recv, 0);
     l->slots[l->current].state = IDLE;
     block_idle(l);
     if (result != 1) {
@@ -1114,15 +606,15 @@ static void block_completed(sim_kernel *k, lg *l, uint64_t cost, uint64_t sched)
  * is acknowledged and used no more. */
 static void check_removed(lg *l)
 {
-    uint16_t status = read16(l, l->desc + 4);
+    uint16_t status = lg_read16(l, l->desc + 4);
     if (!(status & LG_S_REMOVED) || (status & LG_S_REMOVED_ACK))
         return;
-    write16(l, l->desc + 4, (uint16_t)(status | LG_S_REMOVED_ACK));
+    lg_write16(l, l->desc + 4, (uint16_t)(status | LG_S_REMOVED_ACK));
     l->gone = 1;
 }
 
 /* The guest's interrupt handler: removal, then what its device filled. */
-static void handle_interrupt(sim_kernel *k, void *ctx, uint64_t arg)
+void lg_handle_interrupt(sim_kernel *k, void *ctx, uint64_t arg)
 {
     (void)arg;
     lg *l = ctx;
@@ -1137,7 +629,7 @@ static void handle_interrupt(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     if (l->cfg->role == LG_SEND) {
         for (uint32_t b = 0; b < l->nrecv; b++)
-            if (used_len(l, b) > 0)
+            if (lg_used_len(l, b) > 0)
                 sender_receives(k, l, b, cost, sched);
         return;
     }
@@ -1156,9 +648,9 @@ static void remove_device(sim_kernel *k, void *ctx, uint64_t arg)
     (void)k, (void)arg;
     lg *l = ctx;
     l->removed = 1;
-    if (write16(l, l->desc + 4, (uint16_t)(read16(l, l->desc + 4) | LG_S_REMOVED)))
+    if (lg_write16(l, l->desc + 4, (uint16_t)(lg_read16(l, l->desc + 4) | LG_S_REMOVED)))
         return;
-    raise_irq(l);
+    lg_raise_irq(l);
 }
 
 static void send(transport *t, io_request *r)
@@ -1194,15 +686,15 @@ static void start(transport *t)
     lg *l = (lg *)t;
     if (l->cfg->device == LG_NET) {
         size_t peer;
-        if (class_named(l->host->cfg, l->cfg->peer, &peer))
+        if (lg_class_named(l->host->cfg, l->cfg->peer, &peer))
             l->peer = l->host->by_class[peer][l->env.index];
         if (!l->peer) {
             sim_fail(l->env.k, SIM_EINVAL);
             return;
         }
     }
-    uint16_t status = read16(l, l->desc + 4);
-    if (write16(l, l->desc + 4,
+    uint16_t status = lg_read16(l, l->desc + 4);
+    if (lg_write16(l, l->desc + 4,
                 (uint16_t)(status | LG_S_ACKNOWLEDGE | LG_S_DRIVER | LG_S_DRIVER_OK)))
         return;
     if (l->cfg->remove_at > 0 &&
@@ -1216,227 +708,10 @@ static void finish(transport *t, sim_time now)
     (void)t, (void)now;
 }
 
-/* ---- what the scenario's checks ask --------------------------------------- */
-
-#define BIT(id) SCHEME_NEEDS(VMM_COST_##id)
-
-/* Where the class's vCPU can be when an interrupt is raised for it: in
- * the host (a block completion lands during its exit), running guest
- * work, or halted. */
-static fabric_receiver receiver(const guest_config *g, const fabric_config *f)
-{
-    const lguest_config *lc = &g->lguest;
-    int busy = g->workload.compute > 0 || g->workload.depth > 1 || lc->process > 0;
-    int net = lc->device == LG_NET;
-    return (fabric_receiver){
-        .may_run = f->vcpu_idle == FABRIC_POLL || ((net || lc->remove_at > 0) && busy),
-        .may_halt = f->vcpu_idle == FABRIC_HALT && (net || lc->remove_at > 0)};
-}
-
-static uint64_t needs(const system_config *cfg, const guest_config *g, const variant_config *v)
-{
-    const lguest_config *lc = &g->lguest;
-    const fabric_config *f = &v->fabric;
-    int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
-    uint64_t m = scheme_find(system_scheme_names[v->scheme])->needs | BIT(memslot_lookup);
-    uint64_t delivery = fabric_delivery_needs(f, receiver(g, f), fabric_eoi_mode(f, cfg->preset));
-    if (lc->device == LG_NET)
-        return m | fabric_path_needs(FABRIC_PATH_HYPERCALL, pio_in) | BIT(cache_ref) |
-               BIT(pin_per_page) | BIT(copy_per_kib) | delivery;
-    m |= fabric_path_needs(FABRIC_PATH_KICK_HYPERCALL_USER, pio_in);
-    if (lc->device == LG_BLOCK)
-        m |= BIT(cache_ref) | BIT(copy_per_kib) | delivery;
-    else if (lc->remove_at > 0)
-        m |= delivery;
-    return m;
-}
-
-static uint64_t least(const system_config *cfg, const guest_config *g, const variant_config *v)
-{
-    const vmm_costs *c = &cfg->costs;
-    const lguest_config *lc = &g->lguest;
-    const fabric_config *f = &v->fabric;
-    int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
-    uint64_t after = g->workload.compute + g->workload.think;
-    if (lc->device == LG_NET) {
-        uint64_t send = fabric_whole(c, FABRIC_PATH_HYPERCALL, pio_in);
-        if (lc->role == LG_ECHO)
-            return lc->process + send + after;
-        return send + fabric_least_delivery(c, f, receiver(g, f),
-                                            fabric_eoi_mode(f, cfg->preset)) + after;
-    }
-    uint64_t out = fabric_whole(c, FABRIC_PATH_KICK_HYPERCALL_USER, pio_in);
-    if (lc->device == LG_CONSOLE)
-        return out + lc->console.fixed + after;
-    const lg_block_config *b = &lc->block;
-    uint64_t disk = b->read.latency < b->write.latency ? b->read.latency : b->write.latency;
-    return out + disk + after;
-}
-
-static void error_at(scn_errors *errs, const scn_doc *doc, const char *path, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
-
-static void error_at(scn_errors *errs, const scn_doc *doc, const char *path, const char *fmt,
-                     ...)
-{
-    char msg[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    scn_errors_add(errs, scn_mark_of(doc, path), "%s: %s", path, msg);
-}
-
-/* lguest guests were i386 uniprocessors with 4 KiB pages and 32-bit
- * physical addresses, and a struct lguest_dma holds 16 sections of at
- * most a page. */
-static void check_guest(const guest_config *g, size_t i, const scn_doc *doc, scn_errors *errs)
-{
-    char path[96];
-    if (g->vcpus != 1) {
-        snprintf(path, sizeof path, "guests.%zu.vcpus", i);
-        error_at(errs, doc, path, "expected 1, as lguest guests ran on one vCPU, found %llu",
-                 (unsigned long long)g->vcpus);
-    }
-    if (g->memory.page_size != GUEST_PAGE_4K || g->memory.size >= (1ull << 32)) {
-        snprintf(path, sizeof path, "guests.%zu.memory", i);
-        error_at(errs, doc, path,
-                 "expected 4KiB pages and less than 4GiB, as lguest's i386 guests had: an "
-                 "lguest_dma's addresses are 32-bit, and the Launcher's device pages lie "
-                 "above the guest's memory; found %llu bytes%s",
-                 (unsigned long long)g->memory.size,
-                 g->memory.page_size != GUEST_PAGE_4K ? " in 2MiB pages" : "");
-    }
-    if (g->workload.size > (uint64_t)LG_MAX_SECTIONS * LG_PAGE) {
-        snprintf(path, sizeof path, "guests.%zu.workload.size", i);
-        error_at(errs, doc, path,
-                 "expected at most 64KiB: a struct lguest_dma holds 16 sections of one page "
-                 "(LGUEST_MAX_DMA_SECTIONS), found %llu bytes",
-                 (unsigned long long)g->workload.size);
-    }
-}
-
-static void check_variants(const system_config *cfg, size_t index, const scn_doc *doc,
-                           scn_errors *errs)
-{
-    for (size_t v = 0; v < cfg->nvariants; v++) {
-        const variant_config *var = &cfg->variants[v];
-        char path[64];
-        if (var->scheme != SYSTEM_SG) {
-            snprintf(path, sizeof path, "variants.%zu.scheme", v);
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s: expected sg, as guests.%zu (%s) uses transport lguest, whose "
-                           "lguest_dma is a list of sections; found %s", path, index,
-                           cfg->guests[index].name, system_scheme_names[var->scheme]);
-            return;
-        }
-        if (var->opts.max_sections != LG_MAX_SECTIONS) {
-            snprintf(path, sizeof path, "variants.%zu.max_sections", v);
-            scn_errors_add(errs, scn_mark_of(doc, path),
-                           "%s: expected 16, the sections of a struct lguest_dma, as "
-                           "guests.%zu (%s) uses transport lguest; found %llu", path, index,
-                           cfg->guests[index].name,
-                           (unsigned long long)var->opts.max_sections);
-            return;
-        }
-    }
-}
-
-/* A network pairs instance i of two classes, a sender and its echo,
- * each naming the other. */
-static void check_peer(const system_config *cfg, size_t i, const scn_doc *doc,
-                       scn_errors *errs)
-{
-    const guest_config *g = &cfg->guests[i];
-    const lguest_config *lc = &g->lguest;
-    char path[96];
-    snprintf(path, sizeof path, "guests.%zu.lguest.peer", i);
-    size_t p;
-    const guest_config *peer = class_named(cfg, lc->peer, &p);
-    if (!peer || p == i || peer->transport != TRANSPORT_LGUEST ||
-        peer->lguest.device != LG_NET || !peer->lguest.peer ||
-        strcmp(peer->lguest.peer, g->name) != 0 || peer->lguest.role == lc->role ||
-        peer->count != g->count) {
-        error_at(errs, doc, path,
-                 "expected another lguest net class whose peer is '%s', with the other "
-                 "role and as many instances (%llu); found none that is", g->name,
-                 (unsigned long long)g->count);
-        return;
-    }
-    if (lc->role == LG_SEND && lc->receive_buffers < g->workload.depth) {
-        snprintf(path, sizeof path, "guests.%zu.lguest.receive_buffers", i);
-        error_at(errs, doc, path,
-                 "expected at least workload.depth (%llu) buffers, so every echo finds "
-                 "one free, found %llu", (unsigned long long)g->workload.depth,
-                 (unsigned long long)lc->receive_buffers);
-    }
-}
-
-static void check_device(const system_config *cfg, size_t i, const scn_doc *doc,
-                         scn_errors *errs)
-{
-    const guest_config *g = &cfg->guests[i];
-    const lguest_config *lc = &g->lguest;
-    char path[96];
-    if (lc->device == LG_NET) {
-        if (lc->remove_at > 0) {
-            snprintf(path, sizeof path, "guests.%zu.lguest.remove_at", i);
-            error_at(errs, doc, path,
-                     "expected 0 for device net: the Launcher removes the devices it "
-                     "serves (block, console), not a network between guests; found %llu "
-                     "cycles", (unsigned long long)lc->remove_at);
-        }
-        check_peer(cfg, i, doc, errs);
-        return;
-    }
-    if (lc->peer) {
-        snprintf(path, sizeof path, "guests.%zu.lguest.peer", i);
-        error_at(errs, doc, path, "expected no peer for device %s (it talks to the Launcher), "
-                 "found '%s'", lg_device_names[lc->device], lc->peer);
-    }
-    if (lc->device == LG_BLOCK && lc->block.sectors * 512 < g->workload.size) {
-        snprintf(path, sizeof path, "guests.%zu.lguest.block.sectors", i);
-        error_at(errs, doc, path, "expected room for one request of workload.size, found "
-                 "%llu sectors", (unsigned long long)lc->block.sectors);
-    }
-}
-
-static void check(const system_config *cfg, size_t index, const scn_doc *doc, scn_errors *errs)
-{
-    const guest_config *g = &cfg->guests[index];
-    check_guest(g, index, doc, errs);
-    check_variants(cfg, index, doc, errs);
-    check_device(cfg, index, doc, errs);
-    const lg_misbehave_config *m = &g->lguest.misbehave;
-    if (m->page_crossing + m->outside_section + m->unbound_key > 1.0) {
-        char path[96];
-        snprintf(path, sizeof path, "guests.%zu.lguest.misbehave", index);
-        scn_errors_add(errs, scn_mark_of(doc, path),
-                       "%s: expected shares that add up to at most 1 (each lguest_dma is "
-                       "wrong in one way at most), found %g", path,
-                       m->page_crossing + m->outside_section + m->unbound_key);
-    }
-}
-
-/* ---- results --------------------------------------------------------------------- */
-
-#define REFUSED(name) (1u << TRANSPORT_REFUSED_##name)
-
-static json_t *stats_json(const transport_stats *s, const guest_config *g, uint64_t hz)
-{
-    (void)hz;
-    unsigned which = REFUSED(bad_section) | REFUSED(outside_guest) | REFUSED(unbound_key) |
-                     REFUSED(no_buffer) | REFUSED(removed);
-    return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I}",
-                     "kind", "lguest", "device", lg_device_names[g->lguest.device],
-                     "refused", transport_refusals_json(s, which),
-                     "sends", (json_int_t)s->sent, "received", (json_int_t)s->received,
-                     "waits", (json_int_t)s->waits);
-}
-
 const transport_ops transport_lguest = {
     .name = "lguest",
-    .host_new = host_new, .host_free = host_free,
+    .host_new = lg_host_new, .host_free = lg_host_free,
     .create = create, .start = start, .send = send, .finish = finish, .destroy = destroy,
-    .needs = needs, .check = check, .least = least, .json = stats_json,
+    .needs = lg_needs, .check = lg_check, .least = lg_least, .json = lg_stats_json,
 };
+
