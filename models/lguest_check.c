@@ -156,6 +156,13 @@ static void check_peer(const system_config *cfg, size_t i, const scn_doc *doc,
                  (unsigned long long)g->count);
         return;
     }
+    if (g->workload.size < 4) {
+        snprintf(path, sizeof path, "guests.%zu.workload.size", i);
+        error_at(errs, doc, path,
+                 "expected at least 4 bytes for device net: a message's first 4 bytes carry "
+                 "the tag that matches an echo to its request, found %llu",
+                 (unsigned long long)g->workload.size);
+    }
     if (lc->role == LG_SEND && lc->receive_buffers < g->workload.depth) {
         snprintf(path, sizeof path, "guests.%zu.lguest.receive_buffers", i);
         error_at(errs, doc, path,

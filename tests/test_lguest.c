@@ -260,3 +260,18 @@ Test(lguest, a_misbehaving_guest_changes_no_other_guest)
     json_decref(a);
     json_decref(b);
 }
+
+/* The largest lguest_dma: 16 sections of one page, 64 KiB. The send maps
+ * the pong's 16 pages and copies 65536 bytes: lookup 13, own lguest_dma
+ * 100, the scan 120, 16 x 20 + 65536 + 24 for the transfer. */
+Test(lguest, the_largest_lguest_dma_holds_16_sections)
+{
+    const char *sets[] = {"guests.0.workload.size=64KiB", "guests.1.workload.size=64KiB"};
+    json_t *r = run_text(net, sets, 2);
+    cr_assert_gt(num(r, "classes.0.metrics.requests"), 0);
+    cr_assert_eq(num(r, "classes.0.metrics.refused_requests"), 0);
+    cr_assert_eq(num(r, "classes.0.metrics.breakdown_cycles.translate"), 13);
+    cr_assert_eq(num(r, "classes.0.metrics.breakdown_cycles.device"),
+                 100 + 120 + 16 * 20 + 65536 + 24);
+    json_decref(r);
+}
