@@ -154,8 +154,6 @@ typedef struct port {
     sim_ring waiting;               /* slots issued during a switch */
     uint32_t msg_buffer, msg_first; /* the go-live sequence's next message */
     uint64_t msg_exits, msg_work;
-    /* the host's port */
-    int live;
 } port;
 
 #define PP_AREA_HEAD 64u            /* header and data, before the return
@@ -284,7 +282,9 @@ static vcpu_work refuse(port *p, int why, uint64_t spent)
 }
 
 /* A control message on channel 0: going live, a page list, shutting
- * down. The header was found and checked (`spent`). */
+ * down. The header was found and checked (`spent`). Going live and
+ * shutting down cost the port only their header: the driver quiesced
+ * before sending them, so no packet meets the port between modes. */
 static vcpu_work serve_control(port *p, uint64_t gpa, uint32_t len, uint64_t spent)
 {
     const vmm_costs *c = p->env.costs;
@@ -293,10 +293,7 @@ static vcpu_work serve_control(port *p, uint64_t gpa, uint32_t len, uint64_t spe
         return refuse(p, TRANSPORT_REFUSED_outside_guest, spent);
     switch (guestbytes_get32(d)) {
     case PP_MSG_LIVE:
-        p->live = 1;
-        return (vcpu_work){.busy = spent};
     case PP_MSG_SHUTDOWN:
-        p->live = 0;
         return (vcpu_work){.busy = spent};
     case PP_MSG_PAGE_LIST:
         break;
