@@ -5,7 +5,9 @@
  * which phase runs and can put an interrupt's handler before the work
  * queued behind it. An exit is two items: the exit transition and handler
  * up to the signal, then the rest of the handler and the entry (with the
- * injection of whatever is pending by then). A wake-up is a 0-cycle item
+ * injection of whatever is pending by then). An exit with a device step
+ * has one more in between, the device's busy cycles, and when the device
+ * waits, a timer and then a 0-cycle item that pays the thread's wake-up. A wake-up is a 0-cycle item
  * that absorbs the thread's wake-up latency, then the entry: interrupts
  * raised while the thread wakes are injected by that same entry.
  */
