@@ -388,10 +388,12 @@ static int record(guest *g, const io_request *r, sim_time now)
     scheme_cost_add(&s->scheme, &r->cost);
     s->alloc_failures += r->cost.alloc_failures;
     sim_hist_record(&s->latency, latency);
-    transport_stats *t = &s->transport;
-    t->phase_requests[r->phase]++;
-    t->phase_bytes[r->phase] += r->bytes;
-    sim_hist_record(&t->phase_latency[r->phase], latency);
+    if (g->tops->phases) {
+        transport_stats *t = &s->transport;
+        t->phase_requests[r->phase]++;
+        t->phase_bytes[r->phase] += r->bytes;
+        sim_hist_record(&t->phase_latency[r->phase], latency);
+    }
     return 0;
 }
 

@@ -1008,6 +1008,7 @@ static json_t *stats_json(const transport_stats *s, const guest_config *g, uint6
 
 const transport_ops transport_packet_port = {
     .name = "packet-port",
+    .phases = 1,
     .create = create, .start = start, .send = send, .finish = finish, .destroy = destroy,
     .needs = needs, .check = check, .least = least, .json = stats_json,
 };

@@ -175,6 +175,9 @@ typedef struct transport transport;
 
 typedef struct transport_ops {
     const char *name;
+    /* Its requests are served in lifecycle phases, and results show each
+     * (transport_stats.phase_*): the guest records them then only. */
+    int phases;
     /* Host-wide state shared by every instance (lguest's key hash), or
      * NULL ops when the transport has none. */
     void *(*host_new)(sim_kernel *k, const struct system_config *cfg);
