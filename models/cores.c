@@ -22,6 +22,7 @@ typedef struct work {
     void *ctx;
     uint64_t arg;
     uint64_t *sched;
+    int spin;                     /* thread_spin: may end early */
 } work;
 
 struct core_thread {
@@ -35,6 +36,8 @@ struct core_thread {
     sim_ring q;                   /* of work; the oldest item runs first */
     uint64_t pending_sched;       /* wake-up cycles owed to the next item */
     sim_time ready_since;
+    sim_time item_start;          /* when the running item's cycles began */
+    sim_event_id done_ev;         /* its completion, for ending a spin */
     thread_stats st;
 };
 
@@ -212,11 +215,12 @@ static void start_item(core_thread *t, uint64_t overhead)
     if (w->sched)
         *w->sched += sched;
     t->executing = 1;
+    t->item_start = sim_now(c->k) + overhead;
     c->cores[t->core].work_cycles += w->cycles;
     /* A thread has one completion pending at most, so only a kernel out of
      * memory refuses this; the thread could never finish: stop the run. */
     int rc = sim_schedule(c->k, overhead + w->cycles, SIM_BAND_NORMAL, item_done, c,
-                          t->index, NULL);
+                          t->index, &t->done_ev);
     if (rc)
         sim_fail(c->k, rc);
 }
@@ -310,13 +314,12 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
     continue_thread(t);
 }
 
-int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
-                uint64_t arg, uint64_t *sched)
+static int queue_work(core_thread *t, const work *w)
 {
     cores *c = t->host;
-    if (!fn || !c->started)
+    if (!w->fn || !c->started)
         return SIM_EINVAL;
-    int rc = sim_ring_push(&t->q, &(work){cycles, fn, ctx, arg, sched});
+    int rc = sim_ring_push(&t->q, w);
     if (rc)
         return rc;
     if (t->polling) {
@@ -334,6 +337,39 @@ int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
     t->state = THREAD_WAKING;
     t->pending_sched += c->costs.wakeup;
     return sim_schedule(c->k, c->costs.wakeup, SIM_BAND_NORMAL, woken, c, t->index, NULL);
+}
+
+int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
+                uint64_t arg, uint64_t *sched)
+{
+    return queue_work(t, &(work){cycles, fn, ctx, arg, sched, 0});
+}
+
+int thread_spin(core_thread *t, sim_time cycles, sim_handler fn, void *ctx, uint64_t arg,
+                uint64_t *sched)
+{
+    return queue_work(t, &(work){cycles, fn, ctx, arg, sched, 1});
+}
+
+int thread_spin_end(core_thread *t)
+{
+    cores *c = t->host;
+    if (!t->executing || sim_ring_len(&t->q) == 0)
+        return 0;
+    work *w = sim_ring_at(&t->q, 0);
+    sim_time now = sim_now(c->k);
+    if (!w->spin || sim_cancel(c->k, t->done_ev) != 0)
+        return 0;
+    /* A spin still in its switch overhead ends when the overhead does. */
+    sim_time end = now > t->item_start ? now : t->item_start;
+    sim_time spun = end - t->item_start;
+    c->cores[t->core].work_cycles -= w->cycles - spun;
+    w->cycles = spun;
+    w->spin = 0;
+    int rc = sim_schedule_at(c->k, end, SIM_BAND_NORMAL, item_done, c, t->index, &t->done_ev);
+    if (rc)
+        sim_fail(c->k, rc);
+    return 1;
 }
 
 thread_state thread_state_of(const core_thread *t)

@@ -76,6 +76,17 @@ uint32_t cores_count(const cores *c);
 int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
                 uint64_t arg, uint64_t *sched);
 
+/* Queues a spin on `t`: it holds its core, busy, checking for work (a
+ * busy-poll), for at most `cycles`; then `fn(k, ctx, arg)` runs. A spin
+ * ended early by thread_spin_end() counts only the cycles it spun. Same
+ * returns as thread_work(). */
+int thread_spin(core_thread *t, sim_time cycles, sim_handler fn, void *ctx, uint64_t arg,
+                uint64_t *sched);
+
+/* Ends the spin `t` is running now (its handler then runs at once, after
+ * the current event); 1 if it ended one, 0 when `t` runs no spin. */
+int thread_spin_end(core_thread *t);
+
 thread_state thread_state_of(const core_thread *t);
 int thread_polling(const core_thread *t);
 

@@ -130,3 +130,47 @@ Test(cores, items_round_robin_when_threads_wait)
     cores_free(c);
     sim_kernel_free(k);
 }
+
+/* Ends a thread's spin from an event at `arg` cycles. */
+typedef struct ender {
+    core_thread *t;
+    int ended;
+} ender;
+
+static void end_spin(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k, (void)arg;
+    ender *e = ctx;
+    e->ended = thread_spin_end(e->t);
+}
+
+Test(cores, a_spin_holds_its_core_until_it_ends_or_runs_out)
+{
+    sim_kernel *k = sim_kernel_new(NULL);
+    cores *c = cores_new(k, 1, 2, &costs);
+    core_thread *a = cores_add_thread(c, "a", 0), *b = cores_add_thread(c, "b", 0);
+    cr_assert_eq(cores_start(c), 0);
+    log l = {0};
+    /* a wakes at 10 and spins for up to 1000; b's work waits for the core
+     * until a's spin is ended at 300, then pays a switch (5). */
+    cr_assert_eq(thread_spin(a, 1000, note, &l, 1, NULL), 0);
+    cr_assert_eq(thread_work(b, 50, note, &l, 2, NULL), 0);
+    ender e = {a, 0};
+    cr_assert_eq(sim_schedule(k, 300, SIM_BAND_NORMAL, end_spin, &e, 0, NULL), 0);
+    sim_run(k, SIM_TIME_MAX, 0);
+    cr_assert_eq(e.ended, 1);
+    cr_assert_eq(l.n, 2);
+    cr_assert_eq(l.at[0], 300);
+    cr_assert_eq(l.at[1], 355);
+    thread_stats ts;
+    thread_get_stats(a, &ts);
+    cr_assert_eq(ts.busy_cycles, 290, "the spin counts the cycles it spun");
+    /* Nothing to end now: the spin is over. */
+    cr_assert_eq(thread_spin_end(a), 0);
+    /* A spin nobody ends runs out: 355 + 10 (wake) + 5 (switch) + 400. */
+    cr_assert_eq(thread_spin(a, 400, note, &l, 3, NULL), 0);
+    sim_run(k, SIM_TIME_MAX, 0);
+    cr_assert_eq(l.at[2], 770);
+    cores_free(c);
+    sim_kernel_free(k);
+}
