@@ -156,51 +156,61 @@ static void print_class_row(const column_set *cs, const json_t *c, size_t i, con
     print_row(cs, label, ROW_VARIANT, full, scale, fmt);
 }
 
-/* The packet port's classes: each phase's latency and throughput, what
- * going live and shutting down cost, and the packets refused. */
-static void print_packet_port_table(const column_set *cs, const json_t *classes)
+/* A row of a transport's table: a class's value at `path` below it. */
+typedef struct class_row {
+    const char *what, *path;
+    double scale;
+    const char *fmt;
+} class_row;
+
+/* The table of the classes whose transport is `kind`: each row for each
+ * such class; nothing when there is none. */
+static void print_kind_table(const column_set *cs, const json_t *classes, const char *kind,
+                             const class_row *rows, size_t nrows)
 {
     size_t i;
     json_t *c;
     int any = 0;
     json_array_foreach(classes, i, c) {
-        const char *kind = json_string_value(rep_get(c, "transport.kind"));
-        if (!kind || strcmp(kind, "packet-port") != 0)
+        const char *k = json_string_value(rep_get(c, "transport.kind"));
+        if (!k || strcmp(k, kind) != 0)
             continue;
         if (!any++)
-            print_header(cs, "packet port");
-        print_class_row(cs, c, i, "fast, us", "transport.phases.fast.latency_ns.mean", 1e-3, " %11.2f");
-        print_class_row(cs, c, i, "emulated, us", "transport.phases.emulated.latency_ns.mean", 1e-3,
-                        " %11.2f");
-        print_class_row(cs, c, i, "fast, k/s", "transport.phases.fast.throughput_rps", 1e-3, " %11.1f");
-        print_class_row(cs, c, i, "emulated, k/s", "transport.phases.emulated.throughput_rps", 1e-3,
-                        " %11.1f");
-        print_class_row(cs, c, i, "go live, us", "transport.switches.go_live.mean_ns", 1e-3, " %11.2f");
-        print_class_row(cs, c, i, "shut down, us", "transport.switches.shut_down.mean_ns", 1e-3,
-                        " %11.2f");
-        print_class_row(cs, c, i, "refused", "metrics.refused_requests", 1, " %11.0f");
+            print_header(cs, kind);
+        for (size_t r = 0; r < nrows; r++)
+            print_class_row(cs, c, i, rows[r].what, rows[r].path, rows[r].scale, rows[r].fmt);
     }
 }
 
-/* The lguest classes: SEND_DMAs, buffers filled, and what was refused or
- * sent again. */
-static void print_lguest_table(const column_set *cs, const json_t *classes)
+/* Each transport's own numbers: the packet port's phases, switches and
+ * refusals; lguest's sends, buffers and refusals; virtio-pci's kicks,
+ * interrupts and ring waits. */
+static void print_transport_tables(const column_set *cs, const json_t *classes)
 {
-    size_t i;
-    json_t *c;
-    int any = 0;
-    json_array_foreach(classes, i, c) {
-        const char *kind = json_string_value(rep_get(c, "transport.kind"));
-        if (!kind || strcmp(kind, "lguest") != 0)
-            continue;
-        if (!any++)
-            print_header(cs, "lguest");
-        print_class_row(cs, c, i, "sends", "transport.sends", 1, " %11.0f");
-        print_class_row(cs, c, i, "received", "transport.received", 1, " %11.0f");
-        print_class_row(cs, c, i, "refused", "metrics.refused_requests", 1, " %11.0f");
-        print_class_row(cs, c, i, "no buffer", "transport.refused.no_buffer", 1, " %11.0f");
-        print_class_row(cs, c, i, "sent again", "transport.waits", 1, " %11.0f");
-    }
+    static const class_row port[] = {
+        {"fast, us", "transport.phases.fast.latency_ns.mean", 1e-3, " %11.2f"},
+        {"emulated, us", "transport.phases.emulated.latency_ns.mean", 1e-3, " %11.2f"},
+        {"fast, k/s", "transport.phases.fast.throughput_rps", 1e-3, " %11.1f"},
+        {"emulated, k/s", "transport.phases.emulated.throughput_rps", 1e-3, " %11.1f"},
+        {"go live, us", "transport.switches.go_live.mean_ns", 1e-3, " %11.2f"},
+        {"shut down, us", "transport.switches.shut_down.mean_ns", 1e-3, " %11.2f"},
+        {"refused", "metrics.refused_requests", 1, " %11.0f"},
+    };
+    static const class_row lguest[] = {
+        {"sends", "transport.sends", 1, " %11.0f"},
+        {"received", "transport.received", 1, " %11.0f"},
+        {"refused", "metrics.refused_requests", 1, " %11.0f"},
+        {"no buffer", "transport.refused.no_buffer", 1, " %11.0f"},
+        {"sent again", "transport.waits", 1, " %11.0f"},
+    };
+    static const class_row virtio[] = {
+        {"kicks/req", "transport.kicks_per_request", 1, " %11.3f"},
+        {"irqs/req", "transport.interrupts_per_request", 1, " %11.3f"},
+        {"ring waits", "transport.ring_full_waits", 1, " %11.0f"},
+    };
+    print_kind_table(cs, classes, "packet-port", port, sizeof port / sizeof port[0]);
+    print_kind_table(cs, classes, "lguest", lguest, sizeof lguest / sizeof lguest[0]);
+    print_kind_table(cs, classes, "virtio-pci", virtio, sizeof virtio / sizeof virtio[0]);
 }
 
 static void print_ivshmem_table(const column_set *cs)
@@ -264,8 +274,7 @@ static void print_table(const json_t *r, double wall_s)
            cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
     if (json_array_size(classes) > 0)
         print_io_tables(&cs, classes);
-    print_packet_port_table(&cs, classes);
-    print_lguest_table(&cs, classes);
+    print_transport_tables(&cs, classes);
     if (json_object_get(first, "ivshmem"))
         print_ivshmem_table(&cs);
     if (json_object_get(first, "microbench"))

@@ -77,7 +77,8 @@ static const scn_field guest_fields[] = {
     {.key = "transport", .type = SCN_ENUM, .offset = SCN_AT(guest_config, transport, int),
      .def = "doorbell", .enum_names = transport_names,
      .doc = "how requests reach the device: doorbell (a kick, the shared device's "
-            "worker, an interrupt), packet-port or lguest (docs/transports.md)"},
+            "worker, an interrupt), packet-port, lguest or virtio-pci "
+            "(docs/transports.md)"},
     {.key = "workload", .type = SCN_STRUCT, .offset = offsetof(guest_config, workload),
      .sub = &workload_schema, .doc = "the I/O each instance issues"},
     {.key = "memory", .type = SCN_STRUCT, .offset = offsetof(guest_config, memory),
@@ -89,6 +90,10 @@ static const scn_field guest_fields[] = {
     {.key = "lguest", .type = SCN_STRUCT, .offset = offsetof(guest_config, lguest),
      .sub = &lguest_schema,
      .doc = "transport lguest: its device, peer, buffers, removal and misbehaviour "
+            "(docs/transports.md)"},
+    {.key = "virtio", .type = SCN_STRUCT, .offset = offsetof(guest_config, virtio),
+     .sub = &virtio_schema,
+     .doc = "transport virtio-pci: its ring, kick, features, devices and backend "
             "(docs/transports.md)"},
 };
 
@@ -218,7 +223,8 @@ static int build_transport(guest *g)
                         .pio_in_emulated = env->pio_in_emulated, .scheme = env->scheme,
                         .buffers = g->scheme, .setup = &g->setup,
                         .scheme_cfg = env->scheme_cfg, .scheme_costs = env->scheme_costs,
-                        .vcpus = g->vcpus, .nvcpus = (uint32_t)env->cfg->vcpus,
+                        .cores = env->host, .vcpus = g->vcpus,
+                        .nvcpus = (uint32_t)env->cfg->vcpus,
                         .requests = g->slots, .mem = g->mem, .bytes = g->bytes,
                         .dev = env->dev, .host = env->transport_host,
                         .stats = &g->stats->transport, .guest = callbacks(g),

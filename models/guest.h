@@ -47,6 +47,7 @@
 #include "models/packet_port.h"
 #include "models/scheme.h"
 #include "models/transport.h"
+#include "models/virtio.h"
 #include "models/vcpu.h"
 #include "models/vmm.h"
 #include "sim/scenario.h"
@@ -84,6 +85,7 @@ typedef struct guest_config {
     guest_memory_config memory;
     packet_port_config packet_port; /* transport: packet-port */
     lguest_config lguest;           /* transport: lguest */
+    virtio_config virtio;           /* transport: virtio-pci */
 } guest_config;
 
 extern const scn_schema guest_schema;

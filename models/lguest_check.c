@@ -3,7 +3,6 @@
  * primitives its paths need, the least time a request takes, the rules
  * its block must follow, and its results object.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,20 +65,6 @@ uint64_t lg_least(const system_config *cfg, const guest_config *g, const variant
     return out + disk + after;
 }
 
-static void error_at(scn_errors *errs, const scn_doc *doc, const char *path, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
-
-static void error_at(scn_errors *errs, const scn_doc *doc, const char *path, const char *fmt,
-                     ...)
-{
-    char msg[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    scn_errors_add(errs, scn_mark_of(doc, path), "%s: %s", path, msg);
-}
-
 /* lguest guests were i386 uniprocessors with 4 KiB pages and 32-bit
  * physical addresses, and a struct lguest_dma holds 16 sections of at
  * most a page. */
@@ -88,24 +73,25 @@ static void check_guest(const guest_config *g, size_t i, const scn_doc *doc, scn
     char path[96];
     if (g->vcpus != 1) {
         snprintf(path, sizeof path, "guests.%zu.vcpus", i);
-        error_at(errs, doc, path, "expected 1, as lguest guests ran on one vCPU, found %llu",
-                 (unsigned long long)g->vcpus);
+        scn_errors_at(errs, doc, path,
+                      "expected 1, as lguest guests ran on one vCPU, found %llu",
+                      (unsigned long long)g->vcpus);
     }
     if (g->memory.page_size != GUEST_PAGE_4K || g->memory.size >= (1ull << 32)) {
         snprintf(path, sizeof path, "guests.%zu.memory", i);
-        error_at(errs, doc, path,
-                 "expected 4KiB pages and less than 4GiB, as lguest's i386 guests had: an "
-                 "lguest_dma's addresses are 32-bit, and the Launcher's device pages lie "
-                 "above the guest's memory; found %llu bytes%s",
-                 (unsigned long long)g->memory.size,
-                 g->memory.page_size != GUEST_PAGE_4K ? " in 2MiB pages" : "");
+        scn_errors_at(errs, doc, path,
+                      "expected 4KiB pages and less than 4GiB, as lguest's i386 guests had: an "
+                      "lguest_dma's addresses are 32-bit, and the Launcher's device pages lie "
+                      "above the guest's memory; found %llu bytes%s",
+                      (unsigned long long)g->memory.size,
+                      g->memory.page_size != GUEST_PAGE_4K ? " in 2MiB pages" : "");
     }
     if (g->workload.size > (uint64_t)LG_MAX_SECTIONS * LG_PAGE) {
         snprintf(path, sizeof path, "guests.%zu.workload.size", i);
-        error_at(errs, doc, path,
-                 "expected at most 64KiB: a struct lguest_dma holds 16 sections of one page "
-                 "(LGUEST_MAX_DMA_SECTIONS), found %llu bytes",
-                 (unsigned long long)g->workload.size);
+        scn_errors_at(errs, doc, path,
+                      "expected at most 64KiB: a struct lguest_dma holds 16 sections of one page "
+                      "(LGUEST_MAX_DMA_SECTIONS), found %llu bytes",
+                      (unsigned long long)g->workload.size);
     }
 }
 
@@ -150,25 +136,25 @@ static void check_peer(const system_config *cfg, size_t i, const scn_doc *doc,
         peer->lguest.device != LG_NET || !peer->lguest.peer ||
         strcmp(peer->lguest.peer, g->name) != 0 || peer->lguest.role == lc->role ||
         peer->count != g->count) {
-        error_at(errs, doc, path,
-                 "expected another lguest net class whose peer is '%s', with the other "
-                 "role and as many instances (%llu); found none that is", g->name,
-                 (unsigned long long)g->count);
+        scn_errors_at(errs, doc, path,
+                      "expected another lguest net class whose peer is '%s', with the other "
+                      "role and as many instances (%llu); found none that is", g->name,
+                      (unsigned long long)g->count);
         return;
     }
     if (g->workload.size < 4) {
         snprintf(path, sizeof path, "guests.%zu.workload.size", i);
-        error_at(errs, doc, path,
-                 "expected at least 4 bytes for device net: a message's first 4 bytes carry "
-                 "the tag that matches an echo to its request, found %llu",
-                 (unsigned long long)g->workload.size);
+        scn_errors_at(errs, doc, path,
+                      "expected at least 4 bytes for device net: a message's first 4 bytes carry "
+                      "the tag that matches an echo to its request, found %llu",
+                      (unsigned long long)g->workload.size);
     }
     if (lc->role == LG_SEND && lc->receive_buffers < g->workload.depth) {
         snprintf(path, sizeof path, "guests.%zu.lguest.receive_buffers", i);
-        error_at(errs, doc, path,
-                 "expected at least workload.depth (%llu) buffers, so every echo finds "
-                 "one free, found %llu", (unsigned long long)g->workload.depth,
-                 (unsigned long long)lc->receive_buffers);
+        scn_errors_at(errs, doc, path,
+                      "expected at least workload.depth (%llu) buffers, so every echo finds "
+                      "one free, found %llu", (unsigned long long)g->workload.depth,
+                      (unsigned long long)lc->receive_buffers);
     }
 }
 
@@ -181,23 +167,25 @@ static void check_device(const system_config *cfg, size_t i, const scn_doc *doc,
     if (lc->device == LG_NET) {
         if (lc->remove_at > 0) {
             snprintf(path, sizeof path, "guests.%zu.lguest.remove_at", i);
-            error_at(errs, doc, path,
-                     "expected 0 for device net: the Launcher removes the devices it "
-                     "serves (block, console), not a network between guests; found %llu "
-                     "cycles", (unsigned long long)lc->remove_at);
+            scn_errors_at(errs, doc, path,
+                          "expected 0 for device net: the Launcher removes the devices it "
+                          "serves (block, console), not a network between guests; found %llu "
+                          "cycles", (unsigned long long)lc->remove_at);
         }
         check_peer(cfg, i, doc, errs);
         return;
     }
     if (lc->peer) {
         snprintf(path, sizeof path, "guests.%zu.lguest.peer", i);
-        error_at(errs, doc, path, "expected no peer for device %s (it talks to the Launcher), "
-                 "found '%s'", lg_device_names[lc->device], lc->peer);
+        scn_errors_at(errs, doc, path,
+                      "expected no peer for device %s (it talks to the Launcher), "
+                      "found '%s'", lg_device_names[lc->device], lc->peer);
     }
     if (lc->device == LG_BLOCK && lc->block.sectors * 512 < g->workload.size) {
         snprintf(path, sizeof path, "guests.%zu.lguest.block.sectors", i);
-        error_at(errs, doc, path, "expected room for one request of workload.size, found "
-                 "%llu sectors", (unsigned long long)lc->block.sectors);
+        scn_errors_at(errs, doc, path,
+                      "expected room for one request of workload.size, found "
+                      "%llu sectors", (unsigned long long)lc->block.sectors);
     }
 }
 

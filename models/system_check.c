@@ -311,16 +311,26 @@ uint32_t system_threads(const system_config *cfg, const variant_config *v, uint3
 {
     const fabric_config *f = &v->fabric;
     uint64_t vcpus = 0, workers = system_uses_device(cfg) ? cfg->device.workers : 0;
-    for (size_t c = 0; c < cfg->nguests; c++)
-        vcpus += cfg->guests[c].count * cfg->guests[c].vcpus;
+    uint64_t backends = 0, backends_polling = 0;
+    for (size_t c = 0; c < cfg->nguests; c++) {
+        const guest_config *g = &cfg->guests[c];
+        vcpus += g->count * g->vcpus;
+        const transport_ops *t = transport_of(g->transport);
+        uint32_t poll = 0;
+        if (t->threads) {
+            backends += g->count * t->threads(g, v, &poll);
+            backends_polling += g->count * poll;
+        }
+    }
     uint64_t peers = cfg->ivshmem.peers;
     uint64_t models = ivshmem_threads(&cfg->ivshmem, f) - peers;
     uint32_t mb = microbench_vcpus(&cfg->microbench);
     if (polling)
         *polling = (uint32_t)((f->vcpu_idle == FABRIC_POLL ? vcpus + peers : 0) +
                               (f->backend == FABRIC_POLL ? workers + models : 0) +
-                              (mb > 0) + (mb > 1 && cfg->microbench.target == MB_RUNNING));
-    return (uint32_t)(vcpus + workers + peers + models + mb);
+                              backends_polling + (mb > 0) +
+                              (mb > 1 && cfg->microbench.target == MB_RUNNING));
+    return (uint32_t)(vcpus + workers + peers + models + backends + mb);
 }
 
 /* A polling thread owns a core for the whole run. */
@@ -462,7 +472,8 @@ static void check_transports(const system_config *cfg, const scn_doc *doc, scn_e
     static const struct {
         const char *key;
         int transport;
-    } blocks[] = {{"packet_port", TRANSPORT_PACKET_PORT}, {"lguest", TRANSPORT_LGUEST}};
+    } blocks[] = {{"packet_port", TRANSPORT_PACKET_PORT}, {"lguest", TRANSPORT_LGUEST},
+                  {"virtio", TRANSPORT_VIRTIO}};
     for (size_t i = 0; i < cfg->nguests; i++) {
         const guest_config *g = &cfg->guests[i];
         for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {

@@ -8,12 +8,13 @@
 
 #include "sim/report.h"
 
-const char *const transport_names[] = {"doorbell", "packet-port", "lguest", NULL};
+const char *const transport_names[] = {"doorbell", "packet-port", "lguest", "virtio-pci",
+                                       NULL};
 
 const transport_ops *transport_of(int kind)
 {
     static const transport_ops *const ops[] = {&transport_doorbell, &transport_packet_port,
-                                               &transport_lguest};
+                                               &transport_lguest, &transport_virtio};
     return kind >= 0 && kind < (int)(sizeof ops / sizeof ops[0]) ? ops[kind] : NULL;
 }
 
@@ -77,7 +78,15 @@ void transport_stats_add(transport_stats *sum, const transport_stats *add)
     sum->sent += add->sent;
     sum->received += add->received;
     sum->waits += add->waits;
-    sum->binds += add->binds;
+    sum->served += add->served;
+    sum->kicks += add->kicks;
+    sum->kicks_suppressed += add->kicks_suppressed;
+    sum->irqs += add->irqs;
+    sum->irqs_suppressed += add->irqs_suppressed;
+    sum->irqs_coalesced += add->irqs_coalesced;
+    sum->ring_waits += add->ring_waits;
+    sum->probe_exits += add->probe_exits;
+    sum->probe_cycles += add->probe_cycles;
 }
 
 json_t *transport_refusals_json(const transport_stats *s, unsigned which)

@@ -41,10 +41,12 @@ typedef enum transport_kind {
     TRANSPORT_DOORBELL,             /* a kick, a backend worker, an interrupt */
     TRANSPORT_PACKET_PORT,          /* seed 000: plex86's packet port */
     TRANSPORT_LGUEST,               /* seed 001: lguest's DMA hypercalls */
+    TRANSPORT_VIRTIO,               /* seed 003: virtio-pci rings and kicks */
     TRANSPORT_COUNT
 } transport_kind;
 
-/* "doorbell", "packet-port", "lguest", NULL: the scenario's names. */
+/* "doorbell", "packet-port", "lguest", "virtio-pci", NULL: the scenario's
+ * names. */
 extern const char *const transport_names[];
 
 /* Where a request's cycles went, by the results' breakdown. Each is time
@@ -120,7 +122,12 @@ typedef struct transport_stats {
     uint64_t sent;                  /* lguest: SEND_DMAs, received: buffers */
     uint64_t received;              /* filled for this guest */
     uint64_t waits;                 /* sends retried for want of a buffer */
-    uint64_t binds;                 /* BIND_DMA hypercalls */
+    /* virtio-pci */
+    uint64_t served;                /* requests completed */
+    uint64_t kicks, kicks_suppressed;
+    uint64_t irqs, irqs_suppressed, irqs_coalesced;
+    uint64_t ring_waits;            /* requests that waited for descriptors */
+    uint64_t probe_exits, probe_cycles;
 } transport_stats;
 
 int transport_stats_init(transport_stats *s);
@@ -154,6 +161,7 @@ typedef struct transport_env {
     const scheme_cost *setup;       /* what its go-live registered */
     const scheme_config *scheme_cfg;
     const scheme_costs *scheme_costs;
+    cores *cores;                   /* the host's: for backend threads */
     vcpu *const *vcpus;             /* the guest's */
     uint32_t nvcpus;
     io_request *requests;           /* the guest's slots, workload.depth */
@@ -200,6 +208,11 @@ typedef struct transport_ops {
      * several keys (its block, the variants' schemes); NULL for none. */
     void (*check)(const struct system_config *cfg, size_t index, const scn_doc *doc,
                   scn_errors *errs);
+    /* Host threads an instance adds besides its vCPUs (device backends),
+     * and how many of them poll under variant v (each owns a core); NULL
+     * for none. */
+    uint32_t (*threads)(const struct guest_config *g, const struct variant_config *v,
+                        uint32_t *polling);
     /* The least cycles one request can take under variant v. */
     uint64_t (*least)(const struct system_config *cfg, const struct guest_config *g,
                       const struct variant_config *v);
@@ -209,7 +222,8 @@ typedef struct transport_ops {
                     uint64_t clock_hz);
 } transport_ops;
 
-extern const transport_ops transport_doorbell, transport_packet_port, transport_lguest;
+extern const transport_ops transport_doorbell, transport_packet_port, transport_lguest,
+    transport_virtio;
 
 /* The kick (fabric_kick) a doorbell request takes with scheme `s`: the
  * scheme's own when it has one (sg's SEND_DMA hypercall), else the

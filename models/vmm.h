@@ -56,7 +56,9 @@
     X(memslot_lookup, "guest-physical to host-virtual lookup (memslot search)") \
     X(tcache_hit, "a hit in the host's translation cache")                   \
     X(copy_per_kib, "copying one KiB on the guest's vCPU")                   \
-    X(pin_per_page, "validating and pinning one guest page for DMA")
+    X(pin_per_page, "validating and pinning one guest page for DMA")         \
+    X(indirect_call, "the guest's indirect call through paravirt_ops to its "   \
+                     "hypercall (not patched inline)")
 
 typedef enum vmm_cost_id {
 #define X(key, doc) VMM_COST_##key,

@@ -80,6 +80,17 @@ void scn_errors_add(scn_errors *errs, scn_mark mark, const char *fmt, ...)
     va_end(ap);
 }
 
+void scn_errors_at(scn_errors *errs, const scn_doc *doc, const char *path, const char *fmt,
+                   ...)
+{
+    char msg[sizeof errs->items[0].message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    scn_errors_add(errs, scn_mark_of(doc, path), "%s: %s", path, msg);
+}
+
 /* "file:line:col: error: msg"; a mark with line 0 but a column (an
  * override's index) gives "file:col: error: msg", one with neither gives
  * "file: error: msg". Truncates to `len`. */

@@ -188,6 +188,11 @@ int scn_parse_number(const scn_field *field, const char *text, double *value,
 void scn_errors_add(scn_errors *errs, scn_mark mark, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Adds an error "<path>: <message>" at the mark of dotted `path` in `doc`
+ * (the key the user should change). */
+void scn_errors_at(scn_errors *errs, const scn_doc *doc, const char *path, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+
 /* Renders one error as "file:line:col: error: message" into buf. */
 void scn_error_format(const scn_error *e, char *buf, size_t len);
 
