@@ -379,18 +379,34 @@ static int must_kick(vio *v, vdev *d)
     return !(vring_read16(v, vring_used_flags(d)) & VIRTQ_USED_F_NO_NOTIFY);
 }
 
-static void kick(vio *v, vdev *d, io_request *r)
+/* The kick reached the backend. It is the request's notification only
+ * if the backend had not taken the request already: a busy backend may
+ * have seen the new entry before the kick's exit ran. */
+static void kick_signalled(sim_kernel *k, void *ctx, uint64_t slot)
+{
+    vio *v = ctx;
+    vio_slot *s = &v->slots[slot];
+    if (!s->served) {
+        io_request *r = &v->env.requests[slot];
+        r->parts.notify += s->kick_cycles;
+        r->parts.scheduling += s->kick_sched;
+    }
+    vdev_kicked(k, v, s->dev);
+}
+
+static void kick(vio *v, io_request *r)
 {
     const vcpu_call none = {0};
+    vio_slot *s = &v->slots[r->slot];
     v->env.stats->kicks++;
+    s->kick_cycles = v->kick_to_signal;
+    s->kick_sched = 0;
     if (v->kick == VIRTIO_KICK_HYPERCALL && v->cfg->call == VIRTIO_CALL_INDIRECT) {
-        uint64_t call = v->env.costs->indirect_call;
-        r->parts.notify += call;
-        vcpu_guest(r->cpu, call, none, &r->io.sched_cycles);
+        s->kick_cycles += v->env.costs->indirect_call;
+        vcpu_guest(r->cpu, v->env.costs->indirect_call, none, &s->kick_sched);
     }
-    r->parts.notify += v->kick_to_signal;
-    vcpu_exit(r->cpu, v->kick_path, (vcpu_call){vdev_kicked, v, d->index}, none, NULL,
-              &r->io.sched_cycles);
+    vcpu_exit(r->cpu, v->kick_path, (vcpu_call){kick_signalled, v, r->slot}, none, NULL,
+              &s->kick_sched);
 }
 
 /* The request's chain into the available ring, then the kick if due. */
@@ -412,6 +428,7 @@ static void add(vio *v, vdev *d, io_request *r)
     s->head = take_chain(d, (uint16_t)n, v->chain);
     s->ndesc = (uint16_t)n;
     s->interrupted = 0;
+    s->served = 0;
     uint64_t page = 4096ull << guestmem_page_order(v->env.mem);
     write_chain(v, d, frames, (uint16_t)n, r->bytes, page, v->chain);
     d->head_slot[s->head] = r->slot;
@@ -421,7 +438,7 @@ static void add(vio *v, vdev *d, io_request *r)
     vring_write16(v, vring_avail_idx(d), d->avail_idx);
     vdev_added(d);
     if (must_kick(v, d))
-        kick(v, d, r);
+        kick(v, r);
     else
         v->env.stats->kicks_suppressed++;
 }
@@ -524,7 +541,7 @@ static void reclaim(sim_kernel *k, vio *v, vdev *d, uint64_t cost, uint64_t sche
         io_request *r = &v->env.requests[slot];
         int raised = v->slots[slot].interrupted;
         r->parts.interrupt += raised ? cost : 0;
-        r->parts.scheduling = r->io.sched_cycles + (raised ? sched : 0);
+        r->parts.scheduling += r->io.sched_cycles + (raised ? sched : 0);
         v->env.stats->served++;
         v->env.guest.done(k, v->env.guest.ctx, r);
     }

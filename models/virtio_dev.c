@@ -141,23 +141,25 @@ int vdev_start(vdev *d)
 
 static void serve_next(vdev *d);
 
-static void work(vdev *d, uint64_t cycles, sim_handler fn, uint64_t *sched)
+static void work(vdev *d, uint64_t cycles, sim_handler fn, uint64_t arg, uint64_t *sched)
 {
-    int rc = thread_work(d->thread, cycles, fn, d, 0, sched);
+    int rc = thread_work(d->thread, cycles, fn, d, arg, sched);
     if (rc)
         sim_fail(d->owner->env.k, rc);
 }
 
-/* The irqfd write is done: the interrupt is raised for the guest, unless
- * one is pending already (an MSI vector's pending bit). */
-static void signalled(sim_kernel *k, void *ctx, uint64_t arg)
+/* The irqfd write for slot `arg`'s completion is done: the interrupt is
+ * raised for the guest, unless one is pending already (an MSI vector's
+ * pending bit); only a raised one's path is the request's. */
+static void signalled(sim_kernel *k, void *ctx, uint64_t slot)
 {
-    (void)k, (void)arg;
+    (void)k;
     vdev *d = ctx;
     vio *v = d->owner;
     if (d->irq_pending) {
         v->env.stats->irqs_coalesced++;
     } else {
+        v->slots[slot].interrupted = 1;
         d->irq_pending = 1;
         d->irq_cost = d->irq_sched = 0;
         vcpu *cpu = v->env.vcpus[d->index % v->env.nvcpus];
@@ -207,9 +209,8 @@ static void served(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     }
     v->env.stats->irqs++;
-    v->slots[d->head_slot[head]].interrupted = 1;
     r->parts.interrupt += v->env.costs->eventfd_signal;
-    work(d, v->env.costs->eventfd_signal, signalled, &r->io.sched_cycles);
+    work(d, v->env.costs->eventfd_signal, signalled, d->head_slot[head], &r->io.sched_cycles);
 }
 
 /* Serves the next available chain: the host translates its descriptors
@@ -219,11 +220,12 @@ static void serve_chain(vdev *d)
     vio *v = d->owner;
     uint16_t head = vring_read16(v, vring_avail_ring(d, d->last_avail));
     io_request *r = &v->env.requests[d->head_slot[head]];
+    v->slots[d->head_slot[head]].served = 1;
     v->env.guest.resolve(v->env.guest.ctx, r);
     uint64_t service = v->cfg->fixed + (uint64_t)((double)r->bytes * v->cfg->per_byte + 0.5);
     r->parts.translate += r->cost.host_cycles;
     r->parts.device += service;
-    work(d, r->cost.host_cycles + service, served, &r->io.sched_cycles);
+    work(d, r->cost.host_cycles + service, served, 0, &r->io.sched_cycles);
 }
 
 static void spun(sim_kernel *k, void *ctx, uint64_t arg);

@@ -56,6 +56,9 @@ typedef struct vio_slot {
     uint16_t head, ndesc;           /* its chain */
     int interrupted;                /* its completion raised the interrupt */
     int ring_wait;                  /* it waited for descriptors */
+    int served;                     /* the backend has taken it */
+    uint64_t kick_cycles;           /* its kick's cycles up to the signal */
+    uint64_t kick_sched;            /* and the wake-ups the kick paid */
 } vio_slot;
 
 struct vio {
