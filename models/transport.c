@@ -17,6 +17,17 @@ const transport_ops *transport_of(int kind)
     return kind >= 0 && kind < (int)(sizeof ops / sizeof ops[0]) ? ops[kind] : NULL;
 }
 
+int transport_describe(const transport_env *env, io_request *r)
+{
+    const transport_guest *gc = &env->guest;
+    int rc = gc->describe(gc->ctx, r);
+    if (rc == SIM_ENOSPACE)
+        gc->failed(env->k, gc->ctx, r);
+    else if (rc)
+        sim_fail(env->k, rc);
+    return rc;
+}
+
 const char *transport_refusal_name(int why)
 {
     static const char *const names[] = {

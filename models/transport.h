@@ -216,6 +216,12 @@ extern const transport_ops transport_doorbell, transport_packet_port, transport_
  * fabric's. */
 int transport_doorbell_kick(const scheme_ops *s, const fabric_config *f);
 
+/* Asks the guest's scheme to describe r's buffer for a transport's path:
+ * 0, or the request has ended (no memory run: the guest's failed
+ * callback, and the slot retries after run.retry; out of memory: the run
+ * stops through sim_fail()). */
+int transport_describe(const transport_env *env, io_request *r);
+
 /* The ops of a transport_kind. */
 const transport_ops *transport_of(int kind);
 
