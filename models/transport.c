@@ -8,12 +8,12 @@
 
 #include "sim/report.h"
 
-const char *const transport_names[] = {"doorbell", "packet-port", "lguest", NULL};
+const char *const transport_names[] = {"doorbell", "packet-port", "lguest", "vpio", NULL};
 
 const transport_ops *transport_of(int kind)
 {
     static const transport_ops *const ops[] = {&transport_doorbell, &transport_packet_port,
-                                               &transport_lguest};
+                                               &transport_lguest, &transport_vpio};
     return kind >= 0 && kind < (int)(sizeof ops / sizeof ops[0]) ? ops[kind] : NULL;
 }
 
@@ -89,6 +89,9 @@ void transport_stats_add(transport_stats *sum, const transport_stats *add)
     sum->received += add->received;
     sum->waits += add->waits;
     sum->binds += add->binds;
+#define X(name) sum->vpio.name += add->vpio.name;
+    TRANSPORT_VPIO_COUNTERS(X)
+#undef X
 }
 
 json_t *transport_refusals_json(const transport_stats *s, unsigned which)
