@@ -203,6 +203,36 @@ static void print_lguest_table(const column_set *cs, const json_t *classes)
     }
 }
 
+/* The vpio classes: their share of the shared device, the protocol's
+ * outcomes, what forced stops cost them, and their arrivals; then the
+ * fairness of the device's time over every vpio guest. */
+static void print_vpio_table(const column_set *cs, const json_t *classes)
+{
+    size_t i;
+    json_t *c;
+    int any = 0;
+    json_array_foreach(classes, i, c) {
+        const char *kind = json_string_value(rep_get(c, "transport.kind"));
+        if (!kind || strcmp(kind, "vpio") != 0)
+            continue;
+        if (!any++)
+            print_header(cs, "shared device (vpio)");
+        print_class_row(cs, c, i, "device share", "transport.device_share", 1, " %11.3f");
+        print_class_row(cs, c, i, "grabs", "transport.calls.grabs", 1, " %11.0f");
+        print_class_row(cs, c, i, "grab failures", "transport.calls.grab_failures", 1, " %11.0f");
+        print_class_row(cs, c, i, "races", "transport.calls.races", 1, " %11.0f");
+        print_class_row(cs, c, i, "handover, us", "transport.handover_latency_ns", 1e-3,
+                        " %11.2f");
+        print_class_row(cs, c, i, "forced stops", "transport.forced_stops", 1, " %11.0f");
+        print_class_row(cs, c, i, "lost", "transport.lost_requests", 1, " %11.0f");
+        print_class_row(cs, c, i, "rx delivered", "transport.receive.delivered", 1, " %11.0f");
+        print_class_row(cs, c, i, "rx buffered", "transport.receive.buffered", 1, " %11.0f");
+        print_class_row(cs, c, i, "rx dropped", "transport.receive.dropped", 1, " %11.0f");
+    }
+    if (any)
+        print_row(cs, "fairness (Jain)", ROW_VARIANT, "shared_device.jain_index", 1, " %11.4f");
+}
+
 static void print_ivshmem_table(const column_set *cs)
 {
     print_header(cs, "ivshmem");
@@ -266,6 +296,7 @@ static void print_table(const json_t *r, double wall_s)
         print_io_tables(&cs, classes);
     print_packet_port_table(&cs, classes);
     print_lguest_table(&cs, classes);
+    print_vpio_table(&cs, classes);
     if (json_object_get(first, "ivshmem"))
         print_ivshmem_table(&cs);
     if (json_object_get(first, "microbench"))
