@@ -191,7 +191,7 @@ TestSuite(faults, .init = faults_setup, .timeout = 60);
 
 static const char *const shipped[] = {
     "schemes.yaml", "schemes-sweep.yaml", "loopback.yaml", "ivshmem-pingpong.yaml",
-    "many-guests.yaml", "packet-port.yaml", "lguest.yaml",
+    "many-guests.yaml", "packet-port.yaml", "lguest.yaml", "shared-device.yaml",
 };
 
 Test(faults, every_shipped_scenario_has_its_loop)
@@ -242,6 +242,11 @@ Test(faults, packet_port)
 Test(faults, lguest)
 {
     fault_loop(SCENARIO("lguest.yaml"), &shipped_sample);
+}
+
+Test(faults, shared_device)
+{
+    fault_loop(SCENARIO("shared-device.yaml"), &shipped_sample);
 }
 
 Test(faults, validation_cases)
