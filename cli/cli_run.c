@@ -156,6 +156,19 @@ static void print_class_row(const column_set *cs, const json_t *c, size_t i, con
     print_row(cs, label, ROW_VARIANT, full, scale, fmt);
 }
 
+/* Whether class `c` uses transport `kind`; the first such class prints
+ * the table's header `title` (`*any` counts them). */
+static int first_of_kind(const column_set *cs, const json_t *c, const char *kind,
+                         const char *title, int *any)
+{
+    const char *k = json_string_value(rep_get(c, "transport.kind"));
+    if (!k || strcmp(k, kind) != 0)
+        return 0;
+    if (!(*any)++)
+        print_header(cs, title);
+    return 1;
+}
+
 /* The packet port's classes: each phase's latency and throughput, what
  * going live and shutting down cost, and the packets refused. */
 static void print_packet_port_table(const column_set *cs, const json_t *classes)
@@ -164,11 +177,8 @@ static void print_packet_port_table(const column_set *cs, const json_t *classes)
     json_t *c;
     int any = 0;
     json_array_foreach(classes, i, c) {
-        const char *kind = json_string_value(rep_get(c, "transport.kind"));
-        if (!kind || strcmp(kind, "packet-port") != 0)
+        if (!first_of_kind(cs, c, "packet-port", "packet port", &any))
             continue;
-        if (!any++)
-            print_header(cs, "packet port");
         print_class_row(cs, c, i, "fast, us", "transport.phases.fast.latency_ns.mean", 1e-3, " %11.2f");
         print_class_row(cs, c, i, "emulated, us", "transport.phases.emulated.latency_ns.mean", 1e-3,
                         " %11.2f");
@@ -190,11 +200,8 @@ static void print_lguest_table(const column_set *cs, const json_t *classes)
     json_t *c;
     int any = 0;
     json_array_foreach(classes, i, c) {
-        const char *kind = json_string_value(rep_get(c, "transport.kind"));
-        if (!kind || strcmp(kind, "lguest") != 0)
+        if (!first_of_kind(cs, c, "lguest", "lguest", &any))
             continue;
-        if (!any++)
-            print_header(cs, "lguest");
         print_class_row(cs, c, i, "sends", "transport.sends", 1, " %11.0f");
         print_class_row(cs, c, i, "received", "transport.received", 1, " %11.0f");
         print_class_row(cs, c, i, "refused", "metrics.refused_requests", 1, " %11.0f");
@@ -212,11 +219,8 @@ static void print_vpio_table(const column_set *cs, const json_t *classes)
     json_t *c;
     int any = 0;
     json_array_foreach(classes, i, c) {
-        const char *kind = json_string_value(rep_get(c, "transport.kind"));
-        if (!kind || strcmp(kind, "vpio") != 0)
+        if (!first_of_kind(cs, c, "vpio", "shared device (vpio)", &any))
             continue;
-        if (!any++)
-            print_header(cs, "shared device (vpio)");
         print_class_row(cs, c, i, "device share", "transport.device_share", 1, " %11.3f");
         print_class_row(cs, c, i, "grabs", "transport.calls.grabs", 1, " %11.0f");
         print_class_row(cs, c, i, "grab failures", "transport.calls.grab_failures", 1, " %11.0f");
