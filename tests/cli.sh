@@ -498,6 +498,20 @@ for path in sys.argv[1:4]:
     assert 0.9 < sd["jain_index"] < 1, sd["jain_index"]
 PY
     fail "shared-device.json"
+  # docs/transports.md works the first request and the handovers by hand.
+  expect_status 0 "$pvsim" run scenarios/shared-device.yaml --quiet --out "$work/first" \
+    --set run.warmup=0 --set run.max_requests=1 --set shared_device.receive.rate=0
+  expect_status 0 "$pvsim" run scenarios/shared-device.yaml --quiet --out "$work/quiet" \
+    --set shared_device.receive.rate=0
+  python3 - "$work/first/shared-device.json" "$work/quiet/shared-device.json" <<'PY' ||
+import json, sys
+first, quiet = (json.load(open(f))["variants"][0] for f in sys.argv[1:3])
+web = first["classes"][0]["metrics"]
+assert web["requests"] == 1 and web["latency_cycles"]["max"] == 22784, web["latency_cycles"]
+assert web["breakdown_cycles"]["exit"] == 9898, web["breakdown_cycles"]
+assert [c["transport"]["handover_latency_cycles"] for c in quiet["classes"]] == [12286] * 3
+PY
+    fail "shared-device.json: the docs' worked numbers"
 }
 
 # ---- sweeps ------------------------------------------------------------------
