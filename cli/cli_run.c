@@ -163,10 +163,11 @@ typedef struct class_row {
     const char *fmt;
 } class_row;
 
-/* The table of the classes whose transport is `kind`: each row for each
- * such class; nothing when there is none. */
-static void print_kind_table(const column_set *cs, const json_t *classes, const char *kind,
-                             const class_row *rows, size_t nrows)
+/* The table of the classes whose transport is `kind`, headed `title`:
+ * each row for each such class; 1 when it printed one, 0 when there is
+ * none. */
+static int print_kind_table(const column_set *cs, const json_t *classes, const char *kind,
+                            const char *title, const class_row *rows, size_t nrows)
 {
     size_t i;
     json_t *c;
@@ -176,15 +177,17 @@ static void print_kind_table(const column_set *cs, const json_t *classes, const 
         if (!k || strcmp(k, kind) != 0)
             continue;
         if (!any++)
-            print_header(cs, kind);
+            print_header(cs, title);
         for (size_t r = 0; r < nrows; r++)
             print_class_row(cs, c, i, rows[r].what, rows[r].path, rows[r].scale, rows[r].fmt);
     }
+    return any > 0;
 }
 
 /* Each transport's own numbers: the packet port's phases, switches and
  * refusals; lguest's sends, buffers and refusals; virtio-pci's kicks,
- * interrupts and ring waits. */
+ * interrupts and ring waits; the shared device's share, calls, handovers,
+ * stops and arrivals, and its fairness. */
 static void print_transport_tables(const column_set *cs, const json_t *classes)
 {
     static const class_row port[] = {
@@ -208,9 +211,26 @@ static void print_transport_tables(const column_set *cs, const json_t *classes)
         {"irqs/req", "transport.interrupts_per_request", 1, " %11.3f"},
         {"ring waits", "transport.ring_full_waits", 1, " %11.0f"},
     };
-    print_kind_table(cs, classes, "packet-port", port, sizeof port / sizeof port[0]);
-    print_kind_table(cs, classes, "lguest", lguest, sizeof lguest / sizeof lguest[0]);
-    print_kind_table(cs, classes, "virtio-pci", virtio, sizeof virtio / sizeof virtio[0]);
+    static const class_row vpio[] = {
+        {"device share", "transport.device_share", 1, " %11.3f"},
+        {"grabs", "transport.calls.grabs", 1, " %11.0f"},
+        {"grab failures", "transport.calls.grab_failures", 1, " %11.0f"},
+        {"races", "transport.calls.races", 1, " %11.0f"},
+        {"handover, us", "transport.handover_latency_ns", 1e-3, " %11.2f"},
+        {"forced stops", "transport.forced_stops", 1, " %11.0f"},
+        {"lost", "transport.lost_requests", 1, " %11.0f"},
+        {"rx delivered", "transport.receive.delivered", 1, " %11.0f"},
+        {"rx buffered", "transport.receive.buffered", 1, " %11.0f"},
+        {"rx dropped", "transport.receive.dropped", 1, " %11.0f"},
+    };
+    print_kind_table(cs, classes, "packet-port", "packet port", port,
+                     sizeof port / sizeof port[0]);
+    print_kind_table(cs, classes, "lguest", "lguest", lguest, sizeof lguest / sizeof lguest[0]);
+    print_kind_table(cs, classes, "virtio-pci", "virtio-pci", virtio,
+                     sizeof virtio / sizeof virtio[0]);
+    if (print_kind_table(cs, classes, "vpio", "shared device (vpio)", vpio,
+                         sizeof vpio / sizeof vpio[0]))
+        print_row(cs, "fairness (Jain)", ROW_VARIANT, "shared_device.jain_index", 1, " %11.4f");
 }
 
 static void print_ivshmem_table(const column_set *cs)

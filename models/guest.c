@@ -77,7 +77,7 @@ static const scn_field guest_fields[] = {
     {.key = "transport", .type = SCN_ENUM, .offset = SCN_AT(guest_config, transport, int),
      .def = "doorbell", .enum_names = transport_names,
      .doc = "how requests reach the device: doorbell (a kick, the shared device's "
-            "worker, an interrupt), packet-port, lguest or virtio-pci "
+            "worker, an interrupt), packet-port, lguest, virtio-pci or vpio "
             "(docs/transports.md)"},
     {.key = "workload", .type = SCN_STRUCT, .offset = offsetof(guest_config, workload),
      .sub = &workload_schema, .doc = "the I/O each instance issues"},
@@ -95,6 +95,10 @@ static const scn_field guest_fields[] = {
      .sub = &virtio_schema,
      .doc = "transport virtio-pci: its ring, kick, features, devices and backend "
             "(docs/transports.md)"},
+    {.key = "vpio", .type = SCN_STRUCT, .offset = offsetof(guest_config, vpio),
+     .sub = &vpio_schema,
+     .doc = "transport vpio: how the driver learns the shared device's state, and its "
+            "misbehaviour (docs/transports.md)"},
 };
 
 const scn_schema guest_schema = {

@@ -17,8 +17,9 @@
  *   -> refused (the host rejected it, or the device is gone): counted by
  *      reason; the slot goes on with think time and its next request.
  * The doorbell transport is the path of docs/fabric.md: a kick, a backend
- * worker of the shared device, an interrupt; packet-port and lguest are
- * the transports of seeds 000 and 001 (docs/transports.md).
+ * worker of the shared device, an interrupt; packet-port, lguest,
+ * virtio-pci and vpio are the transports of seeds 000, 001, 003 and 004
+ * (docs/transports.md).
  *
  * Slot i runs on vCPU i mod `vcpus`: its copies, exits, interrupt and
  * compute all go there, as a multi-queue driver binds a queue to a vCPU.
@@ -50,6 +51,7 @@
 #include "models/virtio.h"
 #include "models/vcpu.h"
 #include "models/vmm.h"
+#include "models/vpio.h"
 #include "sim/scenario.h"
 #include "sim/stats.h"
 
@@ -86,6 +88,7 @@ typedef struct guest_config {
     packet_port_config packet_port; /* transport: packet-port */
     lguest_config lguest;           /* transport: lguest */
     virtio_config virtio;           /* transport: virtio-pci */
+    vpio_config vpio;               /* transport: vpio */
 } guest_config;
 
 extern const scn_schema guest_schema;

@@ -442,6 +442,22 @@ static json_t *classes_json(const host *s, guest_stats *total)
     return classes;
 }
 
+/* Each transport's host-wide results (vpio's shared device) into the
+ * variant's object `v`; non-zero when short of memory. */
+static int transport_hosts_json(const host *s, json_t *v)
+{
+    for (int t = 0; t < TRANSPORT_COUNT; t++) {
+        const transport_ops *ops = transport_of(t);
+        if (!s->transport_host[t] || !ops->host_json)
+            continue;
+        if (rep_set(v, ops->host_results,
+                    ops->host_json(s->transport_host[t], s->cfg->clock_hz, s->window_start,
+                                   s->window_end)))
+            return SIM_ENOMEM;
+    }
+    return 0;
+}
+
 static json_t *variant_json(const host *s)
 {
     sim_kernel_stats ks;
@@ -459,6 +475,10 @@ static json_t *variant_json(const host *s)
                           "classes", classes,
                           "device", device_json(s),
                           "cores", cores_json(s));
+    if (v && transport_hosts_json(s, v)) {
+        json_decref(v);
+        v = NULL;
+    }
     if (v && s->iv && rep_set(v, "ivshmem", ivshmem_json(s->iv, s->cfg->clock_hz))) {
         json_decref(v);
         v = NULL;

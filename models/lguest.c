@@ -386,24 +386,11 @@ static uint32_t buffer_pages(lg *l, uint32_t slot, uint64_t *pages)
     return n < LG_MAX_SECTIONS ? n : LG_MAX_SECTIONS;
 }
 
-/* Describes the buffer through the scheme; 0, or the request has ended
- * (failed, or the run stops). */
-static int describe(lg *l, io_request *r)
-{
-    const transport_guest *gc = &l->env.guest;
-    int rc = gc->describe(gc->ctx, r);
-    if (rc == SIM_ENOSPACE)
-        gc->failed(l->env.k, gc->ctx, r);
-    else if (rc)
-        sim_fail(l->env.k, rc);
-    return rc;
-}
-
 /* A sender's request: its data tagged with its slot, the lguest_dma over
  * its buffer's pages, SEND_DMA to its peer's key. */
 static void net_send(lg *l, io_request *r)
 {
-    if (describe(l, r))
+    if (transport_describe(&l->env, r))
         return;
     uint64_t pages[LG_MAX_SECTIONS];
     uint32_t n = buffer_pages(l, r->slot, pages);
@@ -542,7 +529,7 @@ static void block_start(lg *l, io_request *r)
     lg_slot *slot = &l->slots[r->slot];
     l->busy = 1;
     l->current = r->slot;
-    if (describe(l, r)) {
+    if (transport_describe(&l->env, r)) {
         block_idle(l);
         return;
     }
@@ -571,7 +558,7 @@ static void block_start(lg *l, io_request *r)
 /* A console write: the lguest_dma over the buffer's pages, to key 0. */
 static void console_write(lg *l, io_request *r)
 {
-    if (describe(l, r))
+    if (transport_describe(&l->env, r))
         return;
     uint64_t pages[LG_MAX_SECTIONS];
     uint32_t n = buffer_pages(l, r->slot, pages);

@@ -146,6 +146,10 @@ static const scn_field system_fields[] = {
      .sub = &microbench_schema,
      .doc = "a kvm-unit-tests style loop of one operation, reported per iteration "
             "(docs/validation.md)"},
+    {.key = "shared_device", .type = SCN_STRUCT,
+     .offset = offsetof(system_config, shared_device), .sub = &shared_device_schema,
+     .doc = "the passthrough device the vpio guest classes share, one owner at a time "
+            "(docs/transports.md); given exactly when a class uses transport vpio"},
     {.key = "variants", .type = SCN_LIST, .offset = offsetof(system_config, variants),
      .count_offset = offsetof(system_config, nvariants), .min = 0, .max = 16,
      .sub = &variant_schema,

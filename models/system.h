@@ -21,6 +21,7 @@
 #include "models/loopback.h"
 #include "models/microbench.h"
 #include "models/vmm.h"
+#include "models/vpio.h"
 #include "sim/scenario.h"
 
 typedef struct run_config {
@@ -62,6 +63,8 @@ typedef struct system_config {
     loopback_config device;
     ivshmem_config ivshmem;
     microbench_config microbench;
+    shared_device_config shared_device; /* the passthrough device vpio
+                                           guests share */
     variant_config *variants;       /* at least one after system_load */
     size_t nvariants;
 } system_config;

@@ -462,7 +462,7 @@ double system_event_bound(const system_config *cfg)
         if (cfg->microbench.op != MB_NONE)
             total += (double)cfg->microbench.iterations * 8;
     }
-    return total;
+    return total + vpio_event_bound(cfg);
 }
 
 /* A transport's block belongs to classes using that transport; each
@@ -473,7 +473,7 @@ static void check_transports(const system_config *cfg, const scn_doc *doc, scn_e
         const char *key;
         int transport;
     } blocks[] = {{"packet_port", TRANSPORT_PACKET_PORT}, {"lguest", TRANSPORT_LGUEST},
-                  {"virtio", TRANSPORT_VIRTIO}};
+                  {"virtio", TRANSPORT_VIRTIO}, {"vpio", TRANSPORT_VPIO}};
     for (size_t i = 0; i < cfg->nguests; i++) {
         const guest_config *g = &cfg->guests[i];
         for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
@@ -554,6 +554,7 @@ void system_check(const system_config *cfg, const scn_doc *doc, scn_errors *errs
     check_variant_names(cfg, doc, errs);
     check_guest_names(cfg, doc, errs);
     check_transports(cfg, doc, errs);
+    vpio_check_device(cfg, doc, errs);
     check_cores(cfg, doc, errs);
     if (cfg->run.warmup >= cfg->run.duration)
         scn_errors_add(errs, scn_mark_of(doc, "run.warmup"),

@@ -9,13 +9,25 @@
 #include "sim/report.h"
 
 const char *const transport_names[] = {"doorbell", "packet-port", "lguest", "virtio-pci",
-                                       NULL};
+                                       "vpio", NULL};
 
 const transport_ops *transport_of(int kind)
 {
     static const transport_ops *const ops[] = {&transport_doorbell, &transport_packet_port,
-                                               &transport_lguest, &transport_virtio};
+                                               &transport_lguest, &transport_virtio,
+                                               &transport_vpio};
     return kind >= 0 && kind < (int)(sizeof ops / sizeof ops[0]) ? ops[kind] : NULL;
+}
+
+int transport_describe(const transport_env *env, io_request *r)
+{
+    const transport_guest *gc = &env->guest;
+    int rc = gc->describe(gc->ctx, r);
+    if (rc == SIM_ENOSPACE)
+        gc->failed(env->k, gc->ctx, r);
+    else if (rc)
+        sim_fail(env->k, rc);
+    return rc;
 }
 
 const char *transport_refusal_name(int why)
@@ -87,6 +99,9 @@ void transport_stats_add(transport_stats *sum, const transport_stats *add)
     sum->ring_waits += add->ring_waits;
     sum->probe_exits += add->probe_exits;
     sum->probe_cycles += add->probe_cycles;
+#define X(name) sum->vpio.name += add->vpio.name;
+    TRANSPORT_VPIO_COUNTERS(X)
+#undef X
 }
 
 json_t *transport_refusals_json(const transport_stats *s, unsigned which)

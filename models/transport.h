@@ -1,7 +1,7 @@
 /*
  * transport.h -- how a guest's request travels from its driver to a
  * device and back: the interface every transport implements (one file
- * each: transport_doorbell.c, packet_port.c, lguest.c).
+ * each: transport_doorbell.c, packet_port.c, lguest.c, vpio.c).
  *
  * The guest (guest.h) owns the workload: it decides when a slot issues,
  * records what the request cost, and gives the slot its next request.
@@ -42,11 +42,13 @@ typedef enum transport_kind {
     TRANSPORT_PACKET_PORT,          /* seed 000: plex86's packet port */
     TRANSPORT_LGUEST,               /* seed 001: lguest's DMA hypercalls */
     TRANSPORT_VIRTIO,               /* seed 003: virtio-pci rings and kicks */
+    TRANSPORT_VPIO,                 /* seed 004: a passthrough device shared
+                                       between guests */
     TRANSPORT_COUNT
 } transport_kind;
 
-/* "doorbell", "packet-port", "lguest", "virtio-pci", NULL: the scenario's
- * names. */
+/* "doorbell", "packet-port", "lguest", "virtio-pci", "vpio", NULL: the
+ * scenario's names. */
 extern const char *const transport_names[];
 
 /* Where a request's cycles went, by the results' breakdown. Each is time
@@ -72,7 +74,8 @@ typedef enum transport_phase {
 /* Why the host refused a request. */
 #define TRANSPORT_REFUSALS(X)                                                 \
     X(bad_magic) X(outside_guest) X(unknown_channel) X(small_return)         \
-    X(bad_buffer) X(bad_section) X(unbound_key) X(no_buffer) X(removed)
+    X(bad_buffer) X(bad_section) X(unbound_key) X(no_buffer) X(removed)      \
+    X(forced_stop)
 
 typedef enum transport_refusal {
 #define X(name) TRANSPORT_REFUSED_##name,
@@ -105,6 +108,24 @@ typedef enum transport_switch {
     TRANSPORT_GO_LIVE, TRANSPORT_SHUT_DOWN, TRANSPORT_SWITCHES
 } transport_switch;
 
+/* What a vpio class counts (summed over its instances), as an X-macro so
+ * that summing them cannot miss one: the device time it owned and the
+ * window it was measured over (cycles, summed over instances), the
+ * protocol's calls and outcomes, the handovers' latency, what the
+ * hypervisor did to it, its transmits, and the packets that arrived for
+ * it (docs/transports.md). */
+#define TRANSPORT_VPIO_COUNTERS(X)                                            \
+    X(device_cycles) X(window_cycles) X(state_checks) X(grabs)                \
+    X(grab_failures) X(races) X(grants) X(handover_cycles) X(upcalls)         \
+    X(renewals) X(releases) X(forced_stops) X(lost) X(transmits)              \
+    X(rx_arrived) X(rx_delivered) X(rx_buffered) X(rx_dropped)
+
+typedef struct transport_vpio_stats {
+#define X(name) uint64_t name;
+    TRANSPORT_VPIO_COUNTERS(X)
+#undef X
+} transport_vpio_stats;
+
 /* What a class's transports count (summed over its instances). */
 typedef struct transport_stats {
     uint64_t refused[TRANSPORT_REFUSAL_COUNT];
@@ -128,6 +149,7 @@ typedef struct transport_stats {
     uint64_t irqs, irqs_suppressed, irqs_coalesced;
     uint64_t ring_waits;            /* requests that waited for descriptors */
     uint64_t probe_exits, probe_cycles;
+    transport_vpio_stats vpio;
 } transport_stats;
 
 int transport_stats_init(transport_stats *s);
@@ -220,15 +242,27 @@ typedef struct transport_ops {
      * memory. */
     json_t *(*json)(const transport_stats *s, const struct guest_config *g,
                     uint64_t clock_hz);
+    /* The host-wide state's results, set in each variant's results under
+     * `host_results` (vpio: "shared_device"), over the measured window;
+     * NULL ops when the transport has none, NULL when short of memory. */
+    const char *host_results;
+    json_t *(*host_json)(const void *host, uint64_t clock_hz, sim_time window_start,
+                         sim_time window_end);
 } transport_ops;
 
 extern const transport_ops transport_doorbell, transport_packet_port, transport_lguest,
-    transport_virtio;
+    transport_virtio, transport_vpio;
 
 /* The kick (fabric_kick) a doorbell request takes with scheme `s`: the
  * scheme's own when it has one (sg's SEND_DMA hypercall), else the
  * fabric's. */
 int transport_doorbell_kick(const scheme_ops *s, const fabric_config *f);
+
+/* Asks the guest's scheme to describe r's buffer for a transport's path:
+ * 0, or the request has ended (no memory run: the guest's failed
+ * callback, and the slot retries after run.retry; out of memory: the run
+ * stops through sim_fail()). */
+int transport_describe(const transport_env *env, io_request *r);
 
 /* The ops of a transport_kind. */
 const transport_ops *transport_of(int kind);

@@ -72,16 +72,8 @@ static void device_done(sim_kernel *k, pv_io *io);
 static void send(transport *t, io_request *r)
 {
     doorbell *d = (doorbell *)t;
-    const transport_guest *gc = &d->env.guest;
-    int rc = gc->describe(gc->ctx, r);
-    if (rc == SIM_ENOSPACE) {
-        gc->failed(d->env.k, gc->ctx, r);
+    if (transport_describe(&d->env, r))
         return;
-    }
-    if (rc) {
-        sim_fail(d->env.k, rc);
-        return;
-    }
     r->io.complete = device_done;
     r->io.notify_cycles =
         d->env.fabric->completion == FABRIC_COMPLETE_INTERRUPT ? d->env.costs->eventfd_signal : 0;

@@ -412,16 +412,8 @@ static void kick(vio *v, io_request *r)
 /* The request's chain into the available ring, then the kick if due. */
 static void add(vio *v, vdev *d, io_request *r)
 {
-    const transport_guest *gc = &v->env.guest;
-    int rc = gc->describe(gc->ctx, r);
-    if (rc == SIM_ENOSPACE) {
-        gc->failed(v->env.k, gc->ctx, r);
+    if (transport_describe(&v->env, r))
         return;
-    }
-    if (rc) {
-        sim_fail(v->env.k, rc);
-        return;
-    }
     uint32_t n;
     const uint64_t *frames = v->env.scheme->page_list(v->env.buffers, r->slot, &n);
     vio_slot *s = &v->slots[r->slot];

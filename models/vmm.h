@@ -7,8 +7,9 @@
  * handler for its reason, and the entry transition (the hypervisor's entry
  * path plus hardware entry). Each is a primitive; models/fabric.c composes
  * them into the exit, kick, interrupt and IPI paths. Host primitives (a
- * host IPI's flight time, a wake-up, a context switch) and memory
- * primitives (page-walk references, copies, pinning) complete the set.
+ * host IPI's flight time, a wake-up, a context switch), memory
+ * primitives (page-walk references, copies, pinning) and the IOMMU's
+ * context switch complete the set.
  *
  * A preset gives each primitive a value in host TSC cycles (or ns,
  * converted with the scenario's clock) and the public source it comes
@@ -58,7 +59,9 @@
     X(copy_per_kib, "copying one KiB on the guest's vCPU")                   \
     X(pin_per_page, "validating and pinning one guest page for DMA")         \
     X(indirect_call, "the guest's indirect call through paravirt_ops to its "   \
-                     "hypercall (not patched inline)")
+                     "hypercall (not patched inline)")                          \
+    X(iommu_switch, "the IOMMU switching a passthrough device's DMA context to " \
+                    "another guest (context entry, invalidations)")
 
 typedef enum vmm_cost_id {
 #define X(key, doc) VMM_COST_##key,

@@ -192,6 +192,7 @@ TestSuite(faults, .init = faults_setup, .timeout = 60);
 static const char *const shipped[] = {
     "schemes.yaml", "schemes-sweep.yaml", "loopback.yaml", "ivshmem-pingpong.yaml",
     "many-guests.yaml", "packet-port.yaml", "lguest.yaml", "virtio-kicks.yaml",
+    "shared-device.yaml",
 };
 
 Test(faults, every_shipped_scenario_has_its_loop)
@@ -247,6 +248,11 @@ Test(faults, lguest)
 Test(faults, virtio_kicks)
 {
     fault_loop(SCENARIO("virtio-kicks.yaml"), &shipped_sample);
+}
+
+Test(faults, shared_device)
+{
+    fault_loop(SCENARIO("shared-device.yaml"), &shipped_sample);
 }
 
 Test(faults, validation_cases)
