@@ -351,7 +351,7 @@ static void issue(sim_kernel *k, void *ctx, uint64_t arg)
 static int describe(void *ctx, io_request *r)
 {
     guest *g = ctx;
-    int rc = g->env.scheme->describe(g->scheme, r->slot, &r->cost);
+    int rc = g->env.scheme->describe(g->scheme, r->slot, r->bytes, &r->cost);
     r->described = rc == 0;
     return rc;
 }

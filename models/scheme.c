@@ -49,8 +49,14 @@ int paged_init(paged_buffers *p, const scheme_env *env)
     p->npages = (uint32_t)((env->bytes + page_bytes - 1) / page_bytes);
     size_t n = (size_t)env->slots * p->npages;
     p->frames = malloc((n ? n : 1) * sizeof *p->frames);
-    if (!p->frames)
+    p->used = calloc(env->slots ? env->slots : 1, sizeof *p->used);
+    if (!p->frames || !p->used) {
+        free(p->frames);
+        free(p->used);
+        p->frames = NULL;
+        p->used = NULL;
         return SIM_ENOMEM;
+    }
     for (size_t i = 0; i < n; i++)
         p->frames[i] = NO_FRAME;
     return 0;
@@ -83,6 +89,14 @@ int paged_remap(paged_buffers *p, uint32_t slot, uint32_t page)
     return old == NO_FRAME ? 0 : guestmem_release(p->env.mem, old, p->page_order);
 }
 
+uint32_t paged_use(paged_buffers *p, uint32_t slot, uint64_t bytes)
+{
+    uint64_t page_bytes = 1ull << (GM_FRAME_SHIFT + p->page_order);
+    uint32_t n = (uint32_t)((bytes + page_bytes - 1) / page_bytes);
+    p->used[slot] = n < p->npages ? n : p->npages;
+    return p->used[slot];
+}
+
 uint64_t paged_linear_page(const paged_buffers *p, uint32_t slot, uint32_t page)
 {
     return (uint64_t)slot * p->npages + page;
@@ -97,7 +111,9 @@ void paged_fini(paged_buffers *p)
         if (p->frames[i] != NO_FRAME)
             guestmem_release(p->env.mem, p->frames[i], p->page_order);
     free(p->frames);
+    free(p->used);
     p->frames = NULL;
+    p->used = NULL;
 }
 
 scheme *paged_scheme_create(const scheme_env *env, size_t size)

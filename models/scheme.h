@@ -78,7 +78,7 @@ typedef struct scheme_env {
                                    workload draws the same numbers under
                                    every scheme */
     uint32_t slots;             /* buffers: one per outstanding request */
-    uint64_t bytes;             /* bytes per request */
+    uint64_t bytes;             /* bytes a buffer holds: the largest request */
 } scheme_env;
 
 typedef struct scheme scheme;
@@ -102,9 +102,11 @@ typedef struct scheme_ops {
     /* Returns 0, or SIM_ENOSPACE when the guest's memory cannot hold the
      * buffers, or SIM_ENOMEM. */
     int (*setup)(scheme *s, scheme_cost *c);
-    /* Returns 0, SIM_ENOSPACE when the request cannot be described (it
-     * counts as failed and retries), or SIM_ENOMEM. */
-    int (*describe)(scheme *s, uint32_t slot, scheme_cost *c);
+    /* Describes a request of `bytes` (at most env.bytes) in slot `slot`'s
+     * buffer; resolve then covers the same bytes. Returns 0, SIM_ENOSPACE
+     * when the request cannot be described (it counts as failed and
+     * retries), or SIM_ENOMEM. */
+    int (*describe)(scheme *s, uint32_t slot, uint64_t bytes, scheme_cost *c);
     void (*resolve)(scheme *s, uint32_t slot, scheme_cost *c);
     /* complete and remap return 0, or SIM_ENOMEM when the host has no
      * memory to keep the guest's allocator in (the run cannot go on); a
@@ -139,6 +141,7 @@ typedef struct paged_buffers {
     uint32_t npages;            /* guest pages per buffer */
     unsigned page_order;        /* guest page size as an allocator order */
     uint64_t *frames;           /* slots * npages; UINT64_MAX: none */
+    uint32_t *used;             /* per slot: pages its request covers */
 } paged_buffers;
 
 int paged_init(paged_buffers *p, const scheme_env *env);
@@ -147,6 +150,10 @@ int paged_allocate(paged_buffers *p);
 /* Moves page `page` of buffer `slot` to a new frame; 0, SIM_ENOSPACE (the
  * page stays) or SIM_ENOMEM. */
 int paged_remap(paged_buffers *p, uint32_t slot, uint32_t page);
+/* The request of `bytes` in slot `slot` covers its buffer's first pages:
+ * how many, remembered for resolve. */
+uint32_t paged_use(paged_buffers *p, uint32_t slot, uint64_t bytes);
+
 /* The page's number in the guest's linear address space (tcache key). */
 uint64_t paged_linear_page(const paged_buffers *p, uint32_t slot, uint32_t page);
 /* Returns the frames to the allocator and frees the table. */

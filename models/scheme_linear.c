@@ -2,7 +2,7 @@
  * scheme_linear.c -- the request carries (linear address, length).
  *
  * Nothing is registered and nothing needs to be contiguous, but the host
- * must translate every page the buffer touches, on every request. A hit in
+ * must translate every page the request touches, on every request. A hit in
  * the host's translation cache costs a lookup; a miss is a software walk of
  * the guest's page tables as KVM's walker does it: at each level, find the
  * host address of the table page (a memslot lookup) and read the entry (a
@@ -24,9 +24,9 @@ static scheme *create(const scheme_env *env)
     return (scheme *)s;
 }
 
-static int describe(scheme *s, uint32_t slot, scheme_cost *c)
+static int describe(scheme *s, uint32_t slot, uint64_t bytes, scheme_cost *c)
 {
-    (void)s, (void)slot;
+    paged_use((paged_buffers *)s, slot, bytes);
     c->kicks += 1;
     return 0;
 }
@@ -35,7 +35,7 @@ static void resolve(scheme *sch, uint32_t slot, scheme_cost *c)
 {
     linear *s = (linear *)sch;
     const scheme_costs *k = s->pb.env.costs;
-    for (uint32_t page = 0; page < s->pb.npages; page++) {
+    for (uint32_t page = 0; page < s->pb.used[slot]; page++) {
         uint64_t lp = paged_linear_page(&s->pb, slot, page);
         if (tcache_access(s->pb.env.tc, s->pb.env.space, lp)) {
             c->tcache_hits++;

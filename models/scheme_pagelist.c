@@ -59,17 +59,18 @@ static int setup(scheme *sch, scheme_cost *c)
     return rc;
 }
 
-static int describe(scheme *sch, uint32_t slot, scheme_cost *c)
+static int describe(scheme *sch, uint32_t slot, uint64_t bytes, scheme_cost *c)
 {
     pagelist *s = (pagelist *)sch;
+    paged_use(&s->pb, slot, bytes);
     if (s->state[slot] == STALE)
         register_buffer(s, slot, c);
     /* Draw for every request, registered or not, so the stream advances
      * the same way whatever the registry holds. */
     int in_place = sim_rng_unit(s->pb.env.rng) < s->pb.env.cfg->in_registered;
     if (s->state[slot] == UNREGISTERED || !in_place) {
-        c->copy_bytes += s->pb.env.bytes;
-        c->copy_cycles += (uint64_t)((double)s->pb.env.bytes * s->pb.env.costs->copy_per_byte + 0.5);
+        c->copy_bytes += bytes;
+        c->copy_cycles += (uint64_t)((double)bytes * s->pb.env.costs->copy_per_byte + 0.5);
     }
     c->kicks += 1;
     return 0;

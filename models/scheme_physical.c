@@ -71,14 +71,14 @@ static int release_runs(physical *s, uint32_t slot)
     return rc;
 }
 
-/* Covers the buffer with the largest runs available, each smaller than
- * the whole; 0, or SIM_ENOSPACE (nothing taken) when the guest's memory
- * runs out, or SIM_ENOMEM when the host's does. */
-static int split(physical *s, uint32_t slot, unsigned whole)
+/* Covers `bytes` with the largest runs available, each smaller than the
+ * whole; 0, or SIM_ENOSPACE (nothing taken) when the guest's memory runs
+ * out, or SIM_ENOMEM when the host's does. */
+static int split(physical *s, uint32_t slot, uint64_t bytes, unsigned whole)
 {
     guestmem *m = s->env.mem;
     unsigned page = guestmem_page_order(m);
-    uint64_t left = s->env.bytes;
+    uint64_t left = bytes;
     unsigned o = whole > page ? whole - 1 : page;
     run *r = slot_runs(s, slot);
     while (left > 0) {
@@ -99,10 +99,10 @@ static int split(physical *s, uint32_t slot, unsigned whole)
     return 0;
 }
 
-static int describe(scheme *sch, uint32_t slot, scheme_cost *c)
+static int describe(scheme *sch, uint32_t slot, uint64_t bytes, scheme_cost *c)
 {
     physical *s = (physical *)sch;
-    unsigned order = guestmem_order_for(s->env.mem, s->env.bytes);
+    unsigned order = guestmem_order_for(s->env.mem, bytes);
     run *r = slot_runs(s, slot);
     int rc = guestmem_alloc(s->env.mem, order, &r[0].frame);
     if (rc == 0) {
@@ -116,13 +116,13 @@ static int describe(scheme *sch, uint32_t slot, scheme_cost *c)
     c->alloc_failures++;
     switch (s->env.cfg->on_fragmented) {
     case SCHEME_BOUNCE:
-        c->copy_bytes += s->env.bytes;
-        c->bounce_bytes += s->env.bytes;
-        c->copy_cycles += (uint64_t)((double)s->env.bytes * s->env.costs->copy_per_byte + 0.5);
+        c->copy_bytes += bytes;
+        c->bounce_bytes += bytes;
+        c->copy_cycles += (uint64_t)((double)bytes * s->env.costs->copy_per_byte + 0.5);
         c->kicks += 1;
         return 0;
     case SCHEME_SPLIT:
-        rc = split(s, slot, order);
+        rc = split(s, slot, bytes, order);
         if (rc == 0)
             c->kicks += s->nruns[slot];
         return rc;

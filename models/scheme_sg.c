@@ -16,21 +16,19 @@ static scheme *create(const scheme_env *env)
     return paged_scheme_create(env, sizeof(paged_buffers));
 }
 
-static int describe(scheme *s, uint32_t slot, scheme_cost *c)
+static int describe(scheme *s, uint32_t slot, uint64_t bytes, scheme_cost *c)
 {
-    (void)slot;
-    const paged_buffers *pb = (const paged_buffers *)s;
+    paged_buffers *pb = (paged_buffers *)s;
     uint32_t per = pb->env.cfg->max_sections;
-    c->kicks += (pb->npages + per - 1) / per;
+    c->kicks += (paged_use(pb, slot, bytes) + per - 1) / per;
     return 0;
 }
 
 static void resolve(scheme *s, uint32_t slot, scheme_cost *c)
 {
-    (void)slot;
     const paged_buffers *pb = (const paged_buffers *)s;
-    c->memslot_lookups += pb->npages;
-    c->host_cycles += (uint64_t)pb->npages * pb->env.costs->memslot_lookup;
+    c->memslot_lookups += pb->used[slot];
+    c->host_cycles += (uint64_t)pb->used[slot] * pb->env.costs->memslot_lookup;
 }
 
 const scheme_ops scheme_sg = {

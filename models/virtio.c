@@ -342,6 +342,13 @@ static transport *create(const transport_env *env, int *rc)
 
 /* ---- the driver: adding requests ------------------------------------------------- */
 
+/* Descriptors a request of `bytes` takes: one per guest page. */
+static uint16_t chain_length(const vio *v, uint64_t bytes)
+{
+    uint64_t page = 4096ull << guestmem_page_order(v->env.mem);
+    return (uint16_t)((bytes + page - 1) / page);
+}
+
 /* Takes `n` free descriptors, linked as a chain; the head's index. */
 static uint16_t take_chain(vdev *d, uint16_t n, uint16_t *idx)
 {
@@ -416,6 +423,8 @@ static void add(vio *v, vdev *d, io_request *r)
         return;
     uint32_t n;
     const uint64_t *frames = v->env.scheme->page_list(v->env.buffers, r->slot, &n);
+    if (chain_length(v, r->bytes) < n)
+        n = chain_length(v, r->bytes);
     vio_slot *s = &v->slots[r->slot];
     s->head = take_chain(d, (uint16_t)n, v->chain);
     s->ndesc = (uint16_t)n;
@@ -433,13 +442,6 @@ static void add(vio *v, vdev *d, io_request *r)
         kick(v, r);
     else
         v->env.stats->kicks_suppressed++;
-}
-
-/* Descriptors a request of this class takes: one per guest page. */
-static uint16_t chain_length(const vio *v)
-{
-    uint64_t page = 4096ull << guestmem_page_order(v->env.mem);
-    return (uint16_t)((v->env.cfg->workload.size + page - 1) / page);
 }
 
 /* Counts, once each, the requests left waiting on an up device: they
@@ -460,8 +462,10 @@ static void note_ring_waits(vio *v, vdev *d)
 /* Sends what waited, in order, while the device is up and has room. */
 static void admit(vio *v, vdev *d)
 {
-    while (d->up && sim_ring_len(&d->waiting) && d->num_free >= chain_length(v)) {
-        uint32_t slot;
+    while (d->up && sim_ring_len(&d->waiting)) {
+        uint32_t slot = *(const uint32_t *)sim_ring_at(&d->waiting, 0);
+        if (d->num_free < chain_length(v, v->env.requests[slot].bytes))
+            break;
         sim_ring_pop(&d->waiting, &slot);
         add(v, d, &v->env.requests[slot]);
     }
@@ -473,7 +477,7 @@ static void send(transport *t, io_request *r)
     vio *v = (vio *)t;
     vdev *d = &v->devs[v->slots[r->slot].dev];
     v->slots[r->slot].ring_wait = 0;
-    if (d->up && !sim_ring_len(&d->waiting) && d->num_free >= chain_length(v)) {
+    if (d->up && !sim_ring_len(&d->waiting) && d->num_free >= chain_length(v, r->bytes)) {
         add(v, d, r);
         return;
     }

@@ -56,7 +56,7 @@ static void create(fixture *f)
 static scheme_cost request(fixture *f, uint32_t slot)
 {
     scheme_cost c = {0};
-    cr_assert_eq(f->ops->describe(f->s, slot, &c), 0);
+    cr_assert_eq(f->ops->describe(f->s, slot, f->env.bytes, &c), 0);
     f->ops->resolve(f->s, slot, &c);
     f->ops->complete(f->s, slot);
     return c;
@@ -258,7 +258,7 @@ Test(schemes, physical_splits_when_fragmented)
     guestmem_stats before, during;
     guestmem_get_stats(f.mem, &before);
     scheme_cost c = {0};
-    cr_assert_eq(f.ops->describe(f.s, 0, &c), 0);
+    cr_assert_eq(f.ops->describe(f.s, 0, f.env.bytes, &c), 0);
     guestmem_get_stats(f.mem, &during);
     cr_assert_eq(c.alloc_failures, 1);
     cr_assert_gt(c.kicks, 1);
@@ -276,7 +276,7 @@ Test(schemes, physical_fails_when_told_to)
     fixture f;
     start_fragmented(&f, SCHEME_FAIL);
     scheme_cost c = {0};
-    cr_assert_eq(f.ops->describe(f.s, 0, &c), SIM_ENOSPACE);
+    cr_assert_eq(f.ops->describe(f.s, 0, f.env.bytes, &c), SIM_ENOSPACE);
     cr_assert_eq(c.kicks, 0);
     cr_assert_eq(c.alloc_failures, 1);
     finish_aged(&f);
