@@ -1,8 +1,11 @@
 /*
- * guest.c -- the closed-loop guest of guest.h.
+ * guest.c -- the guest of guest.h: its workload's requests (closed or
+ * open loop, models/workload.h) through its scheme and transport.
  *
  * Each outstanding request owns one slot of a preallocated array for the
- * guest's lifetime, so the steady state allocates nothing.
+ * guest's lifetime, and open-loop arrivals that find every slot busy wait
+ * in a ring that only grows to its peak, so the steady state allocates
+ * nothing.
  */
 #include "models/guest.h"
 
@@ -11,34 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/ring.h"
 #include "sim/rng.h"
 
-static const char *const think_dist_names[] = {"fixed", "exponential", NULL};
 static const char *const page_size_names[] = {"4KiB", "2MiB", NULL};
-
-static const scn_field workload_fields[] = {
-    {.key = "depth", .type = SCN_U64, .offset = SCN_AT(guest_workload_config, depth, uint64_t),
-     .min = 1, .max = 65536, .def = "1", .doc = "requests kept outstanding (closed loop)"},
-    {.key = "size", .type = SCN_SIZE, .offset = SCN_AT(guest_workload_config, size, uint64_t),
-     .min = 1, .max = 1073741824.0, .def = "4KiB", .doc = "payload bytes per request"},
-    {.key = "compute", .type = SCN_DURATION,
-     .offset = SCN_AT(guest_workload_config, compute, uint64_t), .max = 1e12, .def = "0",
-     .doc = "guest work on the vCPU after each completion (it needs a host core)"},
-    {.key = "think", .type = SCN_DURATION, .offset = SCN_AT(guest_workload_config, think, uint64_t),
-     .max = 1e12, .def = "0",
-     .doc = "mean idle time after the compute before the slot's next request "
-            "(the vCPU may halt)"},
-    {.key = "think_dist", .type = SCN_ENUM, .offset = SCN_AT(guest_workload_config, think_dist, int),
-     .def = "fixed", .enum_names = think_dist_names,
-     .doc = "distribution of the think time"},
-};
-
-static const scn_schema workload_schema = {
-    .name = "workload",
-    .size = sizeof(guest_workload_config),
-    .fields = workload_fields,
-    .nfields = sizeof workload_fields / sizeof workload_fields[0],
-};
 
 static const scn_field memory_fields[] = {
     {.key = "size", .type = SCN_SIZE, .offset = SCN_AT(guest_memory_config, size, uint64_t),
@@ -117,7 +96,9 @@ struct guest {
     guest_env env;
     guest_stats *stats;
     vcpu **vcpus;                   /* cfg->vcpus of them */
-    sim_rng rng;                    /* the workload's */
+    sim_rng rng;                    /* the workload's think times */
+    sim_rng mix_rng;                /* sizes and directions */
+    sim_rng arrival_rng;            /* open-loop arrivals */
     sim_rng scheme_rng, remap_rng;
     guestmem *mem;
     guestbytes *bytes;              /* what its control structures hold */
@@ -127,6 +108,8 @@ struct guest {
     transport *transport;
     uint32_t pages_per_buffer;
     io_request *slots;
+    uint32_t *idle, nidle;          /* open loop: slots with no request */
+    sim_ring backlog;               /* open loop: arrival times waiting */
 };
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -146,20 +129,24 @@ void guest_stats_fini(guest_stats *s)
 {
     sim_hist_fini(&s->latency);
     transport_stats_fini(&s->transport);
+    workload_stats_fini(&s->mix);
 }
 
 void guest_stats_reset(guest_stats *s)
 {
     sim_hist hist = s->latency;
     transport_stats tp = s->transport;
+    workload_stats mix = s->mix;
     sim_hist_clear(&hist);
     transport_stats_reset(&tp);
+    workload_stats_reset(&mix);
     memset(s, 0, sizeof *s);
     s->latency = hist;
     s->transport = tp;
+    s->mix = mix;
 }
 
-void guest_stats_add(guest_stats *sum, const guest_stats *st)
+int guest_stats_add(guest_stats *sum, const guest_stats *st)
 {
 #define X(name) sum->name += st->name;
     GUEST_COUNTERS(X)
@@ -169,6 +156,7 @@ void guest_stats_add(guest_stats *sum, const guest_stats *st)
     sum->alloc_failures += st->alloc_failures;
     sim_hist_merge(&sum->latency, &st->latency);
     transport_stats_add(&sum->transport, &st->transport);
+    return workload_stats_add(&sum->mix, &st->mix);
 }
 
 /* ---- building ------------------------------------------------------------ */
@@ -209,7 +197,7 @@ static int build_memory(guest *g, scheme_cost *setup)
     scheme_env se = {.mem = g->mem, .tc = g->env.tc, .space = g->env.space,
                      .costs = g->env.scheme_costs, .cfg = g->env.scheme_cfg,
                      .rng = &g->scheme_rng, .slots = (uint32_t)g->env.cfg->workload.depth,
-                     .bytes = g->env.cfg->workload.size};
+                     .bytes = workload_size_max(&g->env.cfg->workload)};
     g->scheme = g->env.scheme->create(&se);
     if (!g->scheme)
         return SIM_ENOMEM;
@@ -259,13 +247,18 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
     g->tops = transport_of(env->cfg->transport);
     const guest_config *cfg = env->cfg;
     uint64_t page_bytes = 4096ull << guest_page_order(&cfg->memory);
-    g->pages_per_buffer = (uint32_t)((cfg->workload.size + page_bytes - 1) / page_bytes);
+    uint64_t largest = workload_size_max(&cfg->workload);
+    g->pages_per_buffer = (uint32_t)((largest + page_bytes - 1) / page_bytes);
     seed_stream(&g->rng, env->seed, env->instance, "");
+    seed_stream(&g->mix_rng, env->seed, env->instance, "/mix");
+    seed_stream(&g->arrival_rng, env->seed, env->instance, "/arrivals");
     seed_stream(&g->scheme_rng, env->seed, env->instance, "/scheme");
     seed_stream(&g->remap_rng, env->seed, env->instance, "/remap");
     g->vcpus = calloc(cfg->vcpus, sizeof *g->vcpus);
     g->slots = calloc(cfg->workload.depth, sizeof *g->slots);
-    int built = g->vcpus && g->slots;
+    g->idle = calloc(cfg->workload.depth, sizeof *g->idle);
+    int built = g->vcpus && g->slots && g->idle &&
+                sim_ring_init(&g->backlog, sizeof(sim_time)) == 0;
     for (uint64_t i = 0; built && i < cfg->vcpus; i++)
         built = (g->vcpus[i] = make_vcpu(env, env->stats)) != NULL;
     if (built)
@@ -279,8 +272,8 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
     for (uint64_t i = 0; i < cfg->workload.depth; i++) {
         g->slots[i].slot = (uint32_t)i;
         g->slots[i].cpu = g->vcpus[i % cfg->vcpus];
-        g->slots[i].bytes = cfg->workload.size;
-        g->slots[i].io.bytes = cfg->workload.size;
+        g->slots[i].bytes = largest;
+        g->slots[i].io.bytes = largest;
         g->slots[i].transport = g->transport;
     }
     return g;
@@ -300,6 +293,8 @@ void guest_free(guest *g)
         vcpu_free(g->vcpus[i]);
     free(g->vcpus);
     free(g->slots);
+    free(g->idle);
+    sim_ring_fini(&g->backlog);
     free(g);
 }
 
@@ -317,11 +312,31 @@ static void later(guest *g, uint64_t delay, sim_handler fn, uint64_t arg)
         sim_fail(g->env.k, rc);
 }
 
+static void arrive(sim_kernel *k, void *ctx, uint64_t arg);
+
+/* Open loop: draws when the next arrival comes, and how many then. */
+static void schedule_arrival(guest *g)
+{
+    uint32_t count;
+    uint64_t delay = workload_next_arrival(&g->env.cfg->workload, &g->arrival_rng,
+                                           g->env.clock_hz, &count);
+    later(g, delay, arrive, count);
+}
+
+/* The transport starts; a closed loop issues its `depth` requests at
+ * once, an open loop waits for its first arrival with every slot idle. */
 void guest_start(guest *g)
 {
+    const guest_workload_config *w = &g->env.cfg->workload;
     g->tops->start(g->transport);
-    for (uint64_t i = 0; i < g->env.cfg->workload.depth; i++)
-        later(g, 0, issue, i);
+    if (workload_open(w)) {
+        for (uint64_t i = w->depth; i-- > 0;)
+            g->idle[g->nidle++] = (uint32_t)i;
+        schedule_arrival(g);
+    } else {
+        for (uint64_t i = 0; i < w->depth; i++)
+            later(g, 0, issue, i);
+    }
     if (g->env.cfg->memory.remap_rate > 0)
         later(g, remap_gap(g), remap_event, 0);
 }
@@ -333,26 +348,97 @@ void guest_finish(guest *g, sim_time now)
 
 /* ---- a request's life ------------------------------------------------------ */
 
-/* Starts request slot `arg`: the transport runs it to its outcome. */
-static void issue(sim_kernel *k, void *ctx, uint64_t arg)
+/* Hands slot `slot`'s request to the transport, which runs it to its
+ * outcome; its latency counts from its arrival. */
+static void send_request(guest *g, uint32_t slot)
 {
-    guest *g = ctx;
-    io_request *r = &g->slots[arg];
+    io_request *r = &g->slots[slot];
     memset(&r->cost, 0, sizeof r->cost);
     memset(&r->parts, 0, sizeof r->parts);
     r->io.sched_cycles = 0;
     r->io.device_cycles = 0;
     r->phase = TRANSPORT_FAST;
     r->described = 0;
-    r->issued = sim_now(k);
+    r->copy_out = 0;
+    r->issued = r->arrived;
     g->tops->send(g->transport, r);
 }
 
+/* A new request in slot `slot`, wanted since `arrived`: its size and
+ * direction drawn from the mix. */
+static void begin(guest *g, uint32_t slot, sim_time arrived)
+{
+    const guest_workload_config *w = &g->env.cfg->workload;
+    io_request *r = &g->slots[slot];
+    r->arrived = arrived;
+    r->bytes = r->io.bytes = workload_draw_size(w, &g->mix_rng);
+    r->read = workload_draw_read(w, &g->mix_rng);
+    send_request(g, slot);
+}
+
+/* Closed loop: slot `arg` issues its next request now. */
+static void issue(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    guest *g = ctx;
+    g->stats->arrivals++;
+    begin(g, (uint32_t)arg, sim_now(k));
+}
+
+/* Open loop: the request a failed attempt left in slot `arg` tries again,
+ * its arrival unchanged. */
+static void retry(sim_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k;
+    send_request(ctx, (uint32_t)arg);
+}
+
+/* Open loop: `count` requests arrive now; each takes an idle slot, waits
+ * in the backlog, or is dropped. The next arrival is drawn. */
+static void arrive(sim_kernel *k, void *ctx, uint64_t count)
+{
+    guest *g = ctx;
+    const guest_workload_config *w = &g->env.cfg->workload;
+    sim_time now = sim_now(k);
+    for (uint64_t i = 0; i < count; i++) {
+        g->stats->arrivals++;
+        if (g->nidle > 0) {
+            begin(g, g->idle[--g->nidle], now);
+            continue;
+        }
+        if (w->on_full == WORKLOAD_QUEUE && (uint64_t)sim_ring_len(&g->backlog) < w->backlog) {
+            if (sim_ring_push(&g->backlog, &now))
+                sim_fail(k, SIM_ENOMEM);
+            continue;
+        }
+        g->stats->dropped++;
+    }
+    schedule_arrival(g);
+}
+
+/* Open loop: slot `slot` is free: it takes the oldest waiting arrival,
+ * or idles. */
+static void next_arrival(guest *g, uint32_t slot)
+{
+    if (sim_ring_len(&g->backlog) == 0) {
+        g->idle[g->nidle++] = slot;
+        return;
+    }
+    sim_time arrived;
+    sim_ring_pop(&g->backlog, &arrived);
+    begin(g, slot, arrived);
+}
+
+/* The scheme describes the request. A read's copy (a registered or a
+ * bounce buffer's) waits for the completion: the transport sees none. */
 static int describe(void *ctx, io_request *r)
 {
     guest *g = ctx;
     int rc = g->env.scheme->describe(g->scheme, r->slot, r->bytes, &r->cost);
     r->described = rc == 0;
+    if (rc == 0 && r->read) {
+        r->copy_out = r->cost.copy_cycles;
+        r->cost.copy_cycles = 0;
+    }
     return rc;
 }
 
@@ -398,6 +484,14 @@ static int record(guest *g, const io_request *r, sim_time now)
     scheme_cost_add(&s->scheme, &r->cost);
     s->alloc_failures += r->cost.alloc_failures;
     sim_hist_record(&s->latency, latency);
+    const uint64_t sums[8] = {p->notify, p->exit, p->translate, p->copy, p->device,
+                              p->interrupt, p->scheduling, latency - parts};
+    int rc = workload_stats_record(&s->mix, &g->env.cfg->workload, r->bytes, r->read, latency,
+                                   sums);
+    if (rc) {
+        sim_fail(g->env.k, rc);
+        return rc;
+    }
     if (g->tops->phases) {
         transport_stats *t = &s->transport;
         t->phase_requests[r->phase]++;
@@ -407,11 +501,16 @@ static int record(guest *g, const io_request *r, sim_time now)
     return 0;
 }
 
-/* The guest's work after a completion is done: it idles, then issues.
- * Without think time it issues at once. */
+/* The guest's work after a completion is done: a closed loop idles, then
+ * issues (at once without think time); an open loop's slot takes the next
+ * waiting arrival. */
 static void computed(sim_kernel *k, void *ctx, uint64_t slot)
 {
     guest *g = ctx;
+    if (workload_open(&g->env.cfg->workload)) {
+        next_arrival(g, (uint32_t)slot);
+        return;
+    }
     uint64_t think = draw_think(g);
     if (think == 0)
         issue(k, g, slot);
@@ -428,11 +527,35 @@ static int release(guest *g, io_request *r)
     return g->env.scheme->complete(g->scheme, r->slot);
 }
 
+static void finish(sim_kernel *k, guest *g, io_request *r);
+
+/* A read's data, copied out of the scheme's buffer: the request is done. */
+static void copied_out(sim_kernel *k, void *ctx, uint64_t slot)
+{
+    guest *g = ctx;
+    io_request *r = &g->slots[slot];
+    r->cost.copy_cycles = r->copy_out;
+    r->parts.copy += r->copy_out;
+    r->copy_out = 0;
+    finish(k, g, r);
+}
+
 /* The guest saw the completion (its interrupt handler and EOI are done,
- * its poll found it, or the synchronous exit returned). */
+ * its poll found it, or the synchronous exit returned); a read still
+ * copies its data out where its scheme copies. */
 static void done(sim_kernel *k, void *ctx, io_request *r)
 {
     guest *g = ctx;
+    if (r->copy_out) {
+        vcpu_guest(r->cpu, r->copy_out, (vcpu_call){copied_out, g, r->slot},
+                   &r->parts.scheduling);
+        return;
+    }
+    finish(k, g, r);
+}
+
+static void finish(sim_kernel *k, guest *g, io_request *r)
+{
     if (record(g, r, sim_now(k)))
         return;
     int rc = release(g, r);
@@ -452,7 +575,10 @@ static void failed(sim_kernel *k, void *ctx, io_request *r)
     guest *g = ctx;
     g->stats->failed++;
     g->stats->alloc_failures += r->cost.alloc_failures;
-    later(g, g->env.retry, issue, r->slot);
+    /* A closed loop's slot issues a new request; an open loop's arrival
+     * is still wanted and tries again. */
+    int open = workload_open(&g->env.cfg->workload);
+    later(g, g->env.retry, open ? retry : issue, r->slot);
 }
 
 /* The host refused the request: the driver gives up on it and goes on

@@ -49,25 +49,14 @@
 #include "models/scheme.h"
 #include "models/transport.h"
 #include "models/virtio.h"
+#include "models/workload.h"
 #include "models/vcpu.h"
 #include "models/vmm.h"
 #include "models/vpio.h"
 #include "sim/scenario.h"
 #include "sim/stats.h"
 
-typedef enum guest_think_dist { GUEST_THINK_FIXED, GUEST_THINK_EXPONENTIAL } guest_think_dist;
 typedef enum guest_page_size { GUEST_PAGE_4K, GUEST_PAGE_2M } guest_page_size;
-
-typedef struct guest_workload_config {
-    uint64_t depth;                 /* requests outstanding per guest */
-    uint64_t size;                  /* bytes per request */
-    uint64_t compute;               /* guest work on the vCPU after each
-                                       completion */
-    uint64_t think;                 /* mean cycles between completion and the
-                                       slot's next request (idle: the vCPU
-                                       may halt) */
-    int think_dist;                 /* guest_think_dist */
-} guest_workload_config;
 
 typedef struct guest_memory_config {
     uint64_t size;                  /* guest-physical bytes */
@@ -98,10 +87,11 @@ unsigned guest_page_order(const guest_memory_config *m);
 
 /* The counters of guest_stats, as an X-macro so that summing them cannot
  * miss one. failed: requests the scheme could not send; refused: requests
- * the host rejected; sum_*: cycles of the breakdown (scheduling: wake-ups
- * and context switches on the way). */
+ * the host rejected; arrivals and dropped: open-loop arrivals, and those
+ * dropped for want of a slot or backlog; sum_*: cycles of the breakdown
+ * (scheduling: wake-ups and context switches on the way). */
 #define GUEST_COUNTERS(X)                                                     \
-    X(requests) X(bytes) X(failed) X(refused) X(remaps)                       \
+    X(requests) X(bytes) X(failed) X(refused) X(remaps) X(arrivals) X(dropped) \
     X(sum_notify) X(sum_exit) X(sum_translate) X(sum_copy) X(sum_device)     \
     X(sum_interrupt) X(sum_scheduling) X(sum_queueing)
 
@@ -115,14 +105,15 @@ typedef struct guest_stats {
     uint64_t alloc_failures;        /* every failed contiguous allocation */
     sim_hist latency;               /* issue to interrupt handled */
     transport_stats transport;      /* what the class's transport counts */
+    workload_stats mix;             /* latency by size class and direction */
 } guest_stats;
 
 int guest_stats_init(guest_stats *s);
 void guest_stats_fini(guest_stats *s);
 /* Forgets everything recorded (end of warm-up). */
 void guest_stats_reset(guest_stats *s);
-/* Adds `st` into `sum` (histograms merged). */
-void guest_stats_add(guest_stats *sum, const guest_stats *st);
+/* Adds `st` into `sum` (histograms merged). 0, or SIM_ENOMEM. */
+int guest_stats_add(guest_stats *sum, const guest_stats *st);
 
 /* Called after each completed request, for run control. */
 typedef struct guest_hooks {

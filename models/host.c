@@ -283,9 +283,13 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
     double seconds = (double)(s->window_end - s->window_start) / (double)hz;
     double rate = seconds > 0 ? 1.0 / seconds : 0.0;
     uint64_t exits = vcpu_counts_exits(&st->vcpu);
-    return json_pack("{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:f, s:o, s:o}",
+    return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:f, s:f, s:o, "
+                     "s:o, s:o}",
                      "requests", (json_int_t)st->requests,
                      "refused_requests", (json_int_t)st->refused,
+                     "arrivals", (json_int_t)st->arrivals,
+                     "offered_rps", (double)st->arrivals * rate,
+                     "dropped_arrivals", (json_int_t)st->dropped,
                      "bytes", (json_int_t)st->bytes,
                      "throughput_rps", (double)st->requests * rate,
                      "throughput_bytes_per_s", (double)st->bytes * rate,
@@ -295,7 +299,8 @@ static json_t *metrics_json(const host *s, const guest_stats *st)
                      "exits_per_request", per(exits, st->requests),
                      "interrupts_per_request", per(st->vcpu.interrupts, st->requests),
                      "vcpus", vcpu_counts_json(&st->vcpu),
-                     "scheme", scheme_json(st));
+                     "scheme", scheme_json(st),
+                     "by_size", workload_stats_json(&st->mix, hz));
 }
 
 /* The aged memory of a class: its instances' free share, unusable index
@@ -433,8 +438,8 @@ static json_t *classes_json(const host *s, guest_stats *total)
 {
     json_t *classes = json_array();
     for (size_t c = 0; classes && c < s->cfg->nguests; c++) {
-        guest_stats_add(total, &s->classes[c].stats);
-        if (json_array_append_new(classes, class_json(s, &s->classes[c]))) {
+        if (guest_stats_add(total, &s->classes[c].stats) ||
+            json_array_append_new(classes, class_json(s, &s->classes[c]))) {
             json_decref(classes);
             classes = NULL;
         }

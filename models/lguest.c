@@ -37,9 +37,6 @@ static const scn_schema disk_schema = {
 };
 
 static const scn_field block_fields[] = {
-    {.key = "read_share", .type = SCN_DOUBLE,
-     .offset = SCN_AT(lg_block_config, read_share, double), .min = 0, .max = 1, .def = "0.5",
-     .doc = "share of requests that read; the rest write"},
     {.key = "read", .type = SCN_STRUCT, .offset = offsetof(lg_block_config, read),
      .sub = &disk_schema, .doc = "a read: the disk fills the guest's reply buffer"},
     {.key = "write", .type = SCN_STRUCT, .offset = offsetof(lg_block_config, write),
@@ -534,7 +531,7 @@ static void block_start(lg *l, io_request *r)
         return;
     }
     const lg_block_config *bc = &l->cfg->block;
-    slot->write = sim_rng_unit(&l->rng) >= bc->read_share;
+    slot->write = !r->read;  /* the workload's read_share draws it */
     uint64_t span = bc->sectors - (r->bytes + 511) / 512 + 1;
     uint32_t sector = (uint32_t)sim_rng_below(&l->rng, span);
     slot->wrong = draw_wrong(l);

@@ -70,7 +70,6 @@ typedef struct lg_disk_config {
 } lg_disk_config;
 
 typedef struct lg_block_config {
-    double read_share;              /* of the requests; the rest write */
     lg_disk_config read, write;
     uint64_t sectors;               /* the disk's size in 512-byte sectors */
 } lg_block_config;

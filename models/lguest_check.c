@@ -142,12 +142,12 @@ static void check_peer(const system_config *cfg, size_t i, const scn_doc *doc,
                       (unsigned long long)g->count);
         return;
     }
-    if (g->workload.size < 4) {
+    if (workload_size_min(&g->workload) < 4) {
         snprintf(path, sizeof path, "guests.%zu.workload.size", i);
         scn_errors_at(errs, doc, path,
-                      "expected at least 4 bytes for device net: a message's first 4 bytes carry "
-                      "the tag that matches an echo to its request, found %llu",
-                      (unsigned long long)g->workload.size);
+                      "expected at least 4 bytes a message for device net: a message's first 4 "
+                      "bytes carry the tag that matches an echo to its request, found %llu",
+                      (unsigned long long)workload_size_min(&g->workload));
     }
     if (lc->role == LG_SEND && lc->receive_buffers < g->workload.depth) {
         snprintf(path, sizeof path, "guests.%zu.lguest.receive_buffers", i);
@@ -164,6 +164,12 @@ static void check_device(const system_config *cfg, size_t i, const scn_doc *doc,
     const guest_config *g = &cfg->guests[i];
     const lguest_config *lc = &g->lguest;
     char path[96];
+    if (lc->device != LG_BLOCK && g->workload.read_share > 0) {
+        snprintf(path, sizeof path, "guests.%zu.workload.read_share", i);
+        scn_errors_at(errs, doc, path,
+                      "expected 0 for device %s, which only sends (a block device reads); "
+                      "found %g", lg_device_names[lc->device], g->workload.read_share);
+    }
     if (lc->device == LG_NET) {
         if (lc->remove_at > 0) {
             snprintf(path, sizeof path, "guests.%zu.lguest.remove_at", i);

@@ -864,7 +864,7 @@ static uint64_t least(const system_config *cfg, const guest_config *g, const var
     const vmm_costs *c = &cfg->costs;
     const packet_port_config *pc = &g->packet_port;
     int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
-    uint64_t service = least_service(pc, g->workload.size);
+    uint64_t service = least_service(pc, workload_size_min(&g->workload));
     uint64_t fast = fabric_whole(c, port_path(&v->fabric), pio_in) + 2 * c->memslot_lookup +
                     service;
     uint64_t slow = pc->emulated.exits * fabric_whole(c, register_path(&pc->emulated), pio_in) +

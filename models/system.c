@@ -252,6 +252,8 @@ int system_load(const scn_source *src, system_config *cfg, scn_errors *errs)
     int rc = scn_load(&system_schema, &s, cfg, &doc, errs);
     if (rc == 0)
         rc = default_variant(cfg, errs);
+    for (size_t i = 0; rc == 0 && i < cfg->nguests; i++)
+        workload_resolve(&cfg->guests[i].workload);
     if (rc == 0) {
         resolve_costs(cfg, doc);
         system_check(cfg, doc, errs);

@@ -24,17 +24,26 @@ int system_given(const scn_doc *doc, const char *path)
 #define MAX_INSTANCES 4096
 #define MAX_VCPUS 65536
 #define MAX_OUTSTANDING (1u << 22)
+#define MAX_WAITING (1u << 24)
 
 /* Limits on the sum over guest classes. */
 static void check_totals(const system_config *cfg, const scn_doc *doc,
                          scn_errors *errs)
 {
-    uint64_t instances = 0, outstanding = 0, vcpus = 0;
+    uint64_t instances = 0, outstanding = 0, vcpus = 0, waiting = 0;
     for (size_t i = 0; i < cfg->nguests; i++) {
+        const guest_workload_config *w = &cfg->guests[i].workload;
         instances += cfg->guests[i].count;
         vcpus += cfg->guests[i].count * cfg->guests[i].vcpus;
-        outstanding += cfg->guests[i].count * cfg->guests[i].workload.depth;
+        outstanding += cfg->guests[i].count * w->depth;
+        if (workload_open(w) && w->on_full == WORKLOAD_QUEUE)
+            waiting += cfg->guests[i].count * w->backlog;
     }
+    if (waiting > MAX_WAITING)
+        scn_errors_add(errs, scn_mark_of(doc, "guests"),
+                       "guests: expected at most %u arrivals waiting in all (count x "
+                       "workload.backlog of open-loop classes that queue), found %llu",
+                       MAX_WAITING, (unsigned long long)waiting);
     if (instances > MAX_INSTANCES)
         scn_errors_add(errs, scn_mark_of(doc, "guests"),
                        "guests: expected at most %u guest instances in all, "
@@ -444,6 +453,22 @@ static double loop_events(double duration, double loops, uint64_t least, double 
     return duration / (double)(least ? least : 1) * loops * events;
 }
 
+/* About the most events guest class `i` takes: its slots' loops, and in
+ * an open loop no more requests than arrive, plus an event an arrival (a
+ * burst's arrive at once). */
+static double guest_events(const system_config *cfg, const variant_config *v, size_t i)
+{
+    const guest_config *g = &cfg->guests[i];
+    const guest_workload_config *w = &g->workload;
+    double duration = (double)cfg->run.duration;
+    double loops = loop_events(duration, (double)(g->count * w->depth), guest_least(cfg, v, i), 8);
+    if (!workload_open(w))
+        return loops;
+    double arrivals = duration / (double)cfg->clock_hz * w->rate * (double)g->count;
+    double requests = arrivals * 8 < loops ? arrivals * 8 : loops;
+    return requests + arrivals / (w->arrival == WORKLOAD_BURST ? (double)w->burst : 1.0);
+}
+
 /* About the most events the fastest of each loop allows; the CLI warns
  * before a run that could take very long. Each request or message takes
  * some 8 events (items on the vCPU and the worker, the interrupt). */
@@ -453,9 +478,7 @@ double system_event_bound(const system_config *cfg)
     for (size_t v = 0; v < cfg->nvariants; v++) {
         const variant_config *var = &cfg->variants[v];
         for (size_t i = 0; i < cfg->nguests; i++)
-            total += loop_events(duration,
-                                 (double)(cfg->guests[i].count * cfg->guests[i].workload.depth),
-                                 guest_least(cfg, var, i), 8);
+            total += guest_events(cfg, var, i);
         if (cfg->ivshmem.peers > 0)
             total += loop_events(duration, (double)cfg->ivshmem.peers,
                                  ivshmem_least(cfg, var), 8);
@@ -545,6 +568,8 @@ static void check_name(const system_config *cfg, const scn_doc *doc, scn_errors 
 
 void system_check(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
 {
+    for (size_t i = 0; i < cfg->nguests; i++)
+        workload_check(&cfg->guests[i].workload, i, doc, errs);
     check_name(cfg, doc, errs);
     check_seed(cfg, doc, errs);
     check_fabric(cfg, doc, errs);

@@ -98,6 +98,10 @@ typedef struct io_request {
     scheme_cost cost;               /* the scheme's describe and resolve */
     io_parts parts;
     int phase;                      /* transport_phase */
+    int read;                       /* its data flows host to guest */
+    sim_time arrived;               /* when the guest wanted it: latency
+                                       counts from here */
+    uint64_t copy_out;              /* a read's copy after the completion */
     int described;                  /* the scheme holds a buffer for it */
     void *transport;                /* the instance serving it */
     uint64_t scratch;               /* for the transport's own use */

@@ -195,7 +195,7 @@ static uint64_t least(const system_config *cfg, const guest_config *g, const var
                         : c->eventfd_signal +
                               fabric_least_delivery(c, f, receiver(g, f),
                                                     fabric_eoi_mode(f, cfg->preset));
-    return notify + loopback_service(&cfg->device, w->size, 1) + done + w->compute + w->think;
+    return notify + loopback_service(&cfg->device, workload_size_min(w), 1) + done + w->compute + w->think;
 }
 
 static json_t *stats_json(const transport_stats *s, const guest_config *g, uint64_t clock_hz)

@@ -59,7 +59,8 @@ uint64_t vio_least(const system_config *cfg, const guest_config *g, const varian
     const fabric_config *f = &v->fabric;
     int pio_in = vmm_presets[cfg->preset].pio_in_emulated;
     uint64_t kick = fabric_exit_of(c, vio_kick_path(vio_effective_kick(vc), f), pio_in).to_signal;
-    uint64_t service = vc->fixed + (uint64_t)((double)g->workload.size * vc->per_byte + 0.5);
+    uint64_t service =
+        vc->fixed + (uint64_t)((double)workload_size_min(&g->workload) * vc->per_byte + 0.5);
     uint64_t done = f->completion == FABRIC_COMPLETE_POLL
                         ? 0
                         : c->eventfd_signal +

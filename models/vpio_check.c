@@ -50,7 +50,7 @@ static uint64_t service(const shared_device_config *dc, uint64_t bytes)
 uint64_t vp_least(const system_config *cfg, const guest_config *g, const variant_config *v)
 {
     const fabric_config *f = &v->fabric;
-    return service(&cfg->shared_device, g->workload.size) +
+    return service(&cfg->shared_device, workload_size_min(&g->workload)) +
            fabric_least_delivery(&cfg->costs, f, receiver(f), fabric_eoi_mode(f, cfg->preset)) +
            g->workload.compute + g->workload.think;
 }

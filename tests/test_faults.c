@@ -192,7 +192,7 @@ TestSuite(faults, .init = faults_setup, .timeout = 60);
 static const char *const shipped[] = {
     "schemes.yaml", "schemes-sweep.yaml", "loopback.yaml", "ivshmem-pingpong.yaml",
     "many-guests.yaml", "packet-port.yaml", "lguest.yaml", "virtio-kicks.yaml",
-    "shared-device.yaml",
+    "shared-device.yaml", "load-latency.yaml",
 };
 
 Test(faults, every_shipped_scenario_has_its_loop)
@@ -253,6 +253,11 @@ Test(faults, virtio_kicks)
 Test(faults, shared_device)
 {
     fault_loop(SCENARIO("shared-device.yaml"), &shipped_sample);
+}
+
+Test(faults, load_latency)
+{
+    fault_loop(SCENARIO("load-latency.yaml"), &shipped_sample);
 }
 
 Test(faults, validation_cases)

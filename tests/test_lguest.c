@@ -157,11 +157,11 @@ static const char disk[] =
     "guests:\n"
     "  - name: disk\n"
     "    transport: lguest\n"
-    "    workload: {depth: 1, size: 4KiB}\n"
+    "    workload: {depth: 1, size: 4KiB, read_share: 1}\n"
     "    memory: {size: 256MiB}\n"
     "    lguest:\n"
     "      device: block\n"
-    "      block: {read_share: 1, read: {latency: 10000}, write: {latency: 20000,\n"
+    "      block: {read: {latency: 10000}, write: {latency: 20000,\n"
     "              per_byte: 1}}\n" VARIANT;
 
 /* A read: exit 1000 + hypercall 100 + out to the Launcher 5000; the futex
@@ -186,7 +186,7 @@ Test(lguest, a_block_read_is_worked_by_hand)
  * sections sent, the disk takes 20000 + 4096. */
 Test(lguest, a_block_write_costs_its_own_disk_time)
 {
-    const char *sets[] = {"guests.0.lguest.block.read_share=0"};
+    const char *sets[] = {"guests.0.workload.read_share=0"};
     json_t *r = run_text(disk, sets, 1);
     cr_assert_eq(num(r, "classes.0.metrics.latency_cycles.max"), 17043 - 10000 + 24096);
     json_decref(r);
