@@ -139,11 +139,56 @@ static void print_io_tables(const column_set *cs, const json_t *classes)
     print_row(cs, "tcache hit ratio", ROW_TOTALS, "scheme.tcache_hit_ratio", 1, " %11.3f");
     print_header(cs, "over the window (all)");
     print_row(cs, "requests", ROW_TOTALS, "requests", 1, " %11.0f");
+    print_row(cs, "arrivals", ROW_TOTALS, "arrivals", 1, " %11.0f");
+    print_row(cs, "dropped arrivals", ROW_TOTALS, "dropped_arrivals", 1, " %11.0f");
     print_row(cs, "failed requests", ROW_TOTALS, "scheme.failed_requests", 1, " %11.0f");
     print_row(cs, "refused requests", ROW_TOTALS, "refused_requests", 1, " %11.0f");
     print_row(cs, "alloc failures", ROW_TOTALS, "scheme.alloc_failures", 1, " %11.0f");
     print_row(cs, "bounced, MiB", ROW_TOTALS, "scheme.bounce_bytes", 1.0 / (1 << 20), " %11.1f");
     print_row(cs, "copied, MiB", ROW_TOTALS, "scheme.copy_bytes", 1.0 / (1 << 20), " %11.1f");
+}
+
+/* Variant `v`'s entry of totals.by_size for `size` bytes in direction
+ * `dir`; NULL when it completed none. */
+static const json_t *size_class(const json_t *v, json_int_t size, const char *dir)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach(rep_get(v, "totals.by_size"), i, c)
+        if (json_integer_value(json_object_get(c, "size_bytes")) == size &&
+            !strcmp(json_string_value(json_object_get(c, "direction")), dir))
+            return c;
+    return NULL;
+}
+
+/* With a mix of sizes or directions, `path`'s latency for each class the
+ * first variant saw, in us: "4 KiB read". */
+static void print_size_table(const column_set *cs, const char *title, const char *path)
+{
+    const json_t *classes = rep_get(json_array_get(cs->variants, 0), "totals.by_size");
+    if (json_array_size(classes) < 2)
+        return;
+    print_header(cs, title);
+    size_t k;
+    const json_t *c;
+    json_array_foreach(classes, k, c) {
+        json_int_t size = json_integer_value(json_object_get(c, "size_bytes"));
+        const char *dir = json_string_value(json_object_get(c, "direction"));
+        char label[48];
+        if (size % 1024 == 0)
+            snprintf(label, sizeof label, "%lld KiB %s", (long long)(size / 1024), dir);
+        else
+            snprintf(label, sizeof label, "%lld B %s", (long long)size, dir);
+        printf("%-22.22s", label);
+        for (size_t i = 0; i < cs->n; i++) {
+            const json_t *mine = size_class(json_array_get(cs->variants, i), size, dir);
+            if (mine)
+                printf(" %11.2f", jnum(mine, path) * 1e-3);
+            else
+                printf(" %11s", "-");
+        }
+        printf("\n");
+    }
 }
 
 /* A row of class `i`'s results at `path` below the class: "<class> <what>". */
@@ -292,8 +337,11 @@ static void print_table(const json_t *r, double wall_s)
            jnum(first, "window.seconds") * 1e3);
     printf("%zu variant%s, %.0f events in %.2f s (%.1f M events/s)\n", cs.n,
            cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
-    if (json_array_size(classes) > 0)
+    if (json_array_size(classes) > 0) {
         print_io_tables(&cs, classes);
+        print_size_table(&cs, "by size: mean, us", "latency_ns.mean");
+        print_size_table(&cs, "by size: p99, us", "latency_ns.p99");
+    }
     print_transport_tables(&cs, classes);
     if (json_object_get(first, "ivshmem"))
         print_ivshmem_table(&cs);
