@@ -126,6 +126,42 @@ case_determinism() {
   cmp "$work/c/loopback.json" "$work/d/loopback.json" || fail "--seed did not win over --set seed"
 }
 
+# --replications N: means and "_ci95" intervals, the same bytes twice; one
+# replication is the plain run; bad counts are refused before anything runs.
+case_replications() {
+  local short=(scenarios/loopback.yaml --quiet --set run.duration=5ms --set run.warmup=1ms)
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 3 --out "$work/a"
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 3 --out "$work/b"
+  cmp "$work/a/loopback.json" "$work/b/loopback.json" || fail "--replications 3: different bytes"
+  python3 - "$work/a/loopback.json" <<'PY' || fail "replicated results"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["replications"]["count"] == 3 and r["replications"]["seeds"][0] == r["seed"], r
+t = r["variants"][0]["totals"]
+for k in ("mean", "p99"):
+    ci = t["latency_ns_ci95"][k]
+    assert ci["lower"] <= t["latency_ns"][k] <= ci["upper"], (k, ci, t["latency_ns"])
+assert "throughput_rps_ci95" in t and "latency_cycles_ci95" not in t
+c = r["variants"][0]["classes"][0]["metrics"]
+assert "latency_ns_ci95" in c, sorted(c)
+PY
+  expect_status 0 "$pvsim" run "${short[@]}" --out "$work/plain"
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 1 --out "$work/one"
+  cmp "$work/plain/loopback.json" "$work/one/loopback.json" || fail "--replications 1 is not a plain run"
+  # --replications wins over --set run.replications, whatever the order.
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 1 --set run.replications=3 --out "$work/c"
+  cmp "$work/plain/loopback.json" "$work/c/loopback.json" || fail "--replications did not win"
+  local bad
+  for bad in 0 1001 abc -1 ''; do
+    expect_status 2 "$pvsim" run "${short[@]}" --replications "$bad"
+    contains "$work/err" "pvsim: --replications: expected 1 to 1000, found '$bad'"
+    expect_status 2 "$pvsim" sweep "${short[@]}" --sweep device.workers=1,2 --replications "$bad"
+    contains "$work/err" "pvsim: --replications: expected 1 to 1000, found '$bad'"
+  done
+  expect_status 2 "$pvsim" check scenarios/loopback.yaml --set run.replications=0
+  contains "$work/err" "run.replications: expected an integer from 1 to 1000, found '0'"
+}
+
 # Every tests/bad/*.yaml names the exact stderr of `pvsim check` in its
 # `# expect:` lines ({file} stands for the path given on the command line).
 case_bad_scenarios() {
@@ -616,6 +652,33 @@ PY
   contains "$work/out" "2 points (1 distinct)"
   contains "$work/out" "ran 1 in"
   check_csv "$work/d/sweep.csv" 2 1
+}
+
+# A sweep with replications: each metric's .lower and .upper columns follow
+# it, the same bytes at -j 1 and -j 2; one replication gives the plain CSV.
+case_sweep_replications() {
+  local sw=(scenarios/loopback.yaml --quiet --set run.duration=2ms --set run.warmup=500us
+            --sweep device.workers=1,2)
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --replications 2 -j 1 --out "$work/j1"
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --replications 2 -j 2 --out "$work/j2"
+  cmp "$work/j1/sweep.csv" "$work/j2/sweep.csv" || fail "-j 1 and -j 2 differ"
+  python3 - "$work/j1/sweep.csv" <<'PY' || fail "bound columns"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+h = rows[0]
+for m in ("totals.latency_ns.mean", "totals.latency_ns.p99", "totals.throughput_rps",
+          "classes.small.metrics.latency_ns.p99"):
+    at = h.index(m)
+    assert h[at + 1: at + 3] == [m + ".lower", m + ".upper"], h[at: at + 3]
+    for r in rows[1:]:
+        assert float(r[at + 1]) <= float(r[at]) <= float(r[at + 2]), (m, r[at: at + 3])
+assert not any("_ci95" in c for c in h), [c for c in h if "_ci95" in c]
+assert "totals.latency_cycles.mean.lower" not in h
+PY
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --out "$work/plain"
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --replications 1 --out "$work/one"
+  cmp "$work/plain/sweep.csv" "$work/one/sweep.csv" || fail "--replications 1 changed the CSV"
+  if grep -q '\.lower' "$work/one/sweep.csv"; then fail "bounds without replications"; fi
 }
 
 case_sweep_errors() {
