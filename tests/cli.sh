@@ -393,9 +393,44 @@ case_plot() {
   [ -s "$work/p/p99.svg" ] || fail "no SVG"
   contains "$work/p/p99.svg" "<svg"
   contains "$work/p/p99.svg" "page-list"
-  contains "$work/p/p99.svg" "classes.io.metrics.latency_ns.p99 vs $x"
+  contains "$work/p/p99.svg" "p99 latency vs request size"
+  contains "$work/p/p99.svg" "p99 latency (us)"
   [ "$(ls "$work/p" | tr '\n' ' ')" = "lat.png p99.svg tp.svg " ] ||
     fail "temporary files left: $(ls "$work/p")"
+  # Several y, one panel per point, error bars from .lower/.upper columns;
+  # --script writes what gnuplot runs, the same bytes every time.
+  python3 - "$csv" "$work/ci.csv" <<'PY' || fail "a CSV with bounds"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+at = rows[0].index("totals.latency_ns.mean") + 1
+out = [r[:at] + (["totals.latency_ns.mean.lower", "totals.latency_ns.mean.upper"] if i == 0
+       else [str(float(r[at - 1]) * 0.9), str(float(r[at - 1]) * 1.1)]) + r[at:]
+       for i, r in enumerate(rows)]
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(out)
+PY
+  local multi=("$work/ci.csv" --x $x --y $y --y classes.io.metrics.latency_ns.p99 --facet point
+               --log-x -o "$work/m.png")
+  expect_status 0 "$pvsim" plot "${multi[@]}" --script "$work/m1.gp"
+  contains "$work/out" "plot: $work/m.png (16 lines, 16 points)"
+  [ "$(head -c 8 "$work/m.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+    fail "m.png is not a PNG"
+  expect_status 0 "$pvsim" plot "${multi[@]}" --script "$work/m2.gp"
+  cmp "$work/m1.gp" "$work/m2.gp" || fail "the same CSV gave two scripts"
+  contains "$work/m1.gp" "set multiplot layout 2,2 title 'latency vs request size'"
+  contains "$work/m1.gp" "set title 'point = 3'"
+  contains "$work/m1.gp" "set xlabel 'request size (KiB)'"
+  contains "$work/m1.gp" "set ylabel 'latency (us)'"
+  contains "$work/m1.gp" "using (\$1/1024):(\$2/1000):(\$3/1000):(\$4/1000) with yerrorlines linetype 1 dashtype 1 title 'linear, mean latency'"
+  contains "$work/m1.gp" "using (\$1/1024):(\$2/1000) with linespoints linetype 2 dashtype 2 title 'page-list, p99 latency'"
+  expect_status 0 "$pvsim" plot "$csv" --x $x --y totals.throughput_rps --xlabel "size" \
+    --ylabel "IOPS" -o "$work/t.png" --script "$work/t.gp"
+  contains "$work/t.gp" "set xlabel 'size'"
+  contains "$work/t.gp" "set ylabel 'IOPS'"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y --y $y --y $y --y $y --y $y --y $y \
+    --y $y --y $y --y $y -o "$work/e.png"
+  contains "$work/err" "pvsim plot: at most 8 --y options"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y --facet pointt -o "$work/e.png"
+  contains "$work/err" "--facet: no column 'pointt' in $csv (did you mean 'point'?)"
   # Usage and data errors: one line on stderr, exit 2.
   expect_status 2 "$pvsim" plot "$csv" --x $x --y totals.latency_ns.maen -o "$work/p/e.png"
   contains "$work/err" "--y: no column 'totals.latency_ns.maen' in $csv (did you mean '$y'?)"
