@@ -289,13 +289,19 @@ static void print_table(const json_t *r, double wall_s)
     cs.n = json_array_size(cs.variants);
     const json_t *first = json_array_get(cs.variants, 0);
     const json_t *classes = json_object_get(first, "classes");
+    /* With replications the variants hold means, events among them. */
+    double reps = json_object_get(r, "replications") ? jnum(r, "replications.count") : 1;
     double events = 0;
     for (size_t i = 0; i < cs.n; i++)
-        events += jnum(json_array_get(cs.variants, i), "events");
+        events += jnum(json_array_get(cs.variants, i), "events") * reps;
     printf("scenario %s: seed %.0f, preset %s, clock %.3f GHz, %.3f ms measured\n",
            json_string_value(json_object_get(r, "scenario")), jnum(r, "seed"),
            json_string_value(json_object_get(r, "preset")), jnum(r, "clock_hz") / 1e9,
            jnum(first, "window.seconds") * 1e3);
+    if (reps > 1)
+        printf("%.0f replications: the tables show their means; the JSON has 95%% "
+               "confidence intervals\n",
+               reps);
     printf("%zu variant%s, %.0f events in %.2f s (%.1f M events/s)\n", cs.n,
            cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
     if (json_array_size(classes) > 0)

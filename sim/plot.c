@@ -967,7 +967,12 @@ static void script_settings(text_buf *b, const plot_spec *s, const figure *f,
         tb_command(b, "set title", f->title);
     tb_command(b, "set xlabel", f->xlabel);
     tb_command(b, "set ylabel", f->ylabel);
-    tb_command(b, "set key outside right top title", f->by.quantity);
+    /* Panels are narrow: their key goes inside the first one only (a
+     * group has one colour in all of them), top left, where latency and
+     * size curves rarely run. */
+    tb_command(b, s->facet ? "set key inside left top opaque box title"
+                           : "set key outside right top title",
+               f->by.quantity);
     tb_printf(b, "set grid\n");
     if (s->log_x)
         tb_printf(b, "set logscale x\n");
@@ -1058,7 +1063,9 @@ static void script_plot(text_buf *b, const plot_spec *s, const figure *f, const 
         const plot_series *se = &d->series[g];
         int first = g == 0 || se->facet != d->series[g - 1].facet;
         if (first && g)
-            tb_printf(b, "\n");
+            tb_printf(b, "\n%s", s->facet && d->series[g - 1].facet == d->series[0].facet
+                                      ? "unset key\n"
+                                      : "");
         if (first && s->facet)
             panel_title(b, f, se->facet);
         tb_printf(b, first ? "plot " : ", \\\n     ");

@@ -145,6 +145,9 @@ assert "throughput_rps_ci95" in t and "latency_cycles_ci95" not in t
 c = r["variants"][0]["classes"][0]["metrics"]
 assert "latency_ns_ci95" in c, sorted(c)
 PY
+  expect_status 0 "$pvsim" run scenarios/loopback.yaml --set run.duration=2ms \
+    --set run.warmup=1ms --replications 2 --out "$work/t"
+  contains "$work/out" "2 replications: the tables show their means"
   expect_status 0 "$pvsim" run "${short[@]}" --out "$work/plain"
   expect_status 0 "$pvsim" run "${short[@]}" --replications 1 --out "$work/one"
   cmp "$work/plain/loopback.json" "$work/one/loopback.json" || fail "--replications 1 is not a plain run"

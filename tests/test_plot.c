@@ -386,7 +386,9 @@ Test(plot, facets_several_y_and_error_bars)
     cr_assert_not_null(strstr(script, "set terminal pngcairo noenhanced size 1120,600\n"));
     cr_assert_not_null(strstr(script, "set multiplot layout 1,2 title 'lat, p99 vs size'\n"));
     cr_assert_not_null(strstr(script, "set ylabel 'lat, p99'\n"));
-    cr_assert_not_null(strstr(script, "set title 'workers = 2'\n"));
+    cr_assert_not_null(strstr(script, "set key inside left top opaque box title 'variant'\n"));
+    cr_assert_not_null(strstr(script, "\nunset key\nset title 'workers = 2'\n"),
+                       "the key is drawn in the first panel only");
     cr_assert_not_null(strstr(script, "$d0 << EOD\n1024 1000 900 1100\nEOD\n"));
     cr_assert_not_null(strstr(script, "plot $d0 using ($1/1024):2:3:4 with yerrorlines "
                                       "linetype 1 dashtype 1 title 'a, lat', \\\n"));
