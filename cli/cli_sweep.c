@@ -64,6 +64,7 @@ static const char sweep_usage[] =
     "  pvsim sweep scenarios/loopback.yaml --sweep guests.0.workload.size=4KiB,64KiB,1MiB \\\n"
     "        --sweep device.workers=1,2,4 --out out/loopback\n"
     "  pvsim sweep scenarios/schemes-sweep.yaml --resume\n"
+    "  pvsim sweep scenarios/schemes-sweep.yaml --replications 5 --out out/schemes-ci\n"
     "  mpirun -np 4 pvsim sweep scenarios/schemes-sweep.yaml --out out/schemes\n";
 
 typedef struct sweep_opts {
