@@ -974,6 +974,10 @@ static void script_settings(text_buf *b, const plot_spec *s, const figure *f,
                            : "set key outside right top title",
                f->by.quantity);
     tb_printf(b, "set grid\n");
+    /* x spans the data with a small margin, not to the next round tics: on
+     * a log axis, sizes from 0.5 to 1024 KiB would be drawn from 0.1 to
+     * 10000. */
+    tb_printf(b, "set autoscale xfix\nset offsets graph 0.03, graph 0.03, 0, 0\n");
     if (s->log_x)
         tb_printf(b, "set logscale x\n");
     if (s->log_y)

@@ -286,6 +286,8 @@ Test(plot, writes_the_script_with_inline_data)
         "set ylabel 'y'\n"
         "set key outside right top title 'variant'\n"
         "set grid\n"
+        "set autoscale xfix\n"
+        "set offsets graph 0.03, graph 0.03, 0, 0\n"
         "set logscale y\n"
         "$d0 << EOD\n"
         "1 1.2e-05\n"
