@@ -90,6 +90,27 @@ int cli_set_seed(scenario_opts *o, const char *arg)
     return 0;
 }
 
+int cli_set_replications(scenario_opts *o, const char *arg)
+{
+    uint64_t n;
+    if (cli_parse_u64(arg, &n) || n < 1 || n > SYSTEM_MAX_REPLICATIONS) {
+        fprintf(stderr, "pvsim: --replications: expected 1 to %d, found '%s'\n",
+                SYSTEM_MAX_REPLICATIONS, arg);
+        return -1;
+    }
+    snprintf(o->replications_set, sizeof o->replications_set, "run.replications=%" PRIu64, n);
+    return 0;
+}
+
+int cli_add_flag_sets(scenario_opts *o)
+{
+    if (o->seed_set[0] && cli_add_set(o, o->seed_set))
+        return -1;
+    if (o->replications_set[0] && cli_add_set(o, o->replications_set))
+        return -1;
+    return 0;
+}
+
 /* Events that take minutes at the kernel's few million a second. */
 #define HUGE_EVENTS 1e9
 

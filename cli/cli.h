@@ -27,6 +27,8 @@ typedef struct scenario_opts {
     const char *sets[MAX_SETS];
     size_t nsets;
     char seed_set[48];              /* "seed=N" when --seed was given */
+    char replications_set[48];      /* "run.replications=N" when
+                                       --replications was given */
 } scenario_opts;
 
 /* Parses a whole unsigned decimal; 0 on success. */
@@ -41,6 +43,15 @@ int cli_add_set(scenario_opts *o, const char *set);
 /* Records --seed N as the last override, so it wins over any --set seed=.
  * 0, or -1 after saying why. */
 int cli_set_seed(scenario_opts *o, const char *arg);
+
+/* Records --replications N (1 to SYSTEM_MAX_REPLICATIONS); 0, or -1
+ * after saying why. */
+int cli_set_replications(scenario_opts *o, const char *arg);
+
+/* Appends the --seed and --replications of `o` as the last overrides, so
+ * they win over any --set of the same keys, whatever the order; 0, or -1
+ * after saying why. */
+int cli_add_flag_sets(scenario_opts *o);
 
 /* Loads the scenario with its overrides; prints the errors and returns -1
  * on failure. Free `cfg` with system_config_free() either way. */

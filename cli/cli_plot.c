@@ -1,37 +1,49 @@
 /*
- * cli_plot.c -- `pvsim plot`: draw one column of a sweep's CSV against
- * another with gnuplot, one line per group. sim/plot.h does the work; this
- * file parses the flags and prints what went wrong.
+ * cli_plot.c -- `pvsim plot`: draw columns of a sweep's CSV against
+ * another with gnuplot, one line per group and y, one panel per facet.
+ * sim/plot.h does the work; this file parses the flags and prints what
+ * went wrong.
  */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "sim/error.h"
 #include "sim/plot.h"
+#include "sim/report.h"
 
 #define MAX_WHERE 64
 
 static const char plot_usage[] =
-    "usage: pvsim plot CSV --x COL --y COL [--by COL] [--where COL=VALUE]...\n"
-    "                  [--log-x] [--log-y] [--title TEXT] -o FILE.png|FILE.svg\n"
+    "usage: pvsim plot CSV --x COL --y COL [--y COL]... [--by COL] [--facet COL]\n"
+    "                  [--where COL=VALUE]... [--log-x] [--log-y] [--title TEXT]\n"
+    "                  [--xlabel TEXT] [--ylabel TEXT] [--script FILE]\n"
+    "                  -o FILE.png|FILE.svg\n"
     "\n"
-    "Draws column Y against column X of a CSV as `pvsim sweep` writes it, with\n"
-    "gnuplot: one line per value of the --by column, in order of first\n"
-    "appearance, each sorted by X. Rows with an empty X or Y cell are left out.\n"
+    "Draws columns Y against column X of a CSV as `pvsim sweep` writes it, with\n"
+    "gnuplot: one line per value of the --by column (and per Y), in order of\n"
+    "first appearance, each sorted by X; one panel per value of the --facet\n"
+    "column. Rows with an empty X or Y cell are left out. A Y with Y.lower and\n"
+    "Y.upper columns (a sweep with --replications) gets error bars. Axes are\n"
+    "labelled with the quantity and its unit (latency in us, sizes in KiB).\n"
     "The extension of FILE picks the image type. Needs gnuplot (Debian:\n"
     "gnuplot-nox). See docs/plots.md.\n"
     "\n"
     "options:\n"
     "      --x COL            column for the horizontal axis\n"
-    "      --y COL            column for the vertical axis\n"
+    "      --y COL            column for the vertical axis; repeatable (up to 8)\n"
     "      --by COL           one line per value of COL (default: variant)\n"
+    "      --facet COL        one panel per value of COL\n"
     "      --where COL=VALUE  keep only rows whose COL is exactly VALUE;\n"
     "                         repeatable, a row must match them all\n"
     "      --log-x, --log-y   logarithmic axis (its values must be > 0)\n"
-    "      --title TEXT       title of the plot (default: \"Y vs X\")\n"
+    "      --title TEXT       title of the plot (default: \"<y> vs <x>\")\n"
+    "      --xlabel TEXT      label of the x axis (default: quantity and unit)\n"
+    "      --ylabel TEXT      label of the y axis (default: quantity and unit)\n"
+    "      --script FILE      also write the gnuplot script, as it draws FILE.png\n"
     "  -o, --output FILE      the image to write: FILE.png or FILE.svg\n"
     "  -h, --help             show this help\n"
     "\n"
@@ -40,15 +52,22 @@ static const char plot_usage[] =
     "      --y totals.latency_ns.mean --log-x -o latency.png\n"
     "  pvsim plot out/sweep.csv --x guests.0.workload.size \\\n"
     "      --y totals.throughput_rps --where device.workers=4 --log-x --log-y \\\n"
-    "      --title 'throughput, 4 workers' -o throughput.svg\n";
+    "      --title 'throughput, 4 workers' -o throughput.svg\n"
+    "  pvsim plot out/sweep.csv --x guests.0.workload.size \\\n"
+    "      --y totals.latency_ns.mean --y totals.latency_ns.p99 \\\n"
+    "      --facet device.workers --log-x -o latency-by-workers.png\n";
 
 typedef struct plot_args {
     const char *csv;
+    const char *script;         /* --script FILE, or NULL */
     plot_spec spec;
     plot_where where[MAX_WHERE];
 } plot_args;
 
-enum { OPT_X = 256, OPT_Y, OPT_BY, OPT_WHERE, OPT_LOG_X, OPT_LOG_Y, OPT_TITLE };
+enum {
+    OPT_X = 256, OPT_Y, OPT_BY, OPT_WHERE, OPT_LOG_X, OPT_LOG_Y, OPT_TITLE, OPT_FACET,
+    OPT_XLABEL, OPT_YLABEL, OPT_SCRIPT
+};
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -78,18 +97,44 @@ static int add_where(plot_args *a, char *arg)
     return 0;
 }
 
-/* One flag into `a`; 0 or an exit status, -1 after printing the help. */
-static int take_option(plot_args *a, int c, char *arg)
+/* Where a flag that only names a text goes; NULL for the other flags. */
+static const char **text_option(plot_args *a, int c)
 {
     switch (c) {
     case OPT_X:
-        a->spec.x = arg;
-        return 0;
-    case OPT_Y:
-        a->spec.y = arg;
-        return 0;
+        return &a->spec.x;
     case OPT_BY:
-        a->spec.by = arg;
+        return &a->spec.by;
+    case OPT_FACET:
+        return &a->spec.facet;
+    case OPT_TITLE:
+        return &a->spec.title;
+    case OPT_XLABEL:
+        return &a->spec.xlabel;
+    case OPT_YLABEL:
+        return &a->spec.ylabel;
+    case OPT_SCRIPT:
+        return &a->script;
+    case 'o':
+        return &a->spec.output;
+    default:
+        return NULL;
+    }
+}
+
+/* One flag into `a`; 0 or an exit status, -1 after printing the help. */
+static int take_option(plot_args *a, int c, char *arg)
+{
+    const char **text = text_option(a, c);
+    if (text) {
+        *text = arg;
+        return 0;
+    }
+    switch (c) {
+    case OPT_Y:
+        if (a->spec.ny == PLOT_MAX_Y)
+            return usage_error("at most %d --y options", PLOT_MAX_Y);
+        a->spec.y[a->spec.ny++] = arg;
         return 0;
     case OPT_WHERE:
         return add_where(a, arg);
@@ -98,12 +143,6 @@ static int take_option(plot_args *a, int c, char *arg)
         return 0;
     case OPT_LOG_Y:
         a->spec.log_y = 1;
-        return 0;
-    case OPT_TITLE:
-        a->spec.title = arg;
-        return 0;
-    case 'o':
-        a->spec.output = arg;
         return 0;
     case 'h':
         fputs(plot_usage, stdout);
@@ -119,7 +158,7 @@ static int check_args(const plot_args *a)
 {
     if (!a->csv)
         return usage_error("a CSV file is required (see pvsim plot --help)");
-    if (!a->spec.x || !a->spec.y)
+    if (!a->spec.x || !a->spec.ny)
         return usage_error("--x COL and --y COL are required");
     if (!a->spec.output)
         return usage_error("-o FILE.png|FILE.svg is required: where to write the image");
@@ -138,6 +177,10 @@ static int parse_args(int argc, char **argv, plot_args *a)
         {"log-x", no_argument, NULL, OPT_LOG_X},
         {"log-y", no_argument, NULL, OPT_LOG_Y},
         {"title", required_argument, NULL, OPT_TITLE},
+        {"facet", required_argument, NULL, OPT_FACET},
+        {"xlabel", required_argument, NULL, OPT_XLABEL},
+        {"ylabel", required_argument, NULL, OPT_YLABEL},
+        {"script", required_argument, NULL, OPT_SCRIPT},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -156,6 +199,23 @@ static int parse_args(int argc, char **argv, plot_args *a)
     return check_args(a);
 }
 
+/* --script FILE: the script that draws the image, naming the image
+ * itself rather than the temporary file gnuplot writes first, so the same
+ * CSV and flags give the same bytes. */
+static int write_script(const plot_args *a, const plot_data *d, char *err, size_t errlen)
+{
+    if (!a->script)
+        return 0;
+    char *script = plot_script(&a->spec, d, a->spec.output);
+    if (!script) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    int rc = rep_write_text(a->script, script, "", err, errlen);
+    free(script);
+    return rc;
+}
+
 int cli_plot(int argc, char **argv)
 {
     plot_args a = {0};
@@ -172,9 +232,11 @@ int cli_plot(int argc, char **argv)
         st = plot_select(&t, &a.spec, &d, err, sizeof err);
     rc = st == SIM_ENOMEM ? EXIT_RUN_FAILED : EXIT_USAGE;
     if (!st) {
-        st = plot_draw(&a.spec, &d, err, sizeof err);
+        st = write_script(&a, &d, err, sizeof err);
         rc = EXIT_RUN_FAILED;
     }
+    if (!st)
+        st = plot_draw(&a.spec, &d, err, sizeof err);
     if (st)
         fprintf(stderr, "pvsim plot: %s\n", err);
     else

@@ -12,7 +12,8 @@
 #include "sim/sweep.h"
 
 static const char run_usage[] =
-    "usage: pvsim run [FILE] [--out DIR] [--seed N] [--set PATH=VALUE]... [--quiet]\n"
+    "usage: pvsim run [FILE] [--out DIR] [--seed N] [--replications N]\n"
+    "                 [--set PATH=VALUE]... [--quiet]\n"
     "\n"
     "Runs the scenario in FILE (or the built-in default scenario), prints a\n"
     "table of results and writes them as JSON to DIR/<scenario name>.json.\n"
@@ -21,6 +22,10 @@ static const char run_usage[] =
     "options:\n"
     "  -o, --out DIR         directory for the results (default: pvsim-out)\n"
     "  -s, --seed N          seed of every random stream (overrides `seed:`)\n"
+    "      --replications N  run every variant N times (1 to 1000), from the\n"
+    "                        seed and seeds derived from it, and report means\n"
+    "                        with 95% confidence intervals (overrides\n"
+    "                        `run.replications:`)\n"
     "  -S, --set PATH=VALUE  override one scenario key; repeatable. PATH is\n"
     "                        dotted, with list indices: run.duration=5ms,\n"
     "                        guests.0.workload.size=64KiB\n"
@@ -30,10 +35,11 @@ static const char run_usage[] =
     "examples:\n"
     "  pvsim run\n"
     "  pvsim run scenarios/loopback.yaml\n"
-    "  pvsim run scenarios/loopback.yaml --seed 42 --set device.workers=4\n";
+    "  pvsim run scenarios/loopback.yaml --seed 42 --set device.workers=4\n"
+    "  pvsim run scenarios/schemes.yaml --replications 10\n";
 
 static const char check_usage[] =
-    "usage: pvsim check FILE [--set PATH=VALUE]...\n"
+    "usage: pvsim check FILE [--set PATH=VALUE]... [--seed N] [--replications N]\n"
     "\n"
     "Validates FILE against the scenario schema (see `pvsim reference`) and\n"
     "prints every error as file:line:column: error: ...; exit status 2 if\n"
@@ -328,13 +334,19 @@ static void print_table(const json_t *r, double wall_s)
     cs.n = json_array_size(cs.variants);
     const json_t *first = json_array_get(cs.variants, 0);
     const json_t *classes = json_object_get(first, "classes");
+    /* With replications the variants hold means, events among them. */
+    double reps = json_object_get(r, "replications") ? jnum(r, "replications.count") : 1;
     double events = 0;
     for (size_t i = 0; i < cs.n; i++)
-        events += jnum(json_array_get(cs.variants, i), "events");
+        events += jnum(json_array_get(cs.variants, i), "events") * reps;
     printf("scenario %s: seed %.0f, preset %s, clock %.3f GHz, %.3f ms measured\n",
            json_string_value(json_object_get(r, "scenario")), jnum(r, "seed"),
            json_string_value(json_object_get(r, "preset")), jnum(r, "clock_hz") / 1e9,
            jnum(first, "window.seconds") * 1e3);
+    if (reps > 1)
+        printf("%.0f replications: the tables show their means; the JSON has 95%% "
+               "confidence intervals\n",
+               reps);
     printf("%zu variant%s, %.0f events in %.2f s (%.1f M events/s)\n", cs.n,
            cs.n == 1 ? "" : "s", events, wall_s, wall_s > 0 ? events / wall_s / 1e6 : 0.0);
     if (json_array_size(classes) > 0) {
@@ -368,7 +380,10 @@ static int write_results(const char *dir, const system_config *cfg, const json_t
     return 0;
 }
 
-/* Collects FILE, --set and --seed for run and check; 0 or an exit status. */
+enum { OPT_REPLICATIONS = 256 };
+
+/* Collects FILE, --set, --seed and --replications for run and check; 0 or
+ * an exit status. */
 static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
                                const char **out_dir, int *quiet, const char *usage)
 {
@@ -376,6 +391,7 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
         {"out", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'},
+        {"replications", required_argument, NULL, OPT_REPLICATIONS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -398,6 +414,10 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
             if (cli_add_set(o, optarg))
                 return EXIT_USAGE;
             break;
+        case OPT_REPLICATIONS:
+            if (cli_set_replications(o, optarg))
+                return EXIT_USAGE;
+            break;
         case 'q':
             if (!quiet)
                 goto bad;
@@ -410,8 +430,7 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
             goto bad;
         }
     }
-    /* --seed wins over any --set seed=..., whatever the order. */
-    if (o->seed_set[0] && cli_add_set(o, o->seed_set))
+    if (cli_add_flag_sets(o))
         return EXIT_USAGE;
     if (optind < argc)
         o->file = argv[optind++];

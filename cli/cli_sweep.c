@@ -28,7 +28,8 @@
 
 static const char sweep_usage[] =
     "usage: pvsim sweep FILE [--sweep PATH=V1,V2,...]... [-j N] [--out DIR] [--resume]\n"
-    "                  [--mode grid|zip] [--set PATH=VALUE]... [--seed N] [--list] [--quiet]\n"
+    "                  [--mode grid|zip] [--set PATH=VALUE]... [--seed N]\n"
+    "                  [--replications N] [--list] [--quiet]\n"
     "\n"
     "Runs the scenario in FILE once per point of a sweep: the parameters of its\n"
     "`sweep:` block and of --sweep options, combined as a grid (every\n"
@@ -49,6 +50,9 @@ static const char sweep_usage[] =
     "  -r, --resume                keep the points already in DIR, run the rest\n"
     "  -l, --list                  print the points and exit\n"
     "  -s, --seed N                seed of every point (overrides `seed:`)\n"
+    "      --replications N        run every point N times from derived seeds; the CSV\n"
+    "                              gets a .lower and .upper column (95% confidence)\n"
+    "                              beside each latency and throughput\n"
     "  -S, --set PATH=VALUE        override a scenario key in every point (repeatable)\n"
     "  -q, --quiet                 print nothing but errors\n"
     "  -h, --help                  show this help\n"
@@ -60,6 +64,7 @@ static const char sweep_usage[] =
     "  pvsim sweep scenarios/loopback.yaml --sweep guests.0.workload.size=4KiB,64KiB,1MiB \\\n"
     "        --sweep device.workers=1,2,4 --out out/loopback\n"
     "  pvsim sweep scenarios/schemes-sweep.yaml --resume\n"
+    "  pvsim sweep scenarios/schemes-sweep.yaml --replications 5 --out out/schemes-ci\n"
     "  mpirun -np 4 pvsim sweep scenarios/schemes-sweep.yaml --out out/schemes\n";
 
 typedef struct sweep_opts {
@@ -71,6 +76,8 @@ typedef struct sweep_opts {
     const char *out;
     int resume, list, quiet;
 } sweep_opts;
+
+enum { OPT_REPLICATIONS = 256 };
 
 /* ---- the models behind the sweep ------------------------------------------- */
 
@@ -145,6 +152,8 @@ static int take_option(sweep_opts *o, int c, const char *arg)
         return cli_set_seed(&o->scn, arg) ? EXIT_USAGE : 0;
     case 'S':
         return cli_add_set(&o->scn, arg) ? EXIT_USAGE : 0;
+    case OPT_REPLICATIONS:
+        return cli_set_replications(&o->scn, arg) ? EXIT_USAGE : 0;
     default:
         o->resume |= c == 'r';
         o->list |= c == 'l';
@@ -162,6 +171,7 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
         {"resume", no_argument, NULL, 'r'},      {"list", no_argument, NULL, 'l'},
         {"seed", required_argument, NULL, 's'},  {"set", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
+        {"replications", required_argument, NULL, OPT_REPLICATIONS},
         {0},
     };
     int c;
@@ -177,7 +187,7 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
             return rc;
         }
     }
-    if (o->scn.seed_set[0] && cli_add_set(&o->scn, o->scn.seed_set))
+    if (cli_add_flag_sets(&o->scn))
         return EXIT_USAGE;
     if (optind + 1 != argc) {
         fprintf(stderr, optind == argc ? "pvsim sweep: a scenario FILE is required\n%s"

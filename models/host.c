@@ -6,13 +6,16 @@
  * Variants run one after another over the same workload: every guest's
  * memory is aged once, before the first variant, and each variant's guest
  * starts from a copy of it; the streams are the same, so only the scheme
- * and the fabric differ.
+ * and the fabric differ. With replications, all of that runs once per
+ * replication from the replication's seed (memory aged anew), and the
+ * variants' results are merged (sim/replicate.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/system.h"
+#include "sim/replicate.h"
 #include "sim/report.h"
 
 typedef struct guest_class {
@@ -518,6 +521,7 @@ typedef struct progress_share {
     system_progress_fn fn;
     void *ctx;
     size_t index, count;            /* this variant of all */
+    size_t replication, replications; /* this replication of all */
 } progress_share;
 
 /* Tells the caller how far the run is; non-zero when it asks to stop. */
@@ -527,9 +531,12 @@ static int report_progress(const host *s, const progress_share *p)
         return 0;
     double hz = (double)s->cfg->clock_hz, end = (double)s->cfg->run.duration;
     double now = (double)sim_now(s->k);
-    system_progress sp = {.fraction = ((double)p->index + now / end) / (double)p->count,
+    double runs_done = (double)(p->replication * p->count + p->index);
+    system_progress sp = {.fraction = (runs_done + now / end) /
+                                      (double)(p->count * p->replications),
                           .simulated_s = now / hz, .duration_s = end / hz,
-                          .variant = p->index, .variants = p->count};
+                          .variant = p->index, .variants = p->count,
+                          .replication = p->replication, .replications = p->replications};
     return p->fn(p->ctx, &sp);
 }
 
@@ -615,10 +622,12 @@ static void free_aged(guestmem **aged, size_t n)
     free(aged);
 }
 
-int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
-               json_t **results, char *err, size_t errlen)
+/* One replication: ages every guest's memory from cfg->seed and runs every
+ * variant; the array of their results in *out. `p` says which replication
+ * this is. */
+static int run_replication(const system_config *cfg, const progress_share *p, json_t **out,
+                           char *err, size_t errlen)
 {
-    snprintf(err, errlen, "out of memory");
     size_t naged = 0;
     guestmem **aged = NULL;
     int rc = age_all(cfg, &aged, &naged, err, errlen);
@@ -626,9 +635,10 @@ int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
     if (!rc && !variants)
         rc = SIM_ENOMEM;
     for (size_t v = 0; rc == 0 && v < cfg->nvariants; v++) {
-        progress_share p = {progress, ctx, v, cfg->nvariants};
+        progress_share pv = *p;
+        pv.index = v;
         json_t *one = NULL;
-        rc = run_variant(cfg, aged, &cfg->variants[v], &p, &one, err, errlen);
+        rc = run_variant(cfg, aged, &cfg->variants[v], &pv, &one, err, errlen);
         if (rc == 0 && json_array_append_new(variants, one))
             rc = SIM_ENOMEM;
     }
@@ -637,11 +647,93 @@ int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
         json_decref(variants);
         return rc;
     }
-    *results = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}",
-                         "schema", REP_SCHEMA, "pvsim_version", PVSIM_VERSION,
-                         "scenario", cfg->name, "seed", (json_int_t)cfg->seed,
-                         "clock_hz", (json_int_t)cfg->clock_hz,
-                         "preset", vmm_presets[cfg->preset].name,
-                         "costs_cycles", costs_json(&cfg->costs), "variants", variants);
-    return *results ? 0 : SIM_ENOMEM;
+    *out = variants;
+    return 0;
+}
+
+/* The keys whose numbers get 95% intervals: every latency (in ns; the
+ * cycles are the same numbers at the clock's scale) and throughput. */
+static const char *const interval_keys[] = {"latency_ns", "*_latency_ns", "throughput_rps",
+                                            "throughput_bytes_per_s"};
+
+/* {"count": n, "seeds": [...]}: what the results were merged from. */
+static json_t *replications_json(const system_config *cfg, size_t n)
+{
+    json_t *seeds = json_array();
+    for (size_t r = 0; seeds && r < n; r++)
+        if (json_array_append_new(seeds, json_integer((json_int_t)rpl_seed(cfg->seed, r)))) {
+            json_decref(seeds);
+            seeds = NULL;
+        }
+    return json_pack("{s:I, s:o}", "count", (json_int_t)n, "seeds", seeds);
+}
+
+/* Runs the `n` replications into runs[0..n); on failure, `err` names the
+ * replication when there are several. */
+static int run_all(const system_config *cfg, const progress_share *p, json_t **runs,
+                   size_t n, char *err, size_t errlen)
+{
+    for (size_t r = 0; r < n; r++) {
+        system_config one = *cfg;  /* shares every pointer; only the seed differs */
+        one.seed = rpl_seed(cfg->seed, r);
+        progress_share pr = *p;
+        pr.replication = r;
+        char why[512];
+        snprintf(why, sizeof why, "out of memory");
+        int rc = run_replication(&one, &pr, &runs[r], why, sizeof why);
+        if (rc && n > 1)
+            snprintf(err, errlen, "replication %zu (seed %llu): %s", r,
+                     (unsigned long long)one.seed, why);
+        else if (rc)
+            snprintf(err, errlen, "%s", why);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The results document around the (merged) variants; NULL when memory is
+ * short. Keys in the order docs/results.md gives; "replications" only
+ * when there are several, so one replication is the plain run's bytes. */
+static json_t *results_json(const system_config *cfg, size_t n, json_t *variants)
+{
+    json_t *r = json_pack("{s:s, s:s, s:s, s:I}", "schema", REP_SCHEMA,
+                          "pvsim_version", PVSIM_VERSION, "scenario", cfg->name,
+                          "seed", (json_int_t)cfg->seed);
+    int bad = !r || (n > 1 && rep_set(r, "replications", replications_json(cfg, n)));
+    bad = bad || rep_set(r, "clock_hz", json_integer((json_int_t)cfg->clock_hz)) ||
+          rep_set(r, "preset", json_string(vmm_presets[cfg->preset].name)) ||
+          rep_set(r, "costs_cycles", costs_json(&cfg->costs)) ||
+          rep_set(r, "variants", json_incref(variants));
+    if (bad) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
+               json_t **results, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    size_t n = cfg->run.replications > 1 ? (size_t)cfg->run.replications : 1;
+    progress_share p = {progress, ctx, 0, cfg->nvariants, 0, n};
+    json_t **runs = calloc(n, sizeof *runs);
+    int rc = runs ? run_all(cfg, &p, runs, n, err, errlen) : SIM_ENOMEM;
+    json_t *variants = NULL;
+    if (rc == 0) {
+        variants = n == 1 ? json_incref(runs[0])
+                          : rpl_merge(runs, n, interval_keys,
+                                      sizeof interval_keys / sizeof interval_keys[0]);
+        *results = variants ? results_json(cfg, n, variants) : NULL;
+        if (!*results) {
+            snprintf(err, errlen, "out of memory");
+            rc = SIM_ENOMEM;
+        }
+    }
+    json_decref(variants);
+    for (size_t r = 0; runs && r < n; r++)
+        json_decref(runs[r]);
+    free(runs);
+    return rc;
 }

@@ -50,6 +50,12 @@ static const scn_field run_fields[] = {
     {.key = "retry", .type = SCN_DURATION, .offset = SCN_AT(run_config, retry, uint64_t),
      .min = 1, .max = MAX_COST, .def = "10us",
      .doc = "wait before a slot whose request could not be sent tries again"},
+    {.key = "replications", .type = SCN_U64,
+     .offset = SCN_AT(run_config, replications, uint64_t), .min = 1,
+     .max = SYSTEM_MAX_REPLICATIONS, .def = "1",
+     .doc = "independent runs of every variant, replication 0 from `seed` and the others "
+            "from seeds derived from it; results hold their means and 95% confidence "
+            "intervals (docs/results.md)"},
 };
 
 static const scn_schema run_schema = {

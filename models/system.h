@@ -31,7 +31,12 @@ typedef struct run_config {
                                        completions; 0 = no limit */
     uint64_t retry;                 /* cycles before a failed request's slot
                                        tries again */
+    uint64_t replications;          /* independent runs from derived seeds,
+                                       merged into means and intervals */
 } run_config;
+
+/* The most replications a run may ask for. */
+#define SYSTEM_MAX_REPLICATIONS 1000
 
 /* One way of handing buffers to the host, simulated over the same
  * workload as every other variant of the scenario. */
@@ -89,9 +94,9 @@ int system_uses_device(const system_config *cfg);
 /* The primitives a variant's paths use: a bit per vmm_cost_id. */
 uint64_t system_needs(const system_config *cfg, const variant_config *v);
 
-/* An upper bound on the kernel events a run of every variant takes, from
- * the least time each loop (request, message, iteration) can take: the
- * CLI warns when it is huge. */
+/* An upper bound on the kernel events a run of every variant takes, in
+ * every replication, from the least time each loop (request, message,
+ * iteration) can take: the CLI warns when it is huge. */
 double system_event_bound(const system_config *cfg);
 
 extern const scn_schema system_schema;
@@ -107,10 +112,12 @@ void system_config_free(system_config *cfg);
 
 /* How far a run is. */
 typedef struct system_progress {
-    double fraction;                /* of all variants' simulated time, [0, 1] */
+    double fraction;                /* of all variants' simulated time, in
+                                       every replication, [0, 1] */
     double simulated_s, duration_s; /* the current variant's time reached, and
                                        its run.duration, in seconds */
     size_t variant, variants;       /* the current one (from 0), and how many */
+    size_t replication, replications; /* likewise */
 } system_progress;
 
 /* Called during a run every SYSTEM_PROGRESS_EVENTS events or so, however
@@ -121,10 +128,14 @@ typedef int (*system_progress_fn)(void *ctx, const system_progress *p);
 #define SYSTEM_PROGRESS_EVENTS (1u << 16)
 
 /* Simulates every variant of `cfg` in turn and stores a new results object
- * in `*results` (caller owns it). `progress` (may be NULL) is called as
- * system_progress_fn says. Returns 0 or a SIM_* status, with a sentence in
- * `err` naming what failed. Deterministic: the same config gives the same
- * document, byte for byte once dumped. */
+ * in `*results` (caller owns it). With run.replications N > 1 it does so N
+ * times, replication r from seed rpl_seed(cfg->seed, r) (sim/replicate.h),
+ * and the variants hold the means over the replications with 95%
+ * intervals beside every latency and throughput (docs/results.md).
+ * `progress` (may be NULL) is called as system_progress_fn says. Returns 0
+ * or a SIM_* status, with a sentence in `err` naming what failed.
+ * Deterministic: the same config gives the same document, byte for byte
+ * once dumped. */
 int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
                json_t **results, char *err, size_t errlen);
 

@@ -485,7 +485,7 @@ double system_event_bound(const system_config *cfg)
         if (cfg->microbench.op != MB_NONE)
             total += (double)cfg->microbench.iterations * 8;
     }
-    return total + vpio_event_bound(cfg);
+    return (total + vpio_event_bound(cfg)) * (double)cfg->run.replications;
 }
 
 /* A transport's block belongs to classes using that transport; each

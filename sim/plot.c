@@ -392,13 +392,17 @@ int plot_column(const plot_table *t, const char *name, size_t *col, char *err, s
 
 /* ---- choosing the rows -------------------------------------------------- */
 
+#define NO_COLUMN ((size_t)-1)
+
 typedef struct columns {
-    size_t x, y, by;
+    size_t x, by, facet;        /* facet: NO_COLUMN without --facet */
+    size_t y[PLOT_MAX_Y];
+    size_t lower[PLOT_MAX_Y], upper[PLOT_MAX_Y]; /* NO_COLUMN: no bounds */
     size_t *where;              /* one per s->where */
 } columns;
 
 typedef struct kept_row {
-    double x, y;
+    double x, y, lower, upper;
     size_t row;
     const char *group;
 } kept_row;
@@ -408,6 +412,29 @@ typedef struct group_run {
     size_t start, n, first_row;
 } group_run;
 
+/* A distinct cell of a column and where it first appears (or, once
+ * ranked, its rank). */
+typedef struct first_seen {
+    const char *text;
+    size_t row;
+} first_seen;
+
+/* One panel's rows for one y: the unit plot_select works in. */
+typedef struct pass {
+    const char *facet;          /* the panel's value; NULL: every row */
+    size_t y;                   /* index into s->y */
+} pass;
+
+/* What plot_select works with, freed at its end. */
+typedef struct selection {
+    columns c;
+    kept_row *kept;             /* a pass's rows, nrows of room */
+    group_run *runs;            /* a pass's groups, nrows of room */
+    first_seen *facets;         /* panel values by first appearance */
+    first_seen *ranks;          /* groups by text, `row` holding their rank */
+    size_t nfacets, ngroups, nmatched;
+} selection;
+
 static int find_column(const plot_table *t, const char *flag, const char *name, size_t *col,
                        char *err, size_t errlen)
 {
@@ -416,14 +443,36 @@ static int find_column(const plot_table *t, const char *flag, const char *name, 
     return rc ? fail(err, errlen, rc, "%s: %s", flag, why) : 0;
 }
 
+/* "<y>.lower" and "<y>.upper", when the CSV has both: y's error bars
+ * (pvsim sweep writes them with replications, docs/sweeps.md). */
+static void find_bounds(const plot_table *t, const char *y, size_t *lower, size_t *upper)
+{
+    char name[1024];
+    size_t lo, up;
+    *lower = *upper = NO_COLUMN;
+    snprintf(name, sizeof name, "%s.lower", y);
+    if (plot_column(t, name, &lo, NULL, 0))
+        return;
+    snprintf(name, sizeof name, "%s.upper", y);
+    if (plot_column(t, name, &up, NULL, 0))
+        return;
+    *lower = lo;
+    *upper = up;
+}
+
 static int resolve_columns(const plot_table *t, const plot_spec *s, columns *c, char *err,
                            size_t errlen)
 {
     int rc = find_column(t, "--x", s->x, &c->x, err, errlen);
-    if (!rc)
-        rc = find_column(t, "--y", s->y, &c->y, err, errlen);
+    for (size_t k = 0; !rc && k < s->ny; k++) {
+        rc = find_column(t, "--y", s->y[k], &c->y[k], err, errlen);
+        find_bounds(t, s->y[k], &c->lower[k], &c->upper[k]);
+    }
     if (!rc)
         rc = find_column(t, "--by", s->by ? s->by : DEFAULT_BY, &c->by, err, errlen);
+    c->facet = NO_COLUMN;
+    if (!rc && s->facet)
+        rc = find_column(t, "--facet", s->facet, &c->facet, err, errlen);
     if (rc || !s->nwhere)
         return rc;
     c->where = malloc(s->nwhere * sizeof *c->where);
@@ -472,21 +521,48 @@ static int cell_value(const plot_table *t, size_t row, size_t col, int log_axis,
     return 0;
 }
 
-/* Rows that pass every --where and have both values, in file order. */
-static int collect_rows(const plot_table *t, const plot_spec *s, const columns *c,
-                        kept_row *kept, size_t *nkept, size_t *nmatched, char *err,
-                        size_t errlen)
+/* The y's interval on `row`: its bound cells, or y itself where they are
+ * empty or the CSV has none. Bounds may be <= 0 on a log axis: gnuplot
+ * clips such a bar, and the point itself is checked. */
+static int row_bounds(const plot_table *t, size_t row, size_t lower, size_t upper,
+                      kept_row *k, char *err, size_t errlen)
 {
+    int rc = 0;
+    k->lower = k->upper = k->y;
+    if (lower == NO_COLUMN)
+        return 0;
+    if (*plot_cell(t, row, lower))
+        rc = cell_value(t, row, lower, 0, 'y', &k->lower, err, errlen);
+    if (!rc && *plot_cell(t, row, upper))
+        rc = cell_value(t, row, upper, 0, 'y', &k->upper, err, errlen);
+    return rc;
+}
+
+static int in_pass(const plot_table *t, const plot_spec *s, const columns *c, const pass *p,
+                   size_t row)
+{
+    return row_matches(t, s, c, row) &&
+           (!p->facet || !strcmp(plot_cell(t, row, c->facet), p->facet));
+}
+
+/* The pass's rows that have both values, in file order, into sel->kept. */
+static int collect_rows(const plot_table *t, const plot_spec *s, selection *sel,
+                        const pass *p, size_t *nkept, char *err, size_t errlen)
+{
+    const columns *c = &sel->c;
+    size_t yc = c->y[p->y];
     for (size_t r = 0; r < t->nrows; r++) {
-        if (!row_matches(t, s, c, r))
+        if (!in_pass(t, s, c, p, r))
             continue;
-        ++*nmatched;
-        if (!*plot_cell(t, r, c->x) || !*plot_cell(t, r, c->y))
+        sel->nmatched++;
+        if (!*plot_cell(t, r, c->x) || !*plot_cell(t, r, yc))
             continue;           /* an empty cell is an absent value */
-        kept_row *k = &kept[*nkept];
+        kept_row *k = &sel->kept[*nkept];
         int rc = cell_value(t, r, c->x, s->log_x, 'x', &k->x, err, errlen);
         if (!rc)
-            rc = cell_value(t, r, c->y, s->log_y, 'y', &k->y, err, errlen);
+            rc = cell_value(t, r, yc, s->log_y, 'y', &k->y, err, errlen);
+        if (!rc)
+            rc = row_bounds(t, r, c->lower[p->y], c->upper[p->y], k, err, errlen);
         if (rc)
             return rc;
         k->row = r;
@@ -510,7 +586,7 @@ static int nothing_left(const plot_table *t, const plot_spec *s, size_t nmatched
                     s->nwhere);
     return fail(err, errlen, SIM_EINVAL,
                 "no row of %s has both '%s' and '%s' (an empty cell is an absent value)",
-                t->name, s->x, s->y);
+                t->name, s->x, s->y[0]);
 }
 
 static int by_group_x_row(const void *a, const void *b)
@@ -528,6 +604,69 @@ static int by_first_row(const void *a, const void *b)
 {
     const group_run *p = a, *q = b;
     return (p->first_row > q->first_row) - (p->first_row < q->first_row);
+}
+
+static int by_text_row(const void *a, const void *b)
+{
+    const first_seen *p = a, *q = b;
+    int c = strcmp(p->text, q->text);
+    return c ? c : (p->row > q->row) - (p->row < q->row);
+}
+
+static int by_row(const void *a, const void *b)
+{
+    const first_seen *p = a, *q = b;
+    return (p->row > q->row) - (p->row < q->row);
+}
+
+/* The distinct cells of column `col` among the rows that pass every
+ * --where, in order of first appearance; NULL when memory is short. */
+static first_seen *distinct_cells(const plot_table *t, const plot_spec *s, const columns *c,
+                                  size_t col, size_t *n)
+{
+    first_seen *v = malloc((t->nrows ? t->nrows : 1) * sizeof *v);
+    size_t m = 0, u = 0;
+    if (!v)
+        return NULL;
+    for (size_t r = 0; r < t->nrows; r++)
+        if (row_matches(t, s, c, r))
+            v[m++] = (first_seen){plot_cell(t, r, col), r};
+    qsort(v, m, sizeof *v, by_text_row);
+    for (size_t i = 0; i < m; i++)
+        if (u == 0 || strcmp(v[i].text, v[u - 1].text))
+            v[u++] = v[i];
+    qsort(v, u, sizeof *v, by_row);
+    *n = u;
+    return v;
+}
+
+/* Every group's rank by first appearance, sorted by text for group_rank,
+ * so a group keeps its colour in every panel and for every y. */
+static first_seen *rank_groups(const plot_table *t, const plot_spec *s, const columns *c,
+                               size_t *n)
+{
+    first_seen *v = distinct_cells(t, s, c, c->by, n);
+    for (size_t i = 0; v && i < *n; i++)
+        v[i].row = i;
+    if (v)
+        qsort(v, *n, sizeof *v, by_text_row);
+    return v;
+}
+
+static size_t group_rank(const selection *sel, const char *name)
+{
+    size_t lo = 0, hi = sel->ngroups;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(sel->ranks[mid].text, name);
+        if (!c)
+            return sel->ranks[mid].row;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;                   /* unreachable: every group was ranked */
 }
 
 /* Splits kept rows, sorted by group then x, into groups. Two rows of a
@@ -559,56 +698,82 @@ static int split_groups(const plot_table *t, const columns *c, const kept_row *k
                 plot_cell(t, k[dup - 1].row, c->x), k[dup].group);
 }
 
-/* The groups in order of first appearance, as series of `d`. */
-static int fill_data(const plot_table *t, const kept_row *k, size_t nk, group_run *runs,
-                     size_t nruns, plot_data *d, char *err, size_t errlen)
+/* The pass's groups in order of first appearance, appended to `d` as
+ * series. */
+static void append_series(const plot_table *t, const selection *sel, const pass *p,
+                          size_t nruns, plot_data *d)
 {
-    qsort(runs, nruns, sizeof *runs, by_first_row);
-    d->points = malloc(nk * sizeof *d->points);
-    d->series = malloc(nruns * sizeof *d->series);
-    if (!d->points || !d->series) {
-        plot_data_free(d);
-        return fail(err, errlen, SIM_ENOMEM, "out of memory");
-    }
+    const kept_row *k = sel->kept;
+    qsort(sel->runs, nruns, sizeof *sel->runs, by_first_row);
     for (size_t g = 0; g < nruns; g++) {
-        d->series[g] = (plot_series){k[runs[g].start].group, d->npoints, runs[g].n};
-        for (size_t i = runs[g].start; i < runs[g].start + runs[g].n; i++)
-            d->points[d->npoints++] = (plot_point){k[i].x, k[i].y, t->lines[k[i].row]};
+        const group_run *run = &sel->runs[g];
+        const char *name = k[run->start].group;
+        d->series[d->nseries++] = (plot_series){
+            .name = name, .facet = p->facet, .y = p->y, .group = group_rank(sel, name),
+            .bounds = sel->c.lower[p->y] != NO_COLUMN, .first = d->npoints, .n = run->n};
+        for (size_t i = run->start; i < run->start + run->n; i++)
+            d->points[d->npoints++] =
+                (plot_point){k[i].x, k[i].y, k[i].lower, k[i].upper, t->lines[k[i].row]};
     }
-    d->nseries = nruns;
-    return 0;
+}
+
+static int select_pass(const plot_table *t, const plot_spec *s, selection *sel, const pass *p,
+                       plot_data *d, char *err, size_t errlen)
+{
+    size_t nkept = 0, nruns = 0;
+    int rc = collect_rows(t, s, sel, p, &nkept, err, errlen);
+    if (rc || !nkept)
+        return rc;
+    qsort(sel->kept, nkept, sizeof *sel->kept, by_group_x_row);
+    rc = split_groups(t, &sel->c, sel->kept, nkept, sel->runs, &nruns, err, errlen);
+    if (!rc)
+        append_series(t, sel, p, nruns, d);
+    return rc;
+}
+
+/* Room for every pass: a row gives a point per y at most. */
+static int prepare(const plot_table *t, const plot_spec *s, selection *sel, plot_data *d)
+{
+    size_t rows = t->nrows ? t->nrows : 1;
+    sel->kept = malloc(rows * sizeof *sel->kept);
+    sel->runs = malloc(rows * sizeof *sel->runs);
+    d->points = malloc(rows * s->ny * sizeof *d->points);
+    d->series = malloc(rows * s->ny * sizeof *d->series);
+    sel->ranks = rank_groups(t, s, &sel->c, &sel->ngroups);
+    if (s->facet)
+        sel->facets = distinct_cells(t, s, &sel->c, sel->c.facet, &sel->nfacets);
+    else if ((sel->facets = malloc(sizeof *sel->facets)))
+        *sel->facets = (first_seen){NULL, 0};
+    if (!s->facet)
+        sel->nfacets = 1;
+    return sel->kept && sel->runs && d->points && d->series && sel->ranks && sel->facets
+               ? 0
+               : SIM_ENOMEM;
 }
 
 int plot_select(const plot_table *t, const plot_spec *s, plot_data *d, char *err,
                 size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    columns c = {0};
-    kept_row *kept = NULL;
-    group_run *runs = NULL;
-    size_t nkept = 0, nmatched = 0, nruns = 0;
-    int rc = resolve_columns(t, s, &c, err, errlen);
-    if (rc)
-        goto done;
-    kept = malloc((t->nrows ? t->nrows : 1) * sizeof *kept);
-    runs = malloc((t->nrows ? t->nrows : 1) * sizeof *runs);
-    if (!kept || !runs) {
+    selection sel = {0};
+    int rc = s->ny >= 1 && s->ny <= PLOT_MAX_Y
+                 ? resolve_columns(t, s, &sel.c, err, errlen)
+                 : fail(err, errlen, SIM_EINVAL, "1 to %d y columns, not %zu", PLOT_MAX_Y, s->ny);
+    if (!rc && prepare(t, s, &sel, d))
         rc = fail(err, errlen, SIM_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = collect_rows(t, s, &c, kept, &nkept, &nmatched, err, errlen);
-    if (!rc && !nkept)
-        rc = nothing_left(t, s, nmatched, err, errlen);
+    for (size_t f = 0; !rc && f < sel.nfacets; f++)
+        for (size_t k = 0; !rc && k < s->ny; k++)
+            rc = select_pass(t, s, &sel, &(pass){sel.facets[f].text, k}, d, err, errlen);
+    if (!rc && !d->npoints)
+        rc = nothing_left(t, s, sel.nmatched, err, errlen);
+    d->npanels = sel.nfacets;
     if (rc)
-        goto done;
-    qsort(kept, nkept, sizeof *kept, by_group_x_row);
-    rc = split_groups(t, &c, kept, nkept, runs, &nruns, err, errlen);
-    if (!rc)
-        rc = fill_data(t, kept, nkept, runs, nruns, d, err, errlen);
-done:
-    free(c.where);
-    free(kept);
-    free(runs);
+        plot_data_free(d);
+    free(sel.c.where);
+    free(sel.kept);
+    free(sel.runs);
+    free(sel.facets);
+    free(sel.ranks);
     return rc;
 }
 
@@ -698,26 +863,121 @@ static void tb_command(text_buf *b, const char *command, const char *text)
     tb_printf(b, "'\n");
 }
 
-static void script_settings(text_buf *b, const plot_spec *s, const char *path)
+/* The labels and divisors of one figure, worked out once from the spec
+ * and the data. */
+typedef struct figure {
+    plot_axis x, y[PLOT_MAX_Y], by, facet;
+    char xlabel[256], ylabel[512], title[512];
+    char what[256];             /* what the y axis shows, without a unit */
+    size_t cols, rows;          /* the panels' layout */
+} figure;
+
+/* The largest value drawn for y `k` (bounds included), for units that
+ * depend on magnitude. */
+static double y_max(const plot_data *d, size_t k)
 {
-    if (!strcmp(plot_terminal(s->output), "svg"))
-        tb_printf(b, "set terminal svg noenhanced size 960,600 dynamic background '#ffffff'\n");
-    else
-        tb_printf(b, "set terminal pngcairo noenhanced size 960,600\n");
-    tb_command(b, "set output", path);
-    if (s->title) {
-        tb_command(b, "set title", s->title);
-    } else {
-        tb_printf(b, "set title '");
-        tb_quoted_body(b, s->y);
-        tb_printf(b, " vs ");
-        tb_quoted_body(b, s->x);
-        tb_printf(b, "'\n");
+    double max = 0;
+    for (size_t g = 0; g < d->nseries; g++) {
+        if (d->series[g].y != k)
+            continue;
+        const plot_point *p = d->points + d->series[g].first;
+        for (size_t i = 0; i < d->series[g].n; i++)
+            max = fmax(max, fmax(p[i].y, p[i].upper));
     }
-    tb_command(b, "set xlabel", s->x);
-    tb_command(b, "set ylabel", s->y);
-    tb_command(b, "set key outside right top title", s->by ? s->by : DEFAULT_BY);
+    return max;
+}
+
+static const char *last_word(const char *s)
+{
+    const char *sp = strrchr(s, ' ');
+    return sp ? sp + 1 : s;
+}
+
+static int same_unit(const plot_axis *a, const plot_axis *b)
+{
+    return a->unit == b->unit || (a->unit && b->unit && !strcmp(a->unit, b->unit));
+}
+
+/* One y: its label. Several: "<what they share> (<unit>)" when they have
+ * one unit and one last word ("mean latency", "p99 latency" give
+ * "latency (us)"), else their labels joined by commas. */
+static void y_label(const plot_spec *s, figure *f)
+{
+    const plot_axis *y = f->y;
+    int shared = 1;
+    for (size_t k = 1; k < s->ny; k++)
+        shared &= same_unit(&y[k], &y[0]) &&
+                  !strcmp(last_word(y[k].quantity), last_word(y[0].quantity));
+    if (shared) {
+        plot_axis common = y[0];
+        snprintf(common.quantity, sizeof common.quantity, "%s",
+                 s->ny > 1 ? last_word(y[0].quantity) : y[0].quantity);
+        snprintf(f->what, sizeof f->what, "%s", common.quantity);
+        plot_axis_label(&common, f->ylabel, sizeof f->ylabel);
+        return;
+    }
+    f->ylabel[0] = f->what[0] = '\0';
+    for (size_t k = 0; k < s->ny; k++) {
+        char one[200];
+        size_t used = strlen(f->ylabel), wused = strlen(f->what);
+        plot_axis_label(&y[k], one, sizeof one);
+        snprintf(f->ylabel + used, sizeof f->ylabel - used, "%s%s", k ? ", " : "", one);
+        snprintf(f->what + wused, sizeof f->what - wused, "%s%s", k ? ", " : "",
+                 y[k].quantity);
+    }
+}
+
+static void figure_of(const plot_spec *s, const plot_data *d, figure *f)
+{
+    double xmax = 0;
+    for (size_t i = 0; i < d->npoints; i++)
+        xmax = fmax(xmax, d->points[i].x);
+    plot_axis_of(s->x, xmax, &f->x);
+    for (size_t k = 0; k < s->ny; k++)
+        plot_axis_of(s->y[k], y_max(d, k), &f->y[k]);
+    plot_axis_of(s->by ? s->by : DEFAULT_BY, 0, &f->by);
+    plot_axis_of(s->facet ? s->facet : DEFAULT_BY, 0, &f->facet);
+    plot_axis_label(&f->x, f->xlabel, sizeof f->xlabel);
+    y_label(s, f);
+    snprintf(f->title, sizeof f->title, "%s vs %s", f->what, f->x.quantity);
+    if (s->xlabel)
+        snprintf(f->xlabel, sizeof f->xlabel, "%s", s->xlabel);
+    if (s->ylabel)
+        snprintf(f->ylabel, sizeof f->ylabel, "%s", s->ylabel);
+    if (s->title)
+        snprintf(f->title, sizeof f->title, "%s", s->title);
+    /* Up to three panels side by side, more in a near-square grid. */
+    size_t n = d->npanels ? d->npanels : 1;
+    f->cols = n <= 3 ? n : (size_t)ceil(sqrt((double)n));
+    f->rows = (n + f->cols - 1) / f->cols;
+}
+
+static void script_settings(text_buf *b, const plot_spec *s, const figure *f,
+                            const char *path)
+{
+    unsigned w = f->cols == 1 ? 960 : 560 * (unsigned)f->cols;
+    unsigned h = f->rows == 1 ? 600 : 420 * (unsigned)f->rows;
+    if (!strcmp(plot_terminal(s->output), "svg"))
+        tb_printf(b, "set terminal svg noenhanced size %u,%u dynamic background '#ffffff'\n", w,
+                  h);
+    else
+        tb_printf(b, "set terminal pngcairo noenhanced size %u,%u\n", w, h);
+    tb_command(b, "set output", path);
+    if (!s->facet)
+        tb_command(b, "set title", f->title);
+    tb_command(b, "set xlabel", f->xlabel);
+    tb_command(b, "set ylabel", f->ylabel);
+    /* Panels are narrow: their key goes inside the first one only (a
+     * group has one colour in all of them), top left, where latency and
+     * size curves rarely run. */
+    tb_command(b, s->facet ? "set key inside left top opaque box title"
+                           : "set key outside right top title",
+               f->by.quantity);
     tb_printf(b, "set grid\n");
+    /* x spans the data with a small margin, not to the next round tics: on
+     * a log axis, sizes from 0.5 to 1024 KiB would be drawn from 0.1 to
+     * 10000. */
+    tb_printf(b, "set autoscale xfix\nset offsets graph 0.03, graph 0.03, 0, 0\n");
     if (s->log_x)
         tb_printf(b, "set logscale x\n");
     if (s->log_y)
@@ -727,35 +987,110 @@ static void script_settings(text_buf *b, const plot_spec *s, const char *path)
 static void script_data(text_buf *b, const plot_data *d)
 {
     for (size_t g = 0; g < d->nseries; g++) {
+        const plot_series *se = &d->series[g];
+        const plot_point *p = d->points + se->first;
         tb_printf(b, "$d%zu << EOD\n", g);
-        const plot_point *p = d->points + d->series[g].first;
-        for (size_t i = 0; i < d->series[g].n; i++)
-            tb_printf(b, "%.17g %.17g\n", p[i].x, p[i].y);
+        for (size_t i = 0; i < se->n; i++) {
+            tb_printf(b, "%.17g %.17g", p[i].x, p[i].y);
+            if (se->bounds)
+                tb_printf(b, " %.17g %.17g", p[i].lower, p[i].upper);
+            tb_printf(b, "\n");
+        }
         tb_printf(b, "EOD\n");
     }
 }
 
-static void script_plot(text_buf *b, const plot_data *d)
+/* Column `col` of a datablock in the axis' unit: "2" or "($2/1000)". */
+static void tb_column(text_buf *b, size_t col, const plot_axis *a)
 {
-    for (size_t g = 0; g < d->nseries; g++) {
-        const char *name = d->series[g].name;
-        tb_printf(b, g ? ", \\\n     " : "plot ");
-        tb_printf(b, "$d%zu using 1:2 with linespoints title '", g);
-        tb_quoted_body(b, *name ? name : "(empty)");
-        tb_printf(b, "'");
+    if (a->divisor == 1)
+        tb_printf(b, "%zu", col);
+    else
+        tb_printf(b, "($%zu/%.17g)", col, a->divisor);
+}
+
+/* "using ... with ..." for series `se`: error bars when it has bounds;
+ * its group's colour, and a dash per y when there are several. */
+static void series_style(text_buf *b, const plot_spec *s, const figure *f,
+                         const plot_series *se)
+{
+    const plot_axis *y = &f->y[se->y];
+    tb_printf(b, " using ");
+    tb_column(b, 1, &f->x);
+    for (size_t col = 2; col <= (se->bounds ? 4u : 2u); col++) {
+        tb_printf(b, ":");
+        tb_column(b, col, y);
     }
-    tb_printf(b, "\nunset output\n");
+    tb_printf(b, " with %s linetype %zu", se->bounds ? "yerrorlines" : "linespoints",
+              se->group + 1);
+    if (s->ny > 1)
+        tb_printf(b, " dashtype %zu", se->y + 1);
+}
+
+/* The key's text of a series: its group, and with several y which y. */
+static void series_title(text_buf *b, const plot_spec *s, const figure *f,
+                         const plot_series *se)
+{
+    tb_printf(b, " title '");
+    tb_quoted_body(b, *se->name ? se->name : "(empty)");
+    if (s->ny > 1) {
+        tb_printf(b, ", ");
+        tb_quoted_body(b, f->y[se->y].quantity);
+    }
+    tb_printf(b, "'");
+}
+
+/* A panel's title: "<facet> = <value>", the value in the facet's unit
+ * when it has one and is a number. */
+static void panel_title(text_buf *b, const figure *f, const char *value)
+{
+    double v;
+    tb_printf(b, "set title '");
+    tb_quoted_body(b, f->facet.quantity);
+    tb_printf(b, " = ");
+    if (f->facet.unit && !parse_number(value, &v))
+        tb_printf(b, "%.6g %s", v / f->facet.divisor, f->facet.unit);
+    else
+        tb_quoted_body(b, value);
+    tb_printf(b, "'\n");
+}
+
+/* One `plot` command per panel; the series of a panel are consecutive. */
+static void script_plot(text_buf *b, const plot_spec *s, const figure *f, const plot_data *d)
+{
+    if (s->facet) {
+        tb_printf(b, "set multiplot layout %zu,%zu title '", f->rows, f->cols);
+        tb_quoted_body(b, f->title);
+        tb_printf(b, "'\n");
+    }
+    for (size_t g = 0; g < d->nseries; g++) {
+        const plot_series *se = &d->series[g];
+        int first = g == 0 || se->facet != d->series[g - 1].facet;
+        if (first && g)
+            tb_printf(b, "\n%s", s->facet && d->series[g - 1].facet == d->series[0].facet
+                                      ? "unset key\n"
+                                      : "");
+        if (first && s->facet)
+            panel_title(b, f, se->facet);
+        tb_printf(b, first ? "plot " : ", \\\n     ");
+        tb_printf(b, "$d%zu", g);
+        series_style(b, s, f, se);
+        series_title(b, s, f, se);
+    }
+    tb_printf(b, "\n%sunset output\n", s->facet ? "unset multiplot\n" : "");
 }
 
 char *plot_script(const plot_spec *s, const plot_data *d, const char *path)
 {
     if (!plot_terminal(s->output))
         return NULL;
+    figure f;
+    figure_of(s, d, &f);
     text_buf b = {0};
     tb_printf(&b, "set encoding utf8\n");
-    script_settings(&b, s, path);
+    script_settings(&b, s, &f, path);
     script_data(&b, d);
-    script_plot(&b, d);
+    script_plot(&b, s, &f, d);
     if (b.oom) {
         free(b.s);
         return NULL;

@@ -63,38 +63,60 @@ typedef struct plot_where {
     const char *value;
 } plot_where;
 
+/* The most --y columns one plot draws. */
+#define PLOT_MAX_Y 8
+
 /* What to draw and where. Strings are borrowed. */
 typedef struct plot_spec {
-    const char *x, *y;          /* column names */
+    const char *x;              /* column name */
+    const char *y[PLOT_MAX_Y];  /* column names, y[0 .. ny) */
+    size_t ny;                  /* 1 to PLOT_MAX_Y */
     const char *by;             /* grouping column; NULL: "variant" */
+    const char *facet;          /* one panel per value of this column; NULL:
+                                   one plot */
     const plot_where *where;
     size_t nwhere;
     int log_x, log_y;
-    const char *title;          /* NULL: "Y vs X" */
+    const char *title;          /* NULL: "<y quantity> vs <x quantity>" */
+    const char *xlabel, *ylabel; /* NULL: from the columns (plot_axis_of) */
     const char *output;         /* .png or .svg */
     const char *gnuplot;        /* program to run; NULL: "gnuplot" on PATH */
 } plot_spec;
 
 typedef struct plot_point {
     double x, y;
+    double lower, upper;        /* the y's interval; both y without one */
     uint32_t line;              /* the CSV line of its row */
 } plot_point;
 
 /* One line of the plot: points[first .. first + n), sorted by x. */
 typedef struct plot_series {
     const char *name;           /* the group's text, borrowed from the table */
+    const char *facet;          /* its panel's value of s->facet, or NULL */
+    size_t y;                   /* which of s->y it draws */
+    size_t group;               /* its group's rank among all groups, by
+                                   first appearance: its colour in every
+                                   panel */
+    int bounds;                 /* whether it has error bars: the CSV has
+                                   "<y>.lower" and "<y>.upper" columns */
     size_t first, n;
 } plot_series;
 
 typedef struct plot_data {
     plot_point *points;
     size_t npoints;
-    plot_series *series;        /* groups in order of first appearance */
+    plot_series *series;        /* panel by panel (facet values by first
+                                   appearance), then by y, then groups by
+                                   first appearance */
     size_t nseries;
+    size_t npanels;             /* 1 without a facet */
 } plot_data;
 
-/* Keeps the rows of `t` that match every where, skips rows whose x or y
- * cell is empty, groups the rest by s->by and sorts each group by x. Fills
+/* Keeps the rows of `t` that match every where; for each value of
+ * s->facet (or once) and each y, skips rows whose x or y cell is empty,
+ * groups the rest by s->by and sorts each group by x. A y whose CSV has
+ * "<y>.lower" and "<y>.upper" columns gets them as its points' bounds (an
+ * empty bound is the y itself). Fills
  * `d` (free with plot_data_free; it borrows from `t`, so free it first)
  * and returns 0. Otherwise `d` is zeroed and the status is SIM_ENOTFOUND
  * (a column does not exist), SIM_EINVAL (a cell is not a number, a value
@@ -105,6 +127,24 @@ int plot_select(const plot_table *t, const plot_spec *s, plot_data *d, char *err
 
 /* Frees what `d` holds and zeroes it; `d` may be zeroed already. */
 void plot_data_free(plot_data *d);
+
+/* An axis as a reader of a paper expects it: the quantity a column holds
+ * and its unit, and the divisor that takes the CSV's base units to it. */
+typedef struct plot_axis {
+    char quantity[160];         /* "p99 latency", "request size", "workers" */
+    const char *unit;           /* "us", "KiB", "requests/s"; NULL: none */
+    double divisor;             /* drawn value = CSV value / divisor */
+} plot_axis;
+
+/* The axis of column `col` from its dotted path (plot_label.c has the
+ * rules: "*.latency_ns.p99" is "p99 latency" in us, a byte size is in KiB,
+ * "*_cycles" stays in cycles, throughput in requests/s, or in MB/s or
+ * GiB/s as `max`, the largest value drawn, suggests); any other column is
+ * its last names with '_' as spaces, without a unit. Deterministic. */
+void plot_axis_of(const char *col, double max, plot_axis *a);
+
+/* "quantity (unit)", or the quantity alone, into `out`. */
+void plot_axis_label(const plot_axis *a, char *out, size_t len);
 
 /* The gnuplot terminal for `output` by its extension: "pngcairo" for .png,
  * "svg" for .svg (any case); NULL for anything else. */

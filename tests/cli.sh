@@ -126,6 +126,45 @@ case_determinism() {
   cmp "$work/c/loopback.json" "$work/d/loopback.json" || fail "--seed did not win over --set seed"
 }
 
+# --replications N: means and "_ci95" intervals, the same bytes twice; one
+# replication is the plain run; bad counts are refused before anything runs.
+case_replications() {
+  local short=(scenarios/loopback.yaml --quiet --set run.duration=5ms --set run.warmup=1ms)
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 3 --out "$work/a"
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 3 --out "$work/b"
+  cmp "$work/a/loopback.json" "$work/b/loopback.json" || fail "--replications 3: different bytes"
+  python3 - "$work/a/loopback.json" <<'PY' || fail "replicated results"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["replications"]["count"] == 3 and r["replications"]["seeds"][0] == r["seed"], r
+t = r["variants"][0]["totals"]
+for k in ("mean", "p99"):
+    ci = t["latency_ns_ci95"][k]
+    assert ci["lower"] <= t["latency_ns"][k] <= ci["upper"], (k, ci, t["latency_ns"])
+assert "throughput_rps_ci95" in t and "latency_cycles_ci95" not in t
+c = r["variants"][0]["classes"][0]["metrics"]
+assert "latency_ns_ci95" in c, sorted(c)
+PY
+  expect_status 0 "$pvsim" run scenarios/loopback.yaml --set run.duration=2ms \
+    --set run.warmup=1ms --replications 2 --out "$work/t"
+  contains "$work/out" "2 replications: the tables show their means"
+  expect_status 0 "$pvsim" run "${short[@]}" --out "$work/plain"
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 1 --out "$work/one"
+  cmp "$work/plain/loopback.json" "$work/one/loopback.json" || fail "--replications 1 is not a plain run"
+  # --replications wins over --set run.replications, whatever the order.
+  expect_status 0 "$pvsim" run "${short[@]}" --replications 1 --set run.replications=3 --out "$work/c"
+  cmp "$work/plain/loopback.json" "$work/c/loopback.json" || fail "--replications did not win"
+  local bad
+  for bad in 0 1001 abc -1 ''; do
+    expect_status 2 "$pvsim" run "${short[@]}" --replications "$bad"
+    contains "$work/err" "pvsim: --replications: expected 1 to 1000, found '$bad'"
+    expect_status 2 "$pvsim" sweep "${short[@]}" --sweep device.workers=1,2 --replications "$bad"
+    contains "$work/err" "pvsim: --replications: expected 1 to 1000, found '$bad'"
+  done
+  expect_status 2 "$pvsim" check scenarios/loopback.yaml --set run.replications=0
+  contains "$work/err" "run.replications: expected an integer from 1 to 1000, found '0'"
+}
+
 # Every tests/bad/*.yaml names the exact stderr of `pvsim check` in its
 # `# expect:` lines ({file} stands for the path given on the command line).
 case_bad_scenarios() {
@@ -357,9 +396,44 @@ case_plot() {
   [ -s "$work/p/p99.svg" ] || fail "no SVG"
   contains "$work/p/p99.svg" "<svg"
   contains "$work/p/p99.svg" "page-list"
-  contains "$work/p/p99.svg" "classes.io.metrics.latency_ns.p99 vs $x"
+  contains "$work/p/p99.svg" "p99 latency vs request size"
+  contains "$work/p/p99.svg" "p99 latency (us)"
   [ "$(ls "$work/p" | tr '\n' ' ')" = "lat.png p99.svg tp.svg " ] ||
     fail "temporary files left: $(ls "$work/p")"
+  # Several y, one panel per point, error bars from .lower/.upper columns;
+  # --script writes what gnuplot runs, the same bytes every time.
+  python3 - "$csv" "$work/ci.csv" <<'PY' || fail "a CSV with bounds"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+at = rows[0].index("totals.latency_ns.mean") + 1
+out = [r[:at] + (["totals.latency_ns.mean.lower", "totals.latency_ns.mean.upper"] if i == 0
+       else [str(float(r[at - 1]) * 0.9), str(float(r[at - 1]) * 1.1)]) + r[at:]
+       for i, r in enumerate(rows)]
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(out)
+PY
+  local multi=("$work/ci.csv" --x $x --y $y --y classes.io.metrics.latency_ns.p99 --facet point
+               --log-x -o "$work/m.png")
+  expect_status 0 "$pvsim" plot "${multi[@]}" --script "$work/m1.gp"
+  contains "$work/out" "plot: $work/m.png (16 lines, 16 points)"
+  [ "$(head -c 8 "$work/m.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+    fail "m.png is not a PNG"
+  expect_status 0 "$pvsim" plot "${multi[@]}" --script "$work/m2.gp"
+  cmp "$work/m1.gp" "$work/m2.gp" || fail "the same CSV gave two scripts"
+  contains "$work/m1.gp" "set multiplot layout 2,2 title 'latency vs request size'"
+  contains "$work/m1.gp" "set title 'point = 3'"
+  contains "$work/m1.gp" "set xlabel 'request size (KiB)'"
+  contains "$work/m1.gp" "set ylabel 'latency (us)'"
+  contains "$work/m1.gp" "using (\$1/1024):(\$2/1000):(\$3/1000):(\$4/1000) with yerrorlines linetype 1 dashtype 1 title 'linear, mean latency'"
+  contains "$work/m1.gp" "using (\$1/1024):(\$2/1000) with linespoints linetype 2 dashtype 2 title 'page-list, p99 latency'"
+  expect_status 0 "$pvsim" plot "$csv" --x $x --y totals.throughput_rps --xlabel "size" \
+    --ylabel "IOPS" -o "$work/t.png" --script "$work/t.gp"
+  contains "$work/t.gp" "set xlabel 'size'"
+  contains "$work/t.gp" "set ylabel 'IOPS'"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y --y $y --y $y --y $y --y $y --y $y \
+    --y $y --y $y --y $y -o "$work/e.png"
+  contains "$work/err" "pvsim plot: at most 8 --y options"
+  expect_status 2 "$pvsim" plot "$csv" --x $x --y $y --facet pointt -o "$work/e.png"
+  contains "$work/err" "--facet: no column 'pointt' in $csv (did you mean 'point'?)"
   # Usage and data errors: one line on stderr, exit 2.
   expect_status 2 "$pvsim" plot "$csv" --x $x --y totals.latency_ns.maen -o "$work/p/e.png"
   contains "$work/err" "--y: no column 'totals.latency_ns.maen' in $csv (did you mean '$y'?)"
@@ -616,6 +690,33 @@ PY
   contains "$work/out" "2 points (1 distinct)"
   contains "$work/out" "ran 1 in"
   check_csv "$work/d/sweep.csv" 2 1
+}
+
+# A sweep with replications: each metric's .lower and .upper columns follow
+# it, the same bytes at -j 1 and -j 2; one replication gives the plain CSV.
+case_sweep_replications() {
+  local sw=(scenarios/loopback.yaml --quiet --set run.duration=2ms --set run.warmup=500us
+            --sweep device.workers=1,2)
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --replications 2 -j 1 --out "$work/j1"
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --replications 2 -j 2 --out "$work/j2"
+  cmp "$work/j1/sweep.csv" "$work/j2/sweep.csv" || fail "-j 1 and -j 2 differ"
+  python3 - "$work/j1/sweep.csv" <<'PY' || fail "bound columns"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+h = rows[0]
+for m in ("totals.latency_ns.mean", "totals.latency_ns.p99", "totals.throughput_rps",
+          "classes.small.metrics.latency_ns.p99"):
+    at = h.index(m)
+    assert h[at + 1: at + 3] == [m + ".lower", m + ".upper"], h[at: at + 3]
+    for r in rows[1:]:
+        assert float(r[at + 1]) <= float(r[at]) <= float(r[at + 2]), (m, r[at: at + 3])
+assert not any("_ci95" in c for c in h), [c for c in h if "_ci95" in c]
+assert "totals.latency_cycles.mean.lower" not in h
+PY
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --out "$work/plain"
+  expect_status 0 "$pvsim" sweep "${sw[@]}" --replications 1 --out "$work/one"
+  cmp "$work/plain/sweep.csv" "$work/one/sweep.csv" || fail "--replications 1 changed the CSV"
+  if grep -q '\.lower' "$work/one/sweep.csv"; then fail "bounds without replications"; fi
 }
 
 case_sweep_errors() {

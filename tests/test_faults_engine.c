@@ -331,7 +331,7 @@ static int plot_step(void *p, char *err, size_t errlen)
     plot_table t;
     plot_data d = {0};
     plot_where where[] = {{"point", "1"}};
-    plot_spec s = {.x = "size", .y = "lat", .output = "o.svg", .where = where, .nwhere = 0};
+    plot_spec s = {.x = "size", .y = {"lat"}, .ny = 1, .output = "o.svg", .where = where, .nwhere = 0};
     char *script = NULL;
     int rc = plot_table_read(c->csv, &t, err, errlen);
     if (rc == 0)

@@ -48,7 +48,7 @@ static const char sweep[] =
 
 static plot_spec spec_xy(const char *x, const char *y)
 {
-    return (plot_spec){.x = x, .y = y, .output = "out.png"};
+    return (plot_spec){.x = x, .y = {y}, .ny = 1, .output = "out.png"};
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -286,6 +286,8 @@ Test(plot, writes_the_script_with_inline_data)
         "set ylabel 'y'\n"
         "set key outside right top title 'variant'\n"
         "set grid\n"
+        "set autoscale xfix\n"
+        "set offsets graph 0.03, graph 0.03, 0, 0\n"
         "set logscale y\n"
         "$d0 << EOD\n"
         "1 1.2e-05\n"
@@ -294,8 +296,8 @@ Test(plot, writes_the_script_with_inline_data)
         "$d1 << EOD\n"
         "1 3\n"
         "EOD\n"
-        "plot $d0 using 1:2 with linespoints title 'it''s', \\\n"
-        "     $d1 using 1:2 with linespoints title 'b c'\n"
+        "plot $d0 using 1:2 with linespoints linetype 1 title 'it''s', \\\n"
+        "     $d1 using 1:2 with linespoints linetype 2 title 'b c'\n"
         "unset output\n";
     cr_assert_str_eq(script, want);
     free(script);
@@ -308,6 +310,103 @@ Test(plot, writes_the_script_with_inline_data)
     s.output = "o.gif";
     cr_assert_null(plot_script(&s, &d, "o.gif"));
     plot_data_free(&d);
+    plot_table_free(&t);
+}
+
+/* The label of column `col` with `max` as its largest value. */
+static const char *label_of(const char *col, double max)
+{
+    static char out[256];
+    plot_axis a;
+    plot_axis_of(col, max, &a);
+    plot_axis_label(&a, out, sizeof out);
+    return out;
+}
+
+Test(plot, labels_name_the_quantity_and_its_unit)
+{
+    static const struct {
+        const char *col;
+        double max;
+        const char *want;
+    } cases[] = {
+        {"classes.io.metrics.latency_ns.p99", 0, "p99 latency (us)"},
+        {"totals.latency_ns.mean.lower", 0, "mean latency (us)"},
+        {"ivshmem.round_latency_ns.p50", 0, "p50 round latency (us)"},
+        {"totals.latency_cycles.p99", 0, "p99 latency (cycles)"},
+        {"totals.throughput_rps", 0, "throughput (requests/s)"},
+        {"totals.throughput_bytes_per_s", 5e8, "throughput (MB/s)"},
+        {"totals.throughput_bytes_per_s", 2e9, "throughput (GiB/s)"},
+        {"guests.0.workload.size", 0, "request size (KiB)"},
+        {"guests.1.memory.size", 0, "memory size (KiB)"},
+        {"device.workers", 0, "device workers"},
+        {"totals.exits_per_request", 0, "exits per request"},
+        {"variant", 0, "variant"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_str_eq(label_of(cases[i].col, cases[i].max), cases[i].want, "%s",
+                         cases[i].col);
+    plot_axis a;
+    plot_axis_of("totals.latency_ns.p99", 0, &a);
+    cr_assert(a.divisor == 1000);
+    plot_axis_of("guests.0.workload.size", 0, &a);
+    cr_assert(a.divisor == 1024);
+}
+
+/* Two y columns, one with bounds, in two panels: series panel by panel,
+ * then y by y; a group keeps its colour where another is missing. */
+static const char facets[] =
+    "variant,workers,size,lat,lat.lower,lat.upper,p99\n"
+    "a,1,1024,1000,900,1100,2000\n"
+    "b,1,1024,1500,1400,1600,2500\n"
+    "a,2,1024,800,,,1600\n"
+    "b,2,2048,1200,1100,1300,\n";
+
+Test(plot, facets_several_y_and_error_bars)
+{
+    plot_table t = parse_ok(facets);
+    plot_spec s = spec_xy("size", "lat");
+    s.y[1] = "p99";
+    s.ny = 2;
+    s.facet = "workers";
+    s.output = "o.png";
+    plot_data d;
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d.npanels, 2);
+    cr_assert_eq(d.nseries, 7);
+    cr_assert_str_eq(d.series[0].facet, "1");
+    cr_assert(d.series[0].bounds && !d.series[2].bounds);
+    cr_assert_eq(d.series[2].y, 1);
+    cr_assert_str_eq(d.series[4].facet, "2");
+    const plot_point *p = d.points + d.series[4].first;
+    cr_assert(p[0].y == 800 && p[0].lower == 800 && p[0].upper == 800,
+              "an empty bound is the value");
+    cr_assert_str_eq(d.series[6].name, "a");
+    cr_assert_eq(d.series[6].group, 0);
+    char *script = plot_script(&s, &d, "o.png");
+    cr_assert_not_null(script);
+    cr_assert_not_null(strstr(script, "set terminal pngcairo noenhanced size 1120,600\n"));
+    cr_assert_not_null(strstr(script, "set multiplot layout 1,2 title 'lat, p99 vs size'\n"));
+    cr_assert_not_null(strstr(script, "set ylabel 'lat, p99'\n"));
+    cr_assert_not_null(strstr(script, "set key inside left top opaque box title 'variant'\n"));
+    cr_assert_not_null(strstr(script, "\nunset key\nset title 'workers = 2'\n"),
+                       "the key is drawn in the first panel only");
+    cr_assert_not_null(strstr(script, "$d0 << EOD\n1024 1000 900 1100\nEOD\n"));
+    cr_assert_not_null(strstr(script, "plot $d0 using ($1/1024):2:3:4 with yerrorlines "
+                                      "linetype 1 dashtype 1 title 'a, lat', \\\n"));
+    cr_assert_not_null(strstr(script, "$d3 using ($1/1024):2 with linespoints linetype 2 "
+                                      "dashtype 2 title 'b, p99'\n"));
+    cr_assert_not_null(strstr(script, "\nunset multiplot\nunset output\n"));
+    free(script);
+    s.xlabel = "bytes/1024";
+    s.ylabel = "time";
+    script = plot_script(&s, &d, "o.png");
+    cr_assert_not_null(strstr(script, "set xlabel 'bytes/1024'\nset ylabel 'time'\n"));
+    free(script);
+    plot_data_free(&d);
+    s.facet = "worker";
+    cr_assert_eq(plot_select(&t, &s, &d, err, sizeof err), SIM_ENOTFOUND);
+    cr_assert_str_eq(err, "--facet: no column 'worker' in t.csv (did you mean 'workers'?)");
     plot_table_free(&t);
 }
 
