@@ -108,8 +108,9 @@ trc_id trc_signal(trc_recorder *t, const char *group, const char *unit, const ch
 void trc_set(trc_recorder *t, trc_id s, sim_time at, uint64_t value);
 
 /* The rows' columns: `ntext` text columns then `nnum` numbers (names are
- * static strings); a first column `variant` is added. Call once, before
- * any row. 0 or SIM_ENOMEM. */
+ * static strings); a first column `variant` is added. Declaring the same
+ * columns again does nothing; other columns once a row was added are
+ * refused (SIM_EINVAL). 0 or a status. */
 int trc_columns(trc_recorder *t, const char *const *text, unsigned ntext,
                 const char *const *num, unsigned nnum);
 
