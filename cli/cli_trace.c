@@ -4,11 +4,13 @@
  * they ask for, the files written after the run, and the line that says
  * what was written (docs/traces.md).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "sim/report.h"
@@ -76,18 +78,58 @@ int cli_trace_limit_arg(cli_trace_opts *o, const char *arg)
     return 0;
 }
 
+/* Whether the directory of `path` can take the file: checked before the
+ * run, so a typo does not cost a long run. 0, or -1 after saying why. */
+static int writable_dir(const char *path)
+{
+    size_t len = strlen(path);
+    if (len == 0 || path[len - 1] == '/') {
+        fprintf(stderr, "pvsim: '%s': expected a file name\n", path);
+        return -1;
+    }
+    char dir[4096] = ".";
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        snprintf(dir, sizeof dir, "%.*s", (int)n, path);
+    }
+    if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "pvsim: cannot write %s: %s: %s\n", path, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int writable_dirs(const cli_trace_opts *o)
+{
+    const char *paths[] = {o->json, o->vcd, o->csv};
+    for (size_t i = 0; i < 3; i++)
+        if (paths[i] && writable_dir(paths[i]))
+            return -1;
+    return 0;
+}
+
 int cli_trace_begin(const cli_trace_opts *o, const system_config *cfg, trc_recorder **out)
 {
     *out = NULL;
     unsigned what = (o->json ? TRC_SPANS : 0) | (o->vcd ? TRC_SIGNALS : 0) |
                     (o->csv ? TRC_ROWS : 0);
     trc_limit limit = {0};
+    int windows = 0;
     for (size_t i = 0; i < o->nlimits; i++) {
-        int rc = strstr(o->limits[i], "..") ? parse_window(o->limits[i], cfg->clock_hz, &limit)
-                                            : parse_count(o->limits[i], &limit);
+        int window = strstr(o->limits[i], "..") != NULL;
+        int rc = window ? parse_window(o->limits[i], cfg->clock_hz, &limit)
+                        : parse_count(o->limits[i], &limit);
         if (rc)
             return EXIT_USAGE;
+        windows += window;
     }
+    if (o->nlimits == 2 && windows != 1) {
+        fprintf(stderr, "pvsim: --trace-limit: give at most a count and a window, one each\n");
+        return EXIT_USAGE;
+    }
+    if (writable_dirs(o))
+        return EXIT_USAGE;
     if (!what) {
         if (o->nlimits)
             fprintf(stderr, "pvsim: --trace-limit bounds --trace, --vcd or --requests; "

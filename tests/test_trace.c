@@ -11,19 +11,9 @@
 #include <string.h>
 
 #include "sim/trace.h"
+#include "tests/trace_text.h"
 
-/* What writer `write` puts out for `t`, as a string the caller frees. */
-static char *written(const trc_recorder *t, int (*write)(const trc_recorder *, FILE *))
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_not_null(f);
-    cr_assert_eq(write(t, f), 0);
-    fclose(f);
-    return buf;
-}
-
+/* The JSON writer's output, parsed; the test fails when it is invalid. */
 static json_t *parsed(const trc_recorder *t)
 {
     char *text = written(t, trc_write_json);
