@@ -44,7 +44,7 @@ static const char run_usage[] =
     "  pvsim run scenarios/loopback.yaml\n"
     "  pvsim run scenarios/loopback.yaml --seed 42 --set device.workers=4\n"
     "  pvsim run scenarios/ivshmem-pingpong.yaml --trace pingpong.json \\\n"
-    "      --vcd pingpong.vcd --requests pingpong.csv --trace-limit 0us..50us\n";
+    "      --vcd pingpong.vcd --requests pingpong.csv --trace-limit 1ms..1050us\n";
 
 static const char check_usage[] =
     "usage: pvsim check FILE [--set PATH=VALUE]...\n"

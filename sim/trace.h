@@ -21,7 +21,7 @@
  * time (a request's completion). Past the count the recorder stops
  * recording that kind for the variant and remembers where it was cut; the
  * writers say so in the file. Memory is therefore bounded by the limit:
- * 40 bytes a slice, 16 a value change, 8 a number of a row.
+ * 40 bytes a slice, 24 a value change, 8 a number of a row.
  *
  * Failures: the record calls run inside event handlers and return
  * nothing; when memory is short the recorder stops and trc_status()
