@@ -69,7 +69,8 @@ struct vcpu {
     uint64_t device_wait;           /* the device step's blocked cycles */
     sim_ring ops, pending, delivered;
     trc_recorder *trace;            /* NULL: nothing recorded */
-    trc_id track, mode_signal;
+    trc_id track, mode_signal, irq_signal, kick_signal;
+    uint32_t irqs_open;             /* raised, their handlers not yet done */
     trc_id stage_label[WAKING + 1], reason_label[FABRIC_REASON_COUNT];
     trc_id inject_label, handler_label;
     sim_time item_start;            /* when the current stage was queued */
@@ -171,9 +172,12 @@ void vcpu_trace(vcpu *v, trc_recorder *t, const char *name)
         v->inject_label = trc_label(t, "entry+inject", "interrupt", NULL);
         v->handler_label = trc_label(t, "interrupt handler", "interrupt", NULL);
     }
-    if (trc_wants(t, TRC_SIGNALS))
+    if (trc_wants(t, TRC_SIGNALS)) {
         v->mode_signal = trc_signal(t, "vcpus", name, "mode", 2, mode_names,
                                     (uint64_t)v->mode);
+        v->irq_signal = trc_signal(t, "vcpus", name, "interrupt", 1, NULL, 0);
+        v->kick_signal = trc_signal(t, "vcpus", name, "doorbell", 0, NULL, 0);
+    }
     v->trace = t;
 }
 
@@ -182,6 +186,24 @@ static void set_mode(vcpu *v, int mode)
     v->mode = mode;
     if (v->mode_signal)
         trc_set(v->trace, v->mode_signal, sim_now(v->env.k), (uint64_t)mode);
+}
+
+/* The interrupt line as the guest sees it: 1 from a raise until the
+ * handler of every raised interrupt is done. */
+static void irq_level(vcpu *v, int change)
+{
+    v->irqs_open = (uint32_t)((int64_t)v->irqs_open + change);
+    if (v->irq_signal)
+        trc_set(v->trace, v->irq_signal, sim_now(v->env.k), v->irqs_open > 0);
+}
+
+/* A kick's exit reached its signal (the doorbell's eventfd, or the
+ * device model's end of the round trip). */
+static void trace_kick(vcpu *v)
+{
+    if (v->kick_signal && v->cur.path >= FABRIC_PATH_KICK_PIO &&
+        v->cur.path <= FABRIC_PATH_KICK_HYPERCALL_USER)
+        trc_set(v->trace, v->kick_signal, sim_now(v->env.k), 1);
 }
 
 /* The stage that just ended, from when it was queued (its wait for a core
@@ -433,8 +455,10 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
             start_device(k, v);
             return;
         }
-        if (v->path.signals)
+        if (v->path.signals) {
+            trace_kick(v);
             call(k, v->cur.signal);
+        }
         enter(v, v->path.after_signal + v->path.entry);
         return;
     case EXIT_DEVICE:
@@ -448,6 +472,8 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     default:                        /* GUEST_WORK, EXIT_ENTRY */
         v->stage = IDLE;
+        if (v->cur.irq)
+            irq_level(v, -1);
         call(k, done);
         advance(v);
     }
@@ -534,6 +560,7 @@ void vcpu_interrupt(vcpu *v, vcpu_call handled, uint64_t *cost, uint64_t *sched)
     irq q = {.handled = handled, .cost = cost, .sched = sched, .raised = sim_now(v->env.k)};
     if (push(v, &v->pending, &q))
         return;
+    irq_level(v, +1);
     if (v->mode == VCPU_HALTED) {
         wake(v, sched);
     } else if (v->mode == VCPU_GUEST) {

@@ -150,8 +150,10 @@ void vcpu_interrupt(vcpu *v, vcpu_call handled, uint64_t *cost, uint64_t *sched)
  * work as slices on a track `name` (copied) of group "vCPUs": guest
  * work, each exit by its reason with its phases nested inside (exit and
  * handler, device, blocked, wake-up, entry, "entry+inject" when it injects
- * an interrupt), interrupt handlers; and its mode (guest, host, halted)
- * as a signal of group "vcpus". Call once, before any work. */
+ * an interrupt), interrupt handlers; and as signals of group "vcpus" its
+ * mode (guest, host, halted), its interrupt line (1 while a raised
+ * interrupt's handler is not done) and its doorbell (an event when a
+ * kick's exit reaches its signal). Call once, before any work. */
 void vcpu_trace(vcpu *v, trc_recorder *t, const char *name);
 
 /* The next work queued on `v` (guest work, an exit, a HLT) takes part in

@@ -206,7 +206,11 @@ Test(recording, the_vcd_declares_then_changes_in_time_order)
     cr_assert(strstr(r.vcd, "$scope module msi_kernel $end\n") < defs);
     cr_assert(strstr(r.vcd, "$scope module ivshmem $end\n$scope module peer_0 $end\n"));
     cr_assert(strstr(r.vcd, " IntrStatus $end\n"));
-    cr_assert(strstr(r.vcd, " mode $end\n"));
+    /* Each vCPU's mode, interrupt line and doorbell, in its own scope. */
+    cr_assert(strstr(r.vcd, "$scope module ivshmem_peer_0_vcpu $end\n$var wire 2 "));
+    cr_assert(strstr(r.vcd, " mode $end\n$var wire 1 "));
+    cr_assert(strstr(r.vcd, " interrupt $end\n$var event 1 "));
+    cr_assert(strstr(r.vcd, " doorbell $end\n$upscope $end\n"));
     size_t scopes = 0, upscopes = 0;
     for (const char *p = r.vcd; (p = strstr(p, "$scope ")); p++)
         scopes++;
