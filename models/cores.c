@@ -6,6 +6,9 @@
  * with O(1) removal (a thread asks for its last core by index); cores never
  * used are handed out in order from a cursor. Each thread's work queue is a
  * sim_ring, which doubles, so the steady state allocates nothing.
+ * Recorded (cores_set_trace), an item is a slice on its core's track and
+ * its thread's when it completes: items are not preempted, so neither
+ * track's slices overlap.
  */
 #include "models/cores.h"
 

@@ -10,6 +10,10 @@
  * waits, a timer and then a 0-cycle item that pays the thread's wake-up. A wake-up is a 0-cycle item
  * that absorbs the thread's wake-up latency, then the entry: interrupts
  * raised while the thread wakes are injected by that same entry.
+ *
+ * Recorded (vcpu_trace), each stage is a slice from when it was handed
+ * to the thread to its end; one stage runs at a time, so a vCPU's slices
+ * never overlap, and an exit's slice encloses its stages.
  */
 #include "models/vcpu.h"
 

@@ -86,27 +86,46 @@ static void json_names(const trc_recorder *t, FILE *f)
     }
 }
 
-/* Which flows have both ends kept: a bit per flow id for each end. */
+/* Which flows have both ends kept: the ids of the kept first and last
+ * slices, each sorted, so the memory is that of the slices kept (the ids
+ * handed out may be many more, in a long run with a window). */
 typedef struct flow_ends {
-    uint8_t *bits;                  /* bit 1: its first slice, 2: its last */
-    uint64_t n;
+    uint64_t *out, *in;
+    uint32_t nout, nin;
 } flow_ends;
+
+static int compare_ids(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
 
 static int flow_ends_find(const trc_recorder *t, flow_ends *fe)
 {
-    fe->n = t->next_flow;
-    fe->bits = calloc(fe->n ? fe->n : 1, 1);
-    if (!fe->bits)
+    size_t n = t->slices.len ? t->slices.len : 1;
+    *fe = (flow_ends){.out = malloc(n * sizeof *fe->out), .in = malloc(n * sizeof *fe->in)};
+    if (!fe->out || !fe->in) {
+        free(fe->out);
+        free(fe->in);
         return SIM_ENOMEM;
+    }
     for (uint32_t i = 0; i < t->slices.len; i++) {
         const slice_rec *s = VEC_AT(t->slices, slice_rec, i);
         uint64_t id = s->flow & FLOW_ID_MASK, role = s->flow >> FLOW_ROLE_SHIFT;
-        if (role == TRC_FLOW_OUT && id < fe->n)
-            fe->bits[id] |= 1;
-        else if (role == TRC_FLOW_IN && id < fe->n)
-            fe->bits[id] |= 2;
+        if (role == TRC_FLOW_OUT)
+            fe->out[fe->nout++] = id;
+        else if (role == TRC_FLOW_IN)
+            fe->in[fe->nin++] = id;
     }
+    qsort(fe->out, fe->nout, sizeof *fe->out, compare_ids);
+    qsort(fe->in, fe->nin, sizeof *fe->in, compare_ids);
     return 0;
+}
+
+static int flow_complete(const flow_ends *fe, uint64_t id)
+{
+    return bsearch(&id, fe->out, fe->nout, sizeof id, compare_ids) &&
+           bsearch(&id, fe->in, fe->nin, sizeof id, compare_ids);
 }
 
 /* A slice's flow binding: version 2 of the format (bind_id with flow_out,
@@ -116,7 +135,7 @@ static int flow_ends_find(const trc_recorder *t, flow_ends *fe)
 static void json_flow(FILE *f, const slice_rec *s, const flow_ends *fe)
 {
     uint64_t id = s->flow & FLOW_ID_MASK, role = s->flow >> FLOW_ROLE_SHIFT;
-    if (role == TRC_FLOW_NONE || id >= fe->n || fe->bits[id] != 3)
+    if (role == TRC_FLOW_NONE || !flow_complete(fe, id))
         return;
     fprintf(f, ",\"bind_id\":%" PRIu64, id);
     if (role != TRC_FLOW_IN)
@@ -225,7 +244,8 @@ int trc_write_json(const trc_recorder *t, FILE *f)
           "],\n\"displayTimeUnit\":\"ns\",\n", f);
     json_other(t, f);
     fputs("}\n", f);
-    free(fe.bits);
+    free(fe.out);
+    free(fe.in);
     return ferror(f) ? SIM_EIO : 0;
 }
 
