@@ -123,6 +123,26 @@ int cli_run_progress(void *p, const system_progress *sp);
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
 
+/* The recording options of `pvsim run` (cli_trace.c): output paths
+ * (NULL: not asked for) and the --trace-limit arguments as given. */
+typedef struct cli_trace_opts {
+    const char *json, *vcd, *csv;
+    const char *limits[2];
+    size_t nlimits;
+} cli_trace_opts;
+
+/* Keeps one --trace-limit; -1 after saying why. */
+int cli_trace_limit_arg(cli_trace_opts *o, const char *arg);
+
+/* A recorder for what `o` asks of a run of `cfg` (its clock converts a
+ * window), in `*out`; NULL when nothing is asked. 0, or an exit status
+ * after saying why. */
+int cli_trace_begin(const cli_trace_opts *o, const system_config *cfg, trc_recorder **out);
+
+/* Writes the files `o` names from `t` (NULL: nothing) and, unless quiet,
+ * the summary line; 0 or an exit status after saying why. */
+int cli_trace_finish(const cli_trace_opts *o, const trc_recorder *t, int quiet);
+
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_presets(int argc, char **argv);

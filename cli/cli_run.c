@@ -14,6 +14,8 @@
 static const char run_usage[] =
     "usage: pvsim run [FILE] [--out DIR] [--seed N] [--replications N]\n"
     "                 [--set PATH=VALUE]... [--quiet]\n"
+    "                 [--trace FILE.json] [--vcd FILE.vcd] [--requests FILE.csv]\n"
+    "                 [--trace-limit N | --trace-limit FROM..TO]\n"
     "\n"
     "Runs the scenario in FILE (or the built-in default scenario), prints a\n"
     "table of results and writes them as JSON to DIR/<scenario name>.json.\n"
@@ -30,13 +32,25 @@ static const char run_usage[] =
     "                        dotted, with list indices: run.duration=5ms,\n"
     "                        guests.0.workload.size=64KiB\n"
     "  -q, --quiet           print nothing but errors\n"
+    "      --trace FILE      write a timeline as Chrome / Perfetto trace events\n"
+    "                        JSON (open it at ui.perfetto.dev)\n"
+    "      --vcd FILE        write signals as a Value Change Dump (GTKWave)\n"
+    "      --requests FILE   write one CSV row per completed request or message\n"
+    "      --trace-limit N   keep at most N slices, N value changes and N rows\n"
+    "                        per variant (default 1000000); the files say where\n"
+    "                        they were cut\n"
+    "      --trace-limit FROM..TO  keep only what happens in this window of\n"
+    "                        simulated time from each variant's start (0us..50us;\n"
+    "                        TO may be left out); give both kinds to bound both\n"
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
     "  pvsim run\n"
     "  pvsim run scenarios/loopback.yaml\n"
     "  pvsim run scenarios/loopback.yaml --seed 42 --set device.workers=4\n"
-    "  pvsim run scenarios/schemes.yaml --replications 10\n";
+    "  pvsim run scenarios/schemes.yaml --replications 10\n"
+    "  pvsim run scenarios/ivshmem-pingpong.yaml --trace pingpong.json \\\n"
+    "      --vcd pingpong.vcd --requests pingpong.csv --trace-limit 1ms..1050us\n";
 
 static const char check_usage[] =
     "usage: pvsim check FILE [--set PATH=VALUE]... [--seed N] [--replications N]\n"
@@ -380,15 +394,36 @@ static int write_results(const char *dir, const system_config *cfg, const json_t
     return 0;
 }
 
-enum { OPT_REPLICATIONS = 256 };
+/* Long options without a short form. */
+enum { OPT_REPLICATIONS = 256, OPT_TRACE, OPT_VCD, OPT_REQUESTS, OPT_TRACE_LIMIT };
 
-/* Collects FILE, --set, --seed and --replications for run and check; 0 or
- * an exit status. */
+/* A recording option into `t` (NULL for `check`, which records nothing):
+ * 0, 1 when `c` is none of them, -1 after saying why. */
+static int trace_arg(cli_trace_opts *t, int c, const char *arg)
+{
+    if (c < OPT_TRACE || c > OPT_TRACE_LIMIT)
+        return 1;
+    if (!t)
+        return -1;
+    if (c == OPT_TRACE_LIMIT)
+        return cli_trace_limit_arg(t, arg);
+    const char **path = c == OPT_TRACE ? &t->json : c == OPT_VCD ? &t->vcd : &t->csv;
+    *path = arg;
+    return 0;
+}
+
+/* Collects FILE, --set, --seed, --replications and the recording options
+ * for run and check; 0 or an exit status. */
 static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
-                               const char **out_dir, int *quiet, const char *usage)
+                               const char **out_dir, int *quiet, cli_trace_opts *trace,
+                               const char *usage)
 {
     static const struct option longopts[] = {
         {"out", required_argument, NULL, 'o'},
+        {"trace", required_argument, NULL, OPT_TRACE},
+        {"vcd", required_argument, NULL, OPT_VCD},
+        {"requests", required_argument, NULL, OPT_REQUESTS},
+        {"trace-limit", required_argument, NULL, OPT_TRACE_LIMIT},
         {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'},
         {"replications", required_argument, NULL, OPT_REPLICATIONS},
@@ -396,7 +431,7 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    int c;
+    int c, rc;
     while ((c = getopt_long(argc, argv, "o:s:S:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
@@ -427,7 +462,11 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
             fputs(usage, stdout);
             return -1;
         default:
-            goto bad;
+            rc = trace_arg(trace, c, optarg);
+            if (rc < 0 && trace)
+                return EXIT_USAGE;  /* said why */
+            if (rc)
+                goto bad;
         }
     }
     if (cli_add_flag_sets(o))
@@ -449,14 +488,18 @@ int cli_run(int argc, char **argv)
     scenario_opts o = {0};
     const char *out_dir = "pvsim-out";
     int quiet = 0;
-    int rc = parse_scenario_args(argc, argv, &o, &out_dir, &quiet, run_usage);
+    cli_trace_opts topts = {0};
+    int rc = parse_scenario_args(argc, argv, &o, &out_dir, &quiet, &topts, run_usage);
     if (rc)
         return rc < 0 ? 0 : rc;
     system_config cfg;
-    if (cli_load_scenario(&o, &cfg) != 0) {
+    trc_recorder *rec = NULL;
+    rc = cli_load_scenario(&o, &cfg) != 0 ? EXIT_USAGE : cli_trace_begin(&topts, &cfg, &rec);
+    if (rc) {
         system_config_free(&cfg);
-        return EXIT_USAGE;
+        return rc;
     }
+    cfg.trace = rec;
     json_t *results = NULL;
     cli_progress prog;
     cli_progress_start(&prog, "simulated");
@@ -476,8 +519,11 @@ int cli_run(int argc, char **argv)
         if (!quiet)
             print_table(results, wall);
         rc = write_results(out_dir, &cfg, results, quiet);
+        if (rc == 0)
+            rc = cli_trace_finish(&topts, rec, quiet);
     }
     json_decref(results);
+    trc_free(rec);
     system_config_free(&cfg);
     return rc;
 }
@@ -511,7 +557,7 @@ static int check_sweep_block(const scenario_opts *o)
 int cli_check(int argc, char **argv)
 {
     scenario_opts o = {0};
-    int rc = parse_scenario_args(argc, argv, &o, NULL, NULL, check_usage);
+    int rc = parse_scenario_args(argc, argv, &o, NULL, NULL, NULL, check_usage);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!o.file) {

@@ -6,9 +6,13 @@
  * with O(1) removal (a thread asks for its last core by index); cores never
  * used are handed out in order from a cursor. Each thread's work queue is a
  * sim_ring, which doubles, so the steady state allocates nothing.
+ * Recorded (cores_set_trace), an item is a slice on its core's track and
+ * its thread's when it completes: items are not preempted, so neither
+ * track's slices overlap.
  */
 #include "models/cores.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +39,7 @@ struct core_thread {
     uint32_t core, last_core;     /* NONE when not on / never on a core */
     sim_ring q;                   /* of work; the oldest item runs first */
     uint64_t pending_sched;       /* wake-up cycles owed to the next item */
+    trc_id track, label;          /* its track and slice name; 0: none */
     sim_time ready_since;
     sim_time item_start;          /* when the running item's cycles began */
     sim_event_id done_ev;         /* its completion, for ending a spin */
@@ -48,6 +53,7 @@ typedef struct core {
     uint64_t switches;
     uint64_t work_cycles;         /* of items started since reset */
     sim_util busy;
+    trc_id track;                 /* 0: not traced */
 } core;
 
 struct cores {
@@ -63,6 +69,7 @@ struct cores {
     uint32_t rq_head, rq_len, peak_rq;
     sim_util rq_level;
     sim_time reset_at;
+    trc_recorder *trace;          /* NULL: nothing recorded */
 };
 
 cores *cores_new(sim_kernel *k, uint32_t count, uint32_t max_threads,
@@ -115,6 +122,42 @@ core_thread *cores_add_thread(cores *c, const char *kind, int polling)
     return t;
 }
 
+void cores_set_trace(cores *c, trc_recorder *t)
+{
+    c->trace = t;
+}
+
+/* A track per core and per thread, and a slice name per thread kind
+ * (threads of one kind share it: the track says which thread). */
+static void make_tracks(cores *c)
+{
+    if (!trc_wants(c->trace, TRC_SPANS))
+        return;
+    char name[64];
+    for (uint32_t i = 0; i < c->count; i++) {
+        snprintf(name, sizeof name, "core %u", (unsigned)i);
+        c->cores[i].track = trc_track(c->trace, "host cores", name);
+    }
+    for (uint32_t i = 0; i < c->nthreads; i++) {
+        core_thread *t = &c->threads[i];
+        snprintf(name, sizeof name, "%s %u", t->kind, (unsigned)i);
+        t->track = trc_track(c->trace, "host threads", name);
+        t->label = trc_label(c->trace, t->kind, "host", "thread");
+    }
+}
+
+/* The item `t` just finished, on its core's track and its own. Items of
+ * no cycles (a vCPU's wake-up step) are left out: they have no width. */
+static void trace_item(core_thread *t, const work *w)
+{
+    cores *c = t->host;
+    if (!trc_wants(c->trace, TRC_SPANS) || w->cycles == 0)
+        return;
+    sim_time now = sim_now(c->k);
+    trc_slice(c->trace, c->cores[t->core].track, t->item_start, now, t->label, t->index);
+    trc_slice(c->trace, t->track, t->item_start, now, t->label, t->index);
+}
+
 int cores_start(cores *c)
 {
     uint32_t polling = 0;
@@ -148,6 +191,7 @@ int cores_start(cores *c)
         t->state = THREAD_RUNNING;
     }
     c->started = 1;
+    make_tracks(c);
     return 0;
 }
 
@@ -307,6 +351,7 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
     sim_ring_pop(&t->q, &w);
     t->st.items++;
     t->st.busy_cycles += w.cycles;
+    trace_item(t, &w);
     /* Still `executing` during the handler, so work it queues on this
      * (polling) thread waits for continue_thread() instead of starting. */
     w.fn(k, w.ctx, w.arg);

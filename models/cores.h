@@ -33,6 +33,7 @@
 
 #include "sim/kernel.h"
 #include "sim/stats.h"
+#include "sim/trace.h"
 
 typedef struct cores cores;
 typedef struct core_thread core_thread;
@@ -65,6 +66,11 @@ core_thread *cores_add_thread(cores *c, const char *kind, int polling);
  * polling threads their cores. SIM_EINVAL when polling threads outnumber
  * the cores, SIM_ENOMEM. Call once, before any work is queued. */
 int cores_start(cores *c);
+
+/* Records, in `t` (not owned; it outlives `c`), a slice per work item on
+ * a track per core and one per thread (named by its kind and index), from
+ * cores_start() on. Call before cores_start(); without it, nothing. */
+void cores_set_trace(cores *c, trc_recorder *t);
 
 /* The number of cores, once started. */
 uint32_t cores_count(const cores *c);

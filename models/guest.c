@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/rows.h"
 #include "sim/ring.h"
 #include "sim/rng.h"
 
@@ -110,6 +111,8 @@ struct guest {
     io_request *slots;
     uint32_t *idle, nidle;          /* open loop: slots with no request */
     sim_ring backlog;               /* open loop: arrival times waiting */
+    trc_id row_source;              /* label of its rows; 0: no rows */
+    trc_id row_read, row_write;     /* their `what`: the direction */
 };
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -236,6 +239,57 @@ static vcpu *make_vcpu(const guest_env *env, guest_stats *stats)
     return vcpu_new(&ve);
 }
 
+/* ---- recording (pvsim run --trace, --requests) ------------------------- */
+
+/* Names the vCPUs' tracks after the instance (env->instance lives only
+ * while guest_new runs) and labels the instance's rows. */
+static void trace_guest(guest *g, const guest_env *env)
+{
+    trc_recorder *t = env->trace;
+    for (uint64_t i = 0; t && i < env->cfg->vcpus; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s vcpu %llu", env->instance, (unsigned long long)i);
+        vcpu_trace(g->vcpus[i], t, name);
+    }
+    if (trc_wants(t, TRC_ROWS) && rows_declare(t) == 0) {
+        g->row_source = trc_label(t, env->instance, NULL, NULL);
+        g->row_read = trc_label(t, "read", NULL, NULL);
+        g->row_write = trc_label(t, "write", NULL, NULL);
+    }
+}
+
+/* A flow starts at the request's first work on its vCPU (the kick's way
+ * in) and ends at the first after its completion. */
+static void trace_issue(guest *g, io_request *r)
+{
+    r->flow = 0;
+    if (!trc_wants(g->env.trace, TRC_SPANS))
+        return;
+    r->flow = trc_flow_new(g->env.trace);
+    vcpu_flow(r->cpu, r->flow, TRC_FLOW_OUT);
+}
+
+/* The end of the request's flow, and its row if it completed after the
+ * warm-up (the requests the results count), with the breakdown record()
+ * checked. */
+static void trace_done(guest *g, const io_request *r, sim_time now)
+{
+    if (r->flow)
+        vcpu_flow(r->cpu, r->flow, TRC_FLOW_IN);
+    if (!g->row_source || now < g->env.warmup)
+        return;
+    const io_parts *p = &r->parts;
+    rows_entry e = {.source = g->row_source, .what = r->read ? g->row_read : g->row_write, .issued = r->issued,
+                    .completed = now, .bytes = r->bytes,
+                    .parts = {p->notify, p->exit, p->translate, p->copy, p->device,
+                              p->interrupt, p->scheduling, 0}};
+    uint64_t parts = 0;
+    for (int i = 0; i < ROWS_QUEUEING; i++)
+        parts += e.parts[i];
+    e.parts[ROWS_QUEUEING] = now - r->issued - parts;
+    rows_add(g->env.trace, &e);
+}
+
 guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
 {
     guest *g = calloc(1, sizeof *g);
@@ -276,6 +330,7 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
         g->slots[i].io.bytes = largest;
         g->slots[i].transport = g->transport;
     }
+    trace_guest(g, env);
     return g;
 }
 
@@ -361,6 +416,7 @@ static void send_request(guest *g, uint32_t slot)
     r->described = 0;
     r->copy_out = 0;
     r->issued = r->arrived;
+    trace_issue(g, r);
     g->tops->send(g->transport, r);
 }
 
@@ -558,6 +614,7 @@ static void finish(sim_kernel *k, guest *g, io_request *r)
 {
     if (record(g, r, sim_now(k)))
         return;
+    trace_done(g, r, sim_now(k));
     int rc = release(g, r);
     if (rc) {
         sim_fail(k, rc);

@@ -146,6 +146,7 @@ typedef struct guest_env {
     uint64_t warmup;                /* cycles before statistics count */
     uint64_t clock_hz;
     uint64_t index;                 /* the instance within its class */
+    trc_recorder *trace;            /* NULL: nothing recorded; not owned */
 } guest_env;
 
 typedef struct guest guest;

@@ -116,7 +116,8 @@ static int build_class(host *s, size_t c, uint32_t *space, char *err, size_t err
                          .scheme_cfg = &s->variant->opts, .scheme_costs = &s->scheme_costs,
                          .memory = s->aged[*space], .tc = s->tc, .space = *space,
                          .retry = s->cfg->run.retry, .warmup = s->cfg->run.warmup,
-                         .clock_hz = s->cfg->clock_hz, .index = i};
+                         .clock_hz = s->cfg->clock_hz, .index = i,
+                         .trace = s->cfg->trace};
         int rc;
         (*space)++;
         gc->instances[i] = guest_new(&env, &gc->setup, &rc);
@@ -180,6 +181,7 @@ static int build(host *s, char *err, size_t errlen)
                          system_threads(s->cfg, s->variant, NULL), &cc);
     if (!s->cores)
         return SIM_ENOMEM;
+    cores_set_trace(s->cores, s->cfg->trace);
     /* The device serves the doorbell guests; the other transports and
      * ivshmem peers need none. */
     int device = system_uses_device(s->cfg);
@@ -201,6 +203,7 @@ static int build(host *s, char *err, size_t errlen)
                             s->eoi, s->cores, (ivshmem_hooks){on_completed, s});
         if (!s->iv)
             return SIM_ENOMEM;
+        ivshmem_trace(s->iv, s->cfg->trace);
     }
     if (s->cfg->microbench.op != MB_NONE && build_microbench(s))
         return SIM_ENOMEM;
@@ -573,9 +576,17 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
                        char *err, size_t errlen)
 {
     host s = {.cfg = cfg, .aged = aged, .variant = v};
-    int rc = build(&s, err, errlen);
+    /* What the models record from here on belongs to this variant. */
+    int rc = cfg->trace ? trc_variant(cfg->trace, system_variant_name(v), cfg->clock_hz) : 0;
+    if (rc == 0)
+        rc = build(&s, err, errlen);
     if (rc == 0)
         rc = run_chunks(&s, p, err, errlen);
+    if (rc == 0 && cfg->trace && trc_status(cfg->trace)) {
+        rc = trc_status(cfg->trace);
+        snprintf(err, errlen, "variant %s: recording the trace: %s", system_variant_name(v),
+                 sim_strerror(rc));
+    }
     if (rc == 0) {
         s.window_end = sim_now(s.k);
         finish_all(&s);
@@ -676,6 +687,7 @@ static int run_all(const system_config *cfg, const progress_share *p, json_t **r
     for (size_t r = 0; r < n; r++) {
         system_config one = *cfg;  /* shares every pointer; only the seed differs */
         one.seed = rpl_seed(cfg->seed, r);
+        one.trace = r == 0 ? cfg->trace : NULL;  /* the scenario's seed's run */
         progress_share pr = *p;
         pr.replication = r;
         char why[512];

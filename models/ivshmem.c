@@ -15,9 +15,11 @@
 #include "models/ivshmem.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/rows.h"
 #include "sim/report.h"
 #include "sim/ring.h"
 #include "sim/stats.h"
@@ -137,6 +139,7 @@ enum { PEER_IDLE, PEER_THINKING, PEER_IN_ROUND };
 typedef struct message {
     uint32_t from, kind;
     sim_time sent;
+    uint64_t flow;                  /* its trace flow; 0: none */
 } message;
 
 typedef struct peer {
@@ -155,6 +158,7 @@ typedef struct peer {
     uint32_t awaiting;
     uint8_t *awaiting_from;         /* per peer id */
     uint8_t *early_from;            /* all-to-all: next round's message came */
+    trc_id track, doorbell, status, line, source;   /* 0: not recorded */
 } peer;
 
 typedef struct counters {
@@ -177,6 +181,9 @@ struct ivshmem {
     vcpu_counts vc;                 /* every peer's exits and interrupts */
     ivshmem_hooks hooks;
     sim_hist round, one_way;
+    trc_recorder *trace;            /* NULL: nothing recorded */
+    trc_id send_label, receive_label, row_what;
+    int measuring;                  /* the warm-up is over (rows) */
 };
 
 static uint64_t pack(uint32_t epoch, uint32_t value)
@@ -285,6 +292,76 @@ int ivshmem_live(const ivshmem *d, uint32_t id)
     return id < d->n && d->peers[id].live;
 }
 
+/* ---- recording ---------------------------------------------------------------- */
+
+static void trace_peer(ivshmem *d, peer *p, trc_recorder *t)
+{
+    char name[48];
+    snprintf(name, sizeof name, "ivshmem peer %u vcpu", (unsigned)p->id);
+    vcpu_trace(p->vcpu, t, name);
+    snprintf(name, sizeof name, "peer %u", (unsigned)p->id);
+    if (d->send_label)
+        p->track = trc_track(t, "ivshmem peers", name);
+    if (trc_wants(t, TRC_SIGNALS)) {
+        p->doorbell = trc_signal(t, "ivshmem", name, "doorbell", 0, NULL, 0);
+        p->status = trc_signal(t, "ivshmem", name, "IntrStatus", 1, NULL, 0);
+        p->line = trc_signal(t, "ivshmem", name, "interrupt", 1, NULL, 0);
+    }
+    if (d->row_what) {
+        snprintf(name, sizeof name, "ivshmem peer %u", (unsigned)p->id);
+        p->source = trc_label(t, name, NULL, NULL);
+    }
+}
+
+void ivshmem_trace(ivshmem *d, trc_recorder *t)
+{
+    if (trc_wants(t, TRC_SPANS)) {
+        d->send_label = trc_label(t, "send", "ivshmem", "to");
+        d->receive_label = trc_label(t, "receive", "ivshmem", "from");
+    }
+    if (trc_wants(t, TRC_ROWS) && rows_declare(t) == 0)
+        d->row_what = trc_label(t, "message", NULL, NULL);
+    d->trace = t;
+    for (uint32_t i = 0; t && i < d->n; i++)
+        trace_peer(d, &d->peers[i], t);
+}
+
+/* Sets signal `s` (0: not recorded) of the device to `value` now. */
+static void trace_set(ivshmem *d, trc_id s, uint64_t value)
+{
+    if (s)
+        trc_set(d->trace, s, sim_now(d->k), value);
+}
+
+/* The sender's slice, from its copy in to the doorbell reaching the
+ * eventfd (the times `sent` assumes), where the message's flow starts. */
+static uint64_t trace_send(peer *s, const message *m, uint32_t dest)
+{
+    ivshmem *d = s->dev;
+    trace_set(d, s->doorbell, 1);
+    if (!s->track)
+        return 0;
+    uint64_t flow = trc_flow_new(d->trace);
+    trc_slice_flow(d->trace, s->track, m->sent, sim_now(d->k), d->send_label, dest, flow,
+                   TRC_FLOW_OUT);
+    return flow;
+}
+
+/* The receiver's slice for one of the `n` messages its drain copied out
+ * (together, so they share the span), where the flow ends; and its row. */
+static void trace_receive(peer *r, const message *m, uint32_t n)
+{
+    ivshmem *d = r->dev;
+    sim_time now = sim_now(d->k);
+    if (r->track)
+        trc_slice_flow(d->trace, r->track, now - n * d->copy_cycles, now, d->receive_label,
+                       m->from, m->flow, TRC_FLOW_IN);
+    if (r->source && d->measuring)
+        rows_add(d->trace, &(rows_entry){.source = r->source, .what = d->row_what,
+                                         .issued = m->sent, .completed = now,
+                                         .bytes = d->cfg->size});
+}
+
 /* ---- sending ------------------------------------------------------------------ */
 
 static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg);
@@ -331,6 +408,7 @@ static void doorbell_written(sim_kernel *k, void *ctx, uint64_t arg)
     ivshmem_decode(d->cfg->layout, (uint32_t)arg, &dest, &value);
     message m = {.from = s->id, .kind = value,
                  .sent = sim_now(k) - d->copy_cycles - d->doorbell_to_signal};
+    m.flow = trace_send(s, &m, dest);
     d->st.doorbells++;
     d->st.exits_doorbell++;
     if (dest == ivshmem_broadcast_id(d->cfg->layout)) {
@@ -370,6 +448,7 @@ static void model_signalled(sim_kernel *k, void *ctx, uint64_t arg)
         if (r->status_unread)
             d->st.status_lost++;
         r->status_unread = 1;
+        trace_set(d, r->status, 1);
     }
     model_work(r, d->c->eventfd_signal, model_raises, arg);
 }
@@ -384,6 +463,7 @@ static void raise_interrupt(peer *r)
         return;
     }
     r->irq_pending = 1;
+    trace_set(d, r->line, 1);
     vcpu_interrupt(r->vcpu, (vcpu_call){handled, r, pack(r->epoch, 0)}, NULL, NULL);
 }
 
@@ -411,6 +491,8 @@ static void handled(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     r->irq_pending = 0;
     r->status_unread = 0;
+    trace_set(d, r->line, 0);
+    trace_set(d, r->status, 0);
     if (d->f.interrupts == FABRIC_INTX)
         register_accesses(r, 1, &d->st.exits_status);
     if (d->f.mask)
@@ -552,6 +634,7 @@ static void drained(sim_kernel *k, void *ctx, uint64_t arg)
         message m;
         sim_ring_pop(&r->inbox, &m);
         r->claimed--;
+        trace_receive(r, &m, n);
         act_on(r, &m);
     }
 }
@@ -562,6 +645,8 @@ static void reset_peer(peer *p)
 {
     p->epoch++;
     p->status_unread = p->irq_pending = p->control_pending = 0;
+    trace_set(p->dev, p->line, 0);
+    trace_set(p->dev, p->status, 0);
     sim_ring_clear(&p->inbox);
     p->claimed = 0;
     p->state = PEER_IDLE;
@@ -635,6 +720,7 @@ void ivshmem_start(ivshmem *d)
 
 void ivshmem_reset_stats(ivshmem *d)
 {
+    d->measuring = 1;
     memset(&d->st, 0, sizeof d->st);
     memset(&d->vc, 0, sizeof d->vc);
     sim_hist_clear(&d->round);

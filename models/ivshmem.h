@@ -104,6 +104,15 @@ void ivshmem_free(ivshmem *d);
  * detach events. A failure stops the run through sim_fail(). */
 void ivshmem_start(ivshmem *d);
 
+/* Records in `t` (not owned; it outlives `d`; NULL: nothing), from here
+ * on: each peer's vCPU (vcpu_trace) and a track per peer ("ivshmem
+ * peers") with a slice per message sent (copy in and doorbell) and
+ * received (copy out), joined by a flow; per peer the signals doorbell
+ * (an event per write), IntrStatus and the interrupt line; and a row per
+ * message acted on after the warm-up. Call before ivshmem_start(). */
+void ivshmem_trace(ivshmem *d, trc_recorder *t);
+
+/* Also marks the end of the warm-up for the rows. */
 void ivshmem_reset_stats(ivshmem *d);
 
 /* Peer `id` is attached now. */

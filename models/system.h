@@ -23,6 +23,7 @@
 #include "models/vmm.h"
 #include "models/vpio.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
 
 typedef struct run_config {
     uint64_t duration;              /* simulated cycles, warm-up included */
@@ -72,6 +73,8 @@ typedef struct system_config {
                                            guests share */
     variant_config *variants;       /* at least one after system_load */
     size_t nvariants;
+    trc_recorder *trace;            /* NULL: no recording; set by the CLI,
+                                       not a scenario key; not owned */
 } system_config;
 
 /* Indices into system_scheme_names. */

@@ -105,6 +105,7 @@ typedef struct io_request {
     int described;                  /* the scheme holds a buffer for it */
     void *transport;                /* the instance serving it */
     uint64_t scratch;               /* for the transport's own use */
+    uint64_t flow;                  /* its trace flow, kick to completion */
 } io_request;
 
 /* The lifecycle's switches (packet-port). */

@@ -10,9 +10,14 @@
  * waits, a timer and then a 0-cycle item that pays the thread's wake-up. A wake-up is a 0-cycle item
  * that absorbs the thread's wake-up latency, then the entry: interrupts
  * raised while the thread wakes are injected by that same entry.
+ *
+ * Recorded (vcpu_trace), each stage is a slice from when it was handed
+ * to the thread to its end; one stage runs at a time, so a vCPU's slices
+ * never overlap, and an exit's slice encloses its stages.
  */
 #include "models/vcpu.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +33,9 @@ typedef struct op {
     int sti;                        /* OP_HALT: the guest's (sti; hlt), not
                                        the idle loop's */
     vcpu_device dev;                /* OP_EXIT: a device model's step, if fn */
+    int irq;                        /* an interrupt's handler (its EOI) */
+    uint64_t flow;                  /* vcpu_flow(): its first slice's flow */
+    int flow_role;                  /* trc_flow_role */
     vcpu_call signal, done;
     uint64_t *phases, *sched;
 } op;
@@ -64,6 +72,16 @@ struct vcpu {
     sim_time exit_start;            /* when its exit was queued */
     uint64_t device_wait;           /* the device step's blocked cycles */
     sim_ring ops, pending, delivered;
+    trc_recorder *trace;            /* NULL: nothing recorded */
+    trc_id track, mode_signal, irq_signal, kick_signal;
+    uint32_t irqs_open;             /* raised, their handlers not yet done */
+    trc_id stage_label[WAKING + 1], reason_label[FABRIC_REASON_COUNT];
+    trc_id inject_label, handler_label;
+    sim_time item_start;            /* when the current stage was queued */
+    sim_time irq_start;             /* when the current handler began */
+    int injecting;                  /* the entry queued injects */
+    uint64_t next_flow;             /* for the next op queued (vcpu_flow) */
+    int next_role;
 };
 
 void vcpu_counts_add(vcpu_counts *sum, const vcpu_counts *add)
@@ -134,6 +152,84 @@ void vcpu_get_thread_stats(const vcpu *v, thread_stats *out)
     thread_get_stats(v->thread, out);
 }
 
+/* ---- recording ----------------------------------------------------------- */
+
+static const char *const mode_names[] = {"guest", "host", "halted", NULL};
+
+/* Slice names of the stages; IDLE and EXIT_RESUME (no cycles) have none. */
+static const char *const stage_names[WAKING + 1] = {
+    [GUEST_WORK] = "guest", [EXIT_HANDLER] = "exit+handler", [EXIT_DEVICE] = "device",
+    [EXIT_BLOCKED] = "blocked", [EXIT_ENTRY] = "entry", [WAKING] = "wake-up"};
+
+void vcpu_trace(vcpu *v, trc_recorder *t, const char *name)
+{
+    if (trc_wants(t, TRC_SPANS)) {
+        v->track = trc_track(t, "vCPUs", name);
+        for (int s = 0; s <= WAKING; s++)
+            if (stage_names[s])
+                v->stage_label[s] = trc_label(t, stage_names[s], "vcpu", NULL);
+        for (int r = 0; r < FABRIC_REASON_COUNT; r++) {
+            char label[64];
+            snprintf(label, sizeof label, "exit: %s", fabric_reason_name(r));
+            v->reason_label[r] = trc_label(t, label, "exit", NULL);
+        }
+        v->inject_label = trc_label(t, "entry+inject", "interrupt", NULL);
+        v->handler_label = trc_label(t, "interrupt handler", "interrupt", NULL);
+    }
+    if (trc_wants(t, TRC_SIGNALS)) {
+        v->mode_signal = trc_signal(t, "vcpus", name, "mode", 2, mode_names,
+                                    (uint64_t)v->mode);
+        v->irq_signal = trc_signal(t, "vcpus", name, "interrupt", 1, NULL, 0);
+        v->kick_signal = trc_signal(t, "vcpus", name, "doorbell", 0, NULL, 0);
+    }
+    v->trace = t;
+}
+
+static void set_mode(vcpu *v, int mode)
+{
+    v->mode = mode;
+    if (v->mode_signal)
+        trc_set(v->trace, v->mode_signal, sim_now(v->env.k), (uint64_t)mode);
+}
+
+/* The interrupt line as the guest sees it: 1 from a raise until the
+ * handler of every raised interrupt is done. */
+static void irq_level(vcpu *v, int change)
+{
+    v->irqs_open = (uint32_t)((int64_t)v->irqs_open + change);
+    if (v->irq_signal)
+        trc_set(v->trace, v->irq_signal, sim_now(v->env.k), v->irqs_open > 0);
+}
+
+/* A kick's exit reached its signal (the doorbell's eventfd, or the
+ * device model's end of the round trip). */
+static void trace_kick(vcpu *v)
+{
+    if (v->kick_signal && v->cur.path >= FABRIC_PATH_KICK_PIO &&
+        v->cur.path <= FABRIC_PATH_KICK_HYPERCALL_USER)
+        trc_set(v->trace, v->kick_signal, sim_now(v->env.k), 1);
+}
+
+/* The stage that just ended, from when it was queued (its wait for a core
+ * included) to now; an exit's own slice when its entry ends, around its
+ * phases, and an interrupt handler's around its EOI. */
+static void trace_stage(vcpu *v)
+{
+    if (!v->track)
+        return;
+    sim_time now = sim_now(v->env.k);
+    trc_id label = v->stage == EXIT_ENTRY && v->injecting ? v->inject_label
+                                                          : v->stage_label[v->stage];
+    trc_slice_flow(v->trace, v->track, v->item_start, now, label, 0, v->cur.flow,
+                   (trc_flow_role)v->cur.flow_role);
+    v->cur.flow = 0;                /* the op's first slice only */
+    v->cur.flow_role = TRC_FLOW_NONE;
+    if (v->stage == EXIT_ENTRY)
+        trc_slice(v->trace, v->track, v->exit_start, now, v->reason_label[v->path.reason], 0);
+    if (v->cur.irq && (v->stage == EXIT_ENTRY || v->stage == GUEST_WORK))
+        trc_slice(v->trace, v->track, v->irq_start, now, v->handler_label, 0);
+}
+
 /* ---- running items ------------------------------------------------------- */
 
 static void item_done(sim_kernel *k, void *ctx, uint64_t arg);
@@ -141,6 +237,7 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg);
 static void submit(vcpu *v, int stage, uint64_t cycles, uint64_t *sched)
 {
     v->stage = stage;
+    v->item_start = sim_now(v->env.k);
     int rc = thread_work(v->thread, cycles, item_done, v, 0, sched);
     if (rc)
         sim_fail(v->env.k, rc);
@@ -201,8 +298,10 @@ static uint64_t deliver_pending(vcpu *v)
  * it already raised. */
 static void enter(vcpu *v, uint64_t cycles)
 {
-    cycles += deliver_pending(v);
-    v->mode = VCPU_GUEST;
+    uint64_t inject = deliver_pending(v);
+    v->injecting = inject > 0;
+    cycles += inject;
+    set_mode(v, VCPU_GUEST);
     submit(v, EXIT_ENTRY, cycles, v->cur.signal.fn ? NULL : v->cur.sched);
 }
 
@@ -217,7 +316,7 @@ static void start(vcpu *v, const op *o)
         v->masked = 0;
     v->path = fabric_exit_of(v->env.costs, o->path, v->env.pio_in_emulated);
     v->env.counts->exits[v->path.reason]++;
-    v->mode = VCPU_HOST;
+    set_mode(v, VCPU_HOST);
     v->exit_start = sim_now(v->env.k);
     if (o->phases)
         *o->phases += v->path.to_signal;
@@ -231,16 +330,17 @@ static void start_handler(vcpu *v)
     irq q;
     sim_ring_pop(&v->delivered, &q);
     const vmm_costs *c = v->env.costs;
+    v->irq_start = sim_now(v->env.k);
     if (v->env.eoi == VMM_EOI_EXIT) {
         if (q.cost)
             *q.cost += c->exit + c->eoi_handler + c->entry;
         start(v, &(op){.kind = OP_EXIT, .path = FABRIC_PATH_EOI, .done = q.handled,
-                       .sched = q.sched});
+                       .sched = q.sched, .irq = 1});
     } else {
         if (q.cost)
             *q.cost += c->eoi_write;
         start(v, &(op){.kind = OP_GUEST, .cycles = c->eoi_write, .done = q.handled,
-                       .sched = q.sched});
+                       .sched = q.sched, .irq = 1});
     }
 }
 
@@ -282,7 +382,7 @@ static void halted(vcpu *v)
         return;
     }
     v->env.counts->halts++;
-    v->mode = VCPU_HALTED;
+    set_mode(v, VCPU_HALTED);
     v->stage = IDLE;
     v->halted_op = v->cur.sti;
 }
@@ -290,7 +390,7 @@ static void halted(vcpu *v)
 /* A halted vCPU gets work or an interrupt: its thread wakes. */
 static void wake(vcpu *v, uint64_t *sched)
 {
-    v->mode = VCPU_HOST;
+    set_mode(v, VCPU_HOST);
     if (!v->halted_op)
         v->cur = (op){.kind = OP_HALT, .sched = sched};
     v->halted_op = 0;
@@ -325,6 +425,7 @@ static void device_done(sim_kernel *k, vcpu *v)
         return;
     }
     v->stage = EXIT_BLOCKED;
+    v->item_start = sim_now(k);
     int rc = sim_schedule(k, v->device_wait, SIM_BAND_NORMAL, wait_over, v, 0, NULL);
     if (rc)
         sim_fail(k, rc);
@@ -338,6 +439,7 @@ static void wait_over(sim_kernel *k, void *ctx, uint64_t arg)
     (void)arg;
     vcpu *v = ctx;
     v->device_wait = 0;
+    trace_stage(v);
     submit(v, EXIT_RESUME, 0, v->cur.sched);
 }
 
@@ -346,6 +448,7 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
     (void)arg;
     vcpu *v = ctx;
     vcpu_call done = v->cur.done;
+    trace_stage(v);
     switch (v->stage) {
     case EXIT_HANDLER:
         if (v->cur.kind == OP_HALT) {
@@ -356,8 +459,10 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
             start_device(k, v);
             return;
         }
-        if (v->path.signals)
+        if (v->path.signals) {
+            trace_kick(v);
             call(k, v->cur.signal);
+        }
         enter(v, v->path.after_signal + v->path.entry);
         return;
     case EXIT_DEVICE:
@@ -371,6 +476,8 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
         return;
     default:                        /* GUEST_WORK, EXIT_ENTRY */
         v->stage = IDLE;
+        if (v->cur.irq)
+            irq_level(v, -1);
         call(k, done);
         advance(v);
     }
@@ -378,14 +485,27 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
 
 /* ---- what the owner asks for -------------------------------------------- */
 
-static void queue(vcpu *v, const op *o)
+static void queue(vcpu *v, const op *in)
 {
-    if (push(v, &v->ops, o))
+    op o = *in;
+    o.flow = v->next_flow;
+    o.flow_role = v->next_role;
+    v->next_flow = 0;
+    v->next_role = TRC_FLOW_NONE;
+    if (push(v, &v->ops, &o))
         return;
     if (v->mode == VCPU_HALTED)
-        wake(v, o->sched);
+        wake(v, o.sched);
     else
         advance(v);
+}
+
+void vcpu_flow(vcpu *v, uint64_t flow, trc_flow_role role)
+{
+    if (!v->track)
+        return;
+    v->next_flow = flow;
+    v->next_role = role;
 }
 
 void vcpu_guest(vcpu *v, uint64_t cycles, vcpu_call done, uint64_t *sched)
@@ -444,6 +564,7 @@ void vcpu_interrupt(vcpu *v, vcpu_call handled, uint64_t *cost, uint64_t *sched)
     irq q = {.handled = handled, .cost = cost, .sched = sched, .raised = sim_now(v->env.k)};
     if (push(v, &v->pending, &q))
         return;
+    irq_level(v, +1);
     if (v->mode == VCPU_HALTED) {
         wake(v, sched);
     } else if (v->mode == VCPU_GUEST) {

@@ -40,6 +40,7 @@
 #include "models/fabric.h"
 #include "models/vmm.h"
 #include "sim/kernel.h"
+#include "sim/trace.h"
 
 typedef struct vcpu vcpu;
 
@@ -144,6 +145,21 @@ void vcpu_set_masked(vcpu *v, int masked);
  * the exit or injection that delivered it, and the EOI; `sched` the
  * wake-up and switch cycles. */
 void vcpu_interrupt(vcpu *v, vcpu_call handled, uint64_t *cost, uint64_t *sched);
+
+/* Records in `t` (not owned; it outlives `v`; NULL: nothing) the vCPU's
+ * work as slices on a track `name` (copied) of group "vCPUs": guest
+ * work, each exit by its reason with its phases nested inside (exit and
+ * handler, device, blocked, wake-up, entry, "entry+inject" when it injects
+ * an interrupt), interrupt handlers; and as signals of group "vcpus" its
+ * mode (guest, host, halted), its interrupt line (1 while a raised
+ * interrupt's handler is not done) and its doorbell (an event when a
+ * kick's exit reaches its signal). Call once, before any work. */
+void vcpu_trace(vcpu *v, trc_recorder *t, const char *name);
+
+/* The next work queued on `v` (guest work, an exit, a HLT) takes part in
+ * flow `flow` (trc_flow_new) as `role` on its first slice, so an arrow
+ * can join a request's kick to its completion. Nothing without recording. */
+void vcpu_flow(vcpu *v, uint64_t flow, trc_flow_role role);
 
 vcpu_mode vcpu_mode_of(const vcpu *v);
 

@@ -107,7 +107,20 @@ int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen
     return rc;
 }
 
+static int write_text_to(FILE *f, void *ctx)
+{
+    const char *const *parts = ctx;
+    return fputs(parts[0], f) >= 0 && fputs(parts[1], f) >= 0 ? 0 : SIM_EIO;
+}
+
 int rep_write_text(const char *path, const char *text, const char *tail, char *err,
+                   size_t errlen)
+{
+    const char *parts[2] = {text, tail};
+    return rep_write_with(path, write_text_to, (void *)parts, err, errlen);
+}
+
+int rep_write_with(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err,
                    size_t errlen)
 {
     size_t n = strlen(path) + 16;
@@ -134,17 +147,36 @@ int rep_write_text(const char *path, const char *text, const char *tail, char *e
         unlink(tmp);
         goto done;
     }
-    int ok = fputs(text, f) >= 0 && fputs(tail, f) >= 0;
-    ok = (fclose(f) == 0) && ok;
+    int written = write(f, ctx);
+    int ok = (fclose(f) == 0) && written == 0;
     if (!ok || rename(tmp, path) != 0) {
-        set_err(err, errlen, ok ? "cannot rename to" : "cannot write", ok ? path : tmp);
+        if (written == SIM_ENOMEM)
+            snprintf(err, errlen, "out of memory writing %s", path);
+        else
+            set_err(err, errlen, ok ? "cannot rename to" : "cannot write", ok ? path : tmp);
         unlink(tmp);
+        rc = written == SIM_ENOMEM ? SIM_ENOMEM : SIM_EIO;
         goto done;
     }
     rc = 0;
 done:
     free(tmp);
     return rc;
+}
+
+void rep_csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 /* ---- flattening --------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/stats.h"
 
@@ -44,6 +45,16 @@ int rep_write_json(const char *path, const json_t *doc, char *err, size_t errlen
 /* Writes `text` then `tail` to `path` the same atomic way. */
 int rep_write_text(const char *path, const char *text, const char *tail, char *err,
                    size_t errlen);
+
+/* Writes `path` the same atomic way with what `write(f, ctx)` puts into
+ * the temporary file (it returns 0, SIM_EIO or SIM_ENOMEM): for texts too
+ * large to build in memory first. */
+int rep_write_with(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err,
+                   size_t errlen);
+
+/* `s` as one CSV field (RFC 4180): quoted only when it holds a comma, a
+ * quote or a line break, with quotes doubled. */
+void rep_csv_text(FILE *f, const char *s);
 
 /* The JSON text exactly as rep_write_json writes it (less the final
  * newline); caller frees. NULL when memory is short. */

@@ -451,22 +451,6 @@ void swp_release(swp_sweep *s)
 
 /* ---- the CSV ---------------------------------------------------------------- */
 
-/* RFC 4180: quoted only when it must be. */
-static void csv_text(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* A JSON scalar as a cell; nothing for NULL (the metric is absent). */
 static void csv_cell(FILE *f, const json_t *v)
 {
@@ -486,7 +470,7 @@ static void csv_cell(FILE *f, const json_t *v)
         fputs("false", f);
         break;
     case JSON_STRING:
-        csv_text(f, json_string_value(v));
+        rep_csv_text(f, json_string_value(v));
         break;
     default:
         break;
@@ -532,11 +516,11 @@ static void write_header(const swp_sweep *s, const json_t *cols, FILE *f)
     fputs("point,variant,config_hash", f);
     for (size_t k = 0; k < s->plan->nparams; k++) {
         fputc(',', f);
-        csv_text(f, s->plan->params[k].path);
+        rep_csv_text(f, s->plan->params[k].path);
     }
     json_object_foreach((json_t *)cols, key, v) {
         fputs(is_param(s, key) ? ",result." : ",", f);
-        csv_text(f, key);
+        rep_csv_text(f, key);
     }
     fputc('\n', f);
 }

@@ -972,5 +972,45 @@ case_sweep_mpi() {
   [ "$(grep -c "is not a scenario key" "$work/err")" -eq 1 ] || { cat "$work/err" >&2; fail "errors not once"; }
 }
 
+# pvsim run --trace, --vcd, --requests, --trace-limit (docs/traces.md):
+# the files, their summary, the same bytes twice, the cut and its note,
+# and the usage errors. tests/test_recording.c reads the contents.
+case_traces() {
+  local pp=(scenarios/ivshmem-pingpong.yaml --set run.duration=200us --set run.warmup=50us
+            --out "$work/o")
+  expect_status 0 "$pvsim" run "${pp[@]}" --trace "$work/a.json" --vcd "$work/a.vcd" \
+    --requests "$work/a.csv"
+  contains "$work/out" "recorded: $work/a.json ("
+  contains "$work/out" "value changes) $work/a.csv ("
+  contains "$work/a.json" '"traceEvents"'
+  contains "$work/a.json" '"name":"thread_name","args":{"name":"peer 0"}'
+  contains "$work/a.json" '"flow_out":true'
+  contains "$work/a.vcd" '$enddefinitions $end'
+  contains "$work/a.csv" "variant,source,what,issue_cycle,completion_cycle,latency_cycles"
+  expect_status 0 "$pvsim" run "${pp[@]}" --quiet --trace "$work/b.json" --vcd "$work/b.vcd" \
+    --requests "$work/b.csv"
+  [ ! -s "$work/out" ] || fail "--quiet printed"
+  for f in json vcd csv; do cmp "$work/a.$f" "$work/b.$f" || fail "same run, different $f"; done
+  expect_status 0 "$pvsim" run "${pp[@]}" --trace "$work/c.json" --trace-limit 20
+  contains "$work/out" "cut by --trace-limit in 4 variants"
+  contains "$work/c.json" "variant msi-kernel: slices cut at cycle"
+  expect_status 0 "$pvsim" run "${pp[@]}" --vcd "$work/d.vcd" --trace-limit 10us..20us
+  contains "$work/d.vcd" '#10000000'
+  expect_status 2 "$pvsim" run "${pp[@]}" --trace "$work/e.json" --trace-limit 0
+  contains "$work/err" "--trace-limit 0: expected a number of events above 0"
+  expect_status 2 "$pvsim" run "${pp[@]}" --trace "$work/e.json" --trace-limit 20us..10us
+  contains "$work/err" "--trace-limit 20us..10us: expected a window FROM..TO"
+  expect_status 2 "$pvsim" run "${pp[@]}" --trace "$work/e.json" --trace-limit 1parsec..
+  expect_status 2 "$pvsim" run "${pp[@]}" --trace-limit 100
+  contains "$work/err" "--trace-limit bounds --trace, --vcd or --requests"
+  expect_status 2 "$pvsim" check scenarios/ivshmem-pingpong.yaml --trace "$work/e.json"
+  expect_status 2 "$pvsim" run "${pp[@]}" --trace-limit 5 --trace-limit 7 --trace "$work/e.json"
+  contains "$work/err" "give at most a count and a window, one each"
+  # Refused before the run, not after it.
+  expect_status 2 "$pvsim" run "${pp[@]}" --trace "$work/no/such/dir/e.json"
+  contains "$work/err" "cannot write $work/no/such/dir/e.json: $work/no/such/dir:"
+  [ ! -e "$work/e.json" ] || fail "a refused run wrote its trace"
+}
+
 "case_$case_name"
 echo "cli $case_name: ok"
