@@ -73,7 +73,6 @@ typedef struct unit_rule {
 static const unit_rule unit_rules[] = {
     {"_ns", "us", 1e3},
     {"_cycles", "cycles", 1},
-    {"_rps", "requests/s", 1},
 };
 
 /* Throughput in bytes: GiB/s once the values reach 1 GiB/s, else MB/s. */
@@ -85,11 +84,25 @@ static void bytes_per_s(plot_axis *a, const char *stat, const char *name, double
     a->divisor = gib ? 1073741824.0 : 1e6;
 }
 
+/* Requests a second, in thousands or millions once the values reach
+ * them; "offered_rps" is the offered load. */
+static void requests_per_s(plot_axis *a, const char *stat, const char *name, double max)
+{
+    metric_quantity(a, stat, !strcmp(name, "offered_rps") ? "offered_load_rps" : name, "_rps");
+    int m = max >= 1e6, k = max >= 1e3;
+    a->unit = m ? "M requests/s" : k ? "k requests/s" : "requests/s";
+    a->divisor = m ? 1e6 : k ? 1e3 : 1;
+}
+
 /* Whether `name`, with `stat` below it or none, is a metric with a unit. */
 static int metric_axis(plot_axis *a, const char *stat, const char *name, double max)
 {
     if (ends_with(name, "_bytes_per_s")) {
         bytes_per_s(a, stat, name, max);
+        return 1;
+    }
+    if (ends_with(name, "_rps")) {
+        requests_per_s(a, stat, name, max);
         return 1;
     }
     for (size_t i = 0; i < sizeof unit_rules / sizeof unit_rules[0]; i++) {

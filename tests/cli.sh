@@ -719,6 +719,33 @@ PY
   if grep -q '\.lower' "$work/one/sweep.csv"; then fail "bounds without replications"; fi
 }
 
+# The shipped latency-against-load figure, short: the sweep over the
+# arrival rate with its replications, and its plot with error bars.
+case_load_latency() {
+  expect_status 0 "$pvsim" sweep scenarios/load-latency.yaml --quiet --set run.duration=2ms \
+    --set run.warmup=500us --set run.replications=2 --out "$work/load"
+  python3 - "$work/load/sweep.csv" <<'PY' || fail "load-latency CSV"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert len(rows) == 9 * 4, len(rows)
+assert {r["variant"] for r in rows} == {"linear", "page-list", "physical", "sg"}
+for r in rows:
+    rate = float(r["guests.0.workload.rate"])
+    # Two guests offer twice the rate, within the Poisson counts' noise.
+    assert abs(float(r["totals.offered_rps"]) / (2 * rate) - 1) < 0.25, r["totals.offered_rps"]
+    assert float(r["totals.dropped_arrivals"]) == 0
+    for m in ("totals.latency_ns.p50", "totals.latency_ns.p99"):
+        assert float(r[m + ".lower"]) <= float(r[m]) <= float(r[m + ".upper"]), m
+PY
+  expect_status 0 "$pvsim" plot "$work/load/sweep.csv" --x totals.offered_rps \
+    --y totals.latency_ns.p50 --y totals.latency_ns.p99 --log-y -o "$work/load.png" \
+    --script "$work/load.gp"
+  contains "$work/load.gp" "yerrorlines"
+  contains "$work/load.gp" "offered load (M requests/s)"
+  [ "$(head -c 8 "$work/load.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+    fail "load.png is not a PNG"
+}
+
 case_sweep_errors() {
   expect_status 2 "$pvsim" sweep
   contains "$work/err" "a scenario FILE is required"

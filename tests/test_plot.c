@@ -335,6 +335,8 @@ Test(plot, labels_name_the_quantity_and_its_unit)
         {"ivshmem.round_latency_ns.p50", 0, "p50 round latency (us)"},
         {"totals.latency_cycles.p99", 0, "p99 latency (cycles)"},
         {"totals.throughput_rps", 0, "throughput (requests/s)"},
+        {"totals.throughput_rps", 5e5, "throughput (k requests/s)"},
+        {"totals.offered_rps", 2e6, "offered load (M requests/s)"},
         {"totals.throughput_bytes_per_s", 5e8, "throughput (MB/s)"},
         {"totals.throughput_bytes_per_s", 2e9, "throughput (GiB/s)"},
         {"guests.0.workload.size", 0, "request size (KiB)"},
