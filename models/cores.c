@@ -27,6 +27,8 @@ typedef struct work {
     uint64_t arg;
     uint64_t *sched;
     int spin;                     /* thread_spin: may end early */
+    const thread_part *parts;     /* thread_work_parts: for recording */
+    uint32_t nparts;
 } work;
 
 struct core_thread {
@@ -156,6 +158,14 @@ static void trace_item(core_thread *t, const work *w)
     sim_time now = sim_now(c->k);
     trc_slice(c->trace, c->cores[t->core].track, t->item_start, now, t->label, t->index);
     trc_slice(c->trace, t->track, t->item_start, now, t->label, t->index);
+    sim_time at = t->item_start;
+    for (uint32_t i = 0; i < w->nparts; i++) {
+        const thread_part *p = &w->parts[i];
+        if (p->cycles)
+            trc_slice(c->trace, t->track, at, at + p->cycles,
+                      trc_label(c->trace, p->name, "host", NULL), t->index);
+        at += p->cycles;
+    }
 }
 
 int cores_start(cores *c)
@@ -387,13 +397,22 @@ static int queue_work(core_thread *t, const work *w)
 int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
                 uint64_t arg, uint64_t *sched)
 {
-    return queue_work(t, &(work){cycles, fn, ctx, arg, sched, 0});
+    return queue_work(t, &(work){cycles, fn, ctx, arg, sched, 0, NULL, 0});
+}
+
+int thread_work_parts(core_thread *t, const thread_part *parts, uint32_t n, sim_handler fn,
+                      void *ctx, uint64_t arg, uint64_t *sched)
+{
+    sim_time cycles = 0;
+    for (uint32_t i = 0; i < n; i++)
+        cycles += parts[i].cycles;
+    return queue_work(t, &(work){cycles, fn, ctx, arg, sched, 0, parts, n});
 }
 
 int thread_spin(core_thread *t, sim_time cycles, sim_handler fn, void *ctx, uint64_t arg,
                 uint64_t *sched)
 {
-    return queue_work(t, &(work){cycles, fn, ctx, arg, sched, 1});
+    return queue_work(t, &(work){cycles, fn, ctx, arg, sched, 1, NULL, 0});
 }
 
 int thread_spin_end(core_thread *t)

@@ -82,6 +82,19 @@ uint32_t cores_count(const cores *c);
 int thread_work(core_thread *t, sim_time cycles, sim_handler fn, void *ctx,
                 uint64_t arg, uint64_t *sched);
 
+/* One named stretch of an item, for timelines: the device worker's item
+ * is its translation, its service and its irqfd write. */
+typedef struct thread_part {
+    const char *name;               /* a static string */
+    uint64_t cycles;
+} thread_part;
+
+/* Queues an item of the `n` parts in `parts` (which must live until the
+ * item is done), as thread_work() with their cycles' sum; a recording
+ * shows each part as a slice within the item's. */
+int thread_work_parts(core_thread *t, const thread_part *parts, uint32_t n, sim_handler fn,
+                      void *ctx, uint64_t arg, uint64_t *sched);
+
 /* Queues a spin on `t`: it holds its core, busy, checking for work (a
  * busy-poll), for at most `cycles`; then `fn(k, ctx, arg)` runs. A spin
  * ended early by thread_spin_end() counts only the cycles it spun. Same

@@ -603,8 +603,8 @@ static void done(sim_kernel *k, void *ctx, io_request *r)
 {
     guest *g = ctx;
     if (r->copy_out) {
-        vcpu_guest(r->cpu, r->copy_out, (vcpu_call){copied_out, g, r->slot},
-                   &r->parts.scheduling);
+        vcpu_guest_named(r->cpu, "copy out", r->copy_out, (vcpu_call){copied_out, g, r->slot},
+                         &r->parts.scheduling);
         return;
     }
     finish(k, g, r);

@@ -375,7 +375,7 @@ static void send(peer *p, uint32_t dest, uint32_t kind)
 {
     ivshmem *d = p->dev;
     uint32_t value = ivshmem_doorbell(d->cfg->layout, dest, kind);
-    vcpu_guest(p->vcpu, d->copy_cycles, none, NULL);
+    vcpu_guest_named(p->vcpu, "copy in", d->copy_cycles, none, NULL);
     vcpu_exit(p->vcpu, d->doorbell_path, (vcpu_call){doorbell_written, p, pack(p->epoch, value)},
               none, NULL, NULL);
 }
@@ -516,8 +516,8 @@ static void drain(sim_kernel *k, void *ctx, uint64_t arg)
     if (n == 0)
         return;
     r->claimed += n;
-    vcpu_guest(r->vcpu, n * r->dev->copy_cycles, (vcpu_call){drained, r, pack(r->epoch, n)},
-               NULL);
+    vcpu_guest_named(r->vcpu, "copy out", n * r->dev->copy_cycles,
+                     (vcpu_call){drained, r, pack(r->epoch, n)}, NULL);
 }
 
 /* ---- rounds -------------------------------------------------------------------------- */

@@ -15,6 +15,7 @@ struct loopback {
     uint32_t nworkers;
     core_thread **workers;
     pv_io **serving;                /* per worker; NULL when idle */
+    thread_part (*parts)[3];        /* per worker: its item's stretches */
     uint32_t *idle, nidle;          /* idle workers, a stack */
     sim_ring queue;                 /* of pv_io *: waiting requests */
     uint32_t peak;
@@ -56,8 +57,9 @@ loopback *loopback_new(sim_kernel *k, const loopback_config *cfg, cores *host, i
     d->workers = calloc(d->nworkers, sizeof *d->workers);
     d->serving = calloc(d->nworkers, sizeof *d->serving);
     d->idle = calloc(d->nworkers, sizeof *d->idle);
+    d->parts = calloc(d->nworkers, sizeof *d->parts);
     int rc = sim_ring_init(&d->queue, sizeof(pv_io *));
-    if (!d->workers || !d->serving || !d->idle || rc) {
+    if (!d->workers || !d->serving || !d->idle || !d->parts || rc) {
         loopback_free(d);
         return NULL;
     }
@@ -82,19 +84,24 @@ void loopback_free(loopback *d)
     free(d->workers);
     free(d->serving);
     free(d->idle);
+    free(d->parts);
     sim_ring_fini(&d->queue);
     free(d);
 }
 
 static void served(sim_kernel *k, void *ctx, uint64_t arg);
 
-/* Hands `io` to idle worker `w`. */
+/* Hands `io` to idle worker `w`: it resolves the buffer, serves the
+ * request and writes the completion's irqfd, one item in three parts. */
 static int start(loopback *d, uint32_t w, pv_io *io)
 {
     d->serving[w] = io;
     sim_util_set(&d->busy, sim_now(d->k), d->nworkers - d->nidle);
-    return thread_work(d->workers[w], io->device_cycles + io->notify_cycles, served, d, w,
-                       &io->sched_cycles);
+    thread_part *p = d->parts[w];
+    p[0] = (thread_part){"translate", io->host_cycles};
+    p[1] = (thread_part){"serve", io->device_cycles - io->host_cycles};
+    p[2] = (thread_part){"irqfd", io->notify_cycles};
+    return thread_work_parts(d->workers[w], p, 3, served, d, w, &io->sched_cycles);
 }
 
 static void served(sim_kernel *k, void *ctx, uint64_t arg)

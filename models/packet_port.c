@@ -638,7 +638,8 @@ static void send_fast(port *p, io_request *r)
     s->list_first = 0;
     r->parts.copy = r->cost.copy_cycles;
     if (r->cost.copy_cycles)
-        vcpu_guest(r->cpu, r->cost.copy_cycles, (vcpu_call){0}, &r->io.sched_cycles);
+        vcpu_guest_named(r->cpu, "copy", r->cost.copy_cycles, (vcpu_call){0},
+                         &r->io.sched_cycles);
     queue_next(p, r->slot);
 }
 

@@ -81,7 +81,7 @@ static void send(transport *t, io_request *r)
     uint32_t kicks = d->kick_path < 0 ? 0 : r->cost.kicks;
     uint64_t *sched = &r->io.sched_cycles;
     if (r->cost.copy_cycles)
-        vcpu_guest(r->cpu, r->cost.copy_cycles, none, sched);
+        vcpu_guest_named(r->cpu, "copy", r->cost.copy_cycles, none, sched);
     for (uint32_t i = 0; i < r->cost.extra_exits; i++)
         vcpu_exit(r->cpu, FABRIC_PATH_HYPERCALL, none, none, NULL, sched);
     for (uint32_t i = 0; i < kicks; i++)

@@ -30,6 +30,8 @@ typedef struct op {
     int kind;                       /* op_kind */
     int path;                       /* OP_EXIT, OP_HALT: fabric_path_id */
     uint64_t cycles;                /* OP_GUEST */
+    const char *name;               /* OP_GUEST: its slice's name; NULL:
+                                       "guest" */
     int sti;                        /* OP_HALT: the guest's (sti; hlt), not
                                        the idle loop's */
     vcpu_device dev;                /* OP_EXIT: a device model's step, if fn */
@@ -219,7 +221,9 @@ static void trace_stage(vcpu *v)
         return;
     sim_time now = sim_now(v->env.k);
     trc_id label = v->stage == EXIT_ENTRY && v->injecting ? v->inject_label
-                                                          : v->stage_label[v->stage];
+                   : v->stage == GUEST_WORK && v->cur.name
+                       ? trc_label(v->trace, v->cur.name, "vcpu", NULL)
+                       : v->stage_label[v->stage];
     trc_slice_flow(v->trace, v->track, v->item_start, now, label, 0, v->cur.flow,
                    (trc_flow_role)v->cur.flow_role);
     v->cur.flow = 0;                /* the op's first slice only */
@@ -511,6 +515,13 @@ void vcpu_flow(vcpu *v, uint64_t flow, trc_flow_role role)
 void vcpu_guest(vcpu *v, uint64_t cycles, vcpu_call done, uint64_t *sched)
 {
     queue(v, &(op){.kind = OP_GUEST, .cycles = cycles, .done = done, .sched = sched});
+}
+
+void vcpu_guest_named(vcpu *v, const char *name, uint64_t cycles, vcpu_call done,
+                      uint64_t *sched)
+{
+    queue(v, &(op){.kind = OP_GUEST, .cycles = cycles, .name = name, .done = done,
+                   .sched = sched});
 }
 
 void vcpu_exit(vcpu *v, int path, vcpu_call signal, vcpu_call done, uint64_t *phases,

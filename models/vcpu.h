@@ -92,6 +92,9 @@ void vcpu_free(vcpu *v);
 /* Queues `cycles` of guest work, then `done`. `sched` (may be NULL)
  * receives the wake-up and switch cycles paid on the way. */
 void vcpu_guest(vcpu *v, uint64_t cycles, vcpu_call done, uint64_t *sched);
+/* The same, named in a recording (`name` static: "copy"). */
+void vcpu_guest_named(vcpu *v, const char *name, uint64_t cycles, vcpu_call done,
+                      uint64_t *sched);
 
 /* Queues an exit by path `path` (fabric_path_id): `signal` runs at the
  * path's signal (if it has one), `done` after the entry. `phases` (may be

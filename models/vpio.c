@@ -366,8 +366,8 @@ static void send(transport *t, io_request *r)
         return;
     r->parts.copy = r->cost.copy_cycles;
     if (r->cost.copy_cycles) {
-        vcpu_guest(r->cpu, r->cost.copy_cycles, (vcpu_call){copied, v, r->slot},
-                   &r->io.sched_cycles);
+        vcpu_guest_named(r->cpu, "copy", r->cost.copy_cycles, (vcpu_call){copied, v, r->slot},
+                         &r->io.sched_cycles);
         return;
     }
     dispatch(v, r->slot);

@@ -24,14 +24,18 @@ typedef struct recorded {
 } recorded;
 
 /* Runs `path` (NULL: the built-in scenario) for `duration` without a
- * warm-up, recording everything within `limit` (NULL: the defaults) when
- * `record`. */
-static recorded run(const char *path, const char *duration, const trc_limit *limit, int record)
+ * warm-up and with the `nmore` overrides `more`, recording everything
+ * within `limit` (NULL: the defaults) when `record`. */
+static recorded run_with(const char *path, const char *duration, const trc_limit *limit,
+                         int record, const char *const *more, size_t nmore)
 {
     char set[64];
     snprintf(set, sizeof set, "run.duration=%s", duration);
-    const char *sets[] = {set, "run.warmup=0"};
-    scn_source src = {.path = path, .sets = sets, .nsets = 2};
+    const char *sets[8] = {set, "run.warmup=0"};
+    cr_assert_leq(nmore, 6);
+    for (size_t i = 0; i < nmore; i++)
+        sets[2 + i] = more[i];
+    scn_source src = {.path = path, .sets = sets, .nsets = 2 + nmore};
     system_config cfg;
     scn_errors errs = {0};
     cr_assert_eq(system_load(&src, &cfg, &errs), 0);
@@ -51,6 +55,11 @@ static recorded run(const char *path, const char *duration, const trc_limit *lim
     }
     system_config_free(&cfg);
     return r;
+}
+
+static recorded run(const char *path, const char *duration, const trc_limit *limit, int record)
+{
+    return run_with(path, duration, limit, record, NULL, 0);
 }
 
 static void release(recorded *r)
@@ -255,4 +264,71 @@ Test(recording, the_same_run_gives_the_same_bytes_and_the_same_results)
     release(&a);
     release(&b);
     release(&plain);
+}
+
+/* Every slice named `name` on any track, in the file's order. */
+static size_t slices_named(json_t *doc, const char *name, json_t **out, size_t max)
+{
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "traceEvents"), i, e)
+        if (!strcmp(str(e, "ph"), "X") && !strcmp(str(e, "name"), name) && n < max)
+            out[n++] = e;
+    return n;
+}
+
+/* The slice named `name` on the track of `e` that starts at cycle `at`;
+ * the test fails without one. */
+static json_t *slice_at(json_t *doc, const json_t *e, const char *name, json_int_t at)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(doc, "traceEvents"), i, x)
+        if (!strcmp(str(x, "ph"), "X") && !strcmp(str(x, "name"), name) &&
+            json_integer_value(json_object_get(x, "pid")) ==
+                json_integer_value(json_object_get(e, "pid")) &&
+            json_integer_value(json_object_get(x, "tid")) ==
+                json_integer_value(json_object_get(e, "tid")) &&
+            arg(x, "cycle") == at)
+            return x;
+    cr_assert_fail("no %s at cycle %lld", name, (long long)at);
+    return NULL;
+}
+
+/* scenarios/loopback.yaml's device workers (linear: they walk the
+ * guest's page tables), which signal completions by interrupt: each item
+ * is its translation, its service and its irqfd write, back to back
+ * inside the worker's slice (an irqfd write of 100 cycles, where the
+ * preset's stand-in has none). */
+Test(recording, a_device_item_shows_its_translation_service_and_irqfd)
+{
+    const char *more[] = {"costs.eventfd_signal=100"};  /* the preset's is 0 */
+    recorded r = run_with(PVSIM_SOURCE_DIR "/scenarios/loopback.yaml", "100us", NULL, 1, more, 1);
+    json_t *found[4];
+    size_t n = slices_named(r.trace, "translate", found, 4);
+    cr_assert_gt(n, 0);
+    for (size_t i = 0; i < n; i++) {
+        json_int_t at = arg(found[i], "cycle"), walk = arg(found[i], "cycles");
+        json_t *item = slice_at(r.trace, found[i], "device", at);
+        json_t *serve = slice_at(r.trace, found[i], "serve", at + walk);
+        json_t *irqfd = slice_at(r.trace, found[i], "irqfd", at + walk + arg(serve, "cycles"));
+        cr_assert_eq(walk + arg(serve, "cycles") + arg(irqfd, "cycles"), arg(item, "cycles"));
+    }
+    release(&r);
+}
+
+/* Page lists outside their registered buffers copy: a write before its
+ * kick ("copy") and a read after its completion ("copy out"), each a
+ * slice of its own on the vCPU, 4 KiB at the preset's copy cost. */
+Test(recording, a_copy_is_a_slice_on_the_vcpu_before_a_write_and_after_a_read)
+{
+    const char *more[] = {"variants.0.scheme=page-list", "variants.0.in_registered=0",
+                          "guests.0.workload.read_share=0.5"};
+    recorded r = run_with(NULL, "100us", NULL, 1, more, 3);
+    json_t *in[4], *out[4];
+    cr_assert_gt(slices_named(r.trace, "copy", in, 4), 0);
+    cr_assert_gt(slices_named(r.trace, "copy out", out, 4), 0);
+    cr_assert_eq(arg(in[0], "cycles"), arg(out[0], "cycles"));
+    cr_assert_str_eq(str(in[0], "cat"), "vcpu");
+    release(&r);
 }
