@@ -279,8 +279,8 @@ static void trace_done(guest *g, const io_request *r, sim_time now)
     if (!g->row_source || now < g->env.warmup)
         return;
     const io_parts *p = &r->parts;
-    rows_entry e = {.source = g->row_source, .what = r->read ? g->row_read : g->row_write, .issued = r->issued,
-                    .completed = now, .bytes = r->bytes,
+    rows_entry e = {.source = g->row_source, .what = r->read ? g->row_read : g->row_write,
+                    .issued = r->issued, .completed = now, .bytes = r->bytes,
                     .parts = {p->notify, p->exit, p->translate, p->copy, p->device,
                               p->interrupt, p->scheduling, 0}};
     uint64_t parts = 0;
