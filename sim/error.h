@@ -18,7 +18,9 @@
     X(ESCENARIO, "invalid scenario")                                      \
     X(ENOTFOUND, "not found")                                             \
     X(ENOSPACE, "no free run of the size asked for")                      \
-    X(EINTR, "interrupted")
+    X(EINTR, "interrupted")                                               \
+    X(ENOTBUILT, "not built into this pvsim")                             \
+    X(EONCE, "SystemC allows one simulation per process")
 
 typedef enum sim_status {
     SIM_OK = 0,

@@ -32,6 +32,7 @@
  *     after its event ran or was dropped no longer matches.
  */
 #include "sim/kernel.h"
+#include "sim/kernel_backend.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -71,6 +72,12 @@ typedef struct slot {
 } slot;
 
 struct sim_kernel {
+    /* NULL for the native backend; otherwise every public function hands
+     * the kernel to these (kernel_backend.h) and the fields below are
+     * unused. */
+    const sim_kernel_ops *ops;
+    sim_backend *backend;
+
     sim_time now;
     uint64_t seq;
     int stop_requested;
@@ -375,10 +382,52 @@ sim_kernel *sim_kernel_new(const sim_kernel_config *cfg)
     return k;
 }
 
+/* Another backend's kernel: the native fields stay empty. */
+static int open_other(sim_kernel **out, const sim_kernel_config *cfg)
+{
+#ifdef PVSIM_HAVE_SYSTEMC
+    if (cfg->backend == SIM_BACKEND_SYSTEMC) {
+        sim_kernel *k = calloc(1, sizeof *k);
+        if (!k)
+            return SIM_ENOMEM;
+        int rc = sim_systemc_new(k, cfg, &k->backend);
+        if (rc) {
+            free(k);
+            return rc;
+        }
+        k->ops = &sim_systemc_ops;
+        *out = k;
+        return 0;
+    }
+#endif
+    (void)out;
+    return (unsigned)cfg->backend < SIM_BACKEND_COUNT ? SIM_ENOTBUILT : SIM_EINVAL;
+}
+
+int sim_kernel_open(sim_kernel **out, const sim_kernel_config *cfg)
+{
+    *out = NULL;
+    if (cfg && cfg->backend != SIM_BACKEND_NATIVE)
+        return open_other(out, cfg);
+    *out = sim_kernel_new(cfg);
+    return *out ? 0 : SIM_ENOMEM;
+}
+
+int sim_kernel_backend_built(sim_backend_kind b)
+{
+#ifdef PVSIM_HAVE_SYSTEMC
+    if (b == SIM_BACKEND_SYSTEMC)
+        return 1;
+#endif
+    return b == SIM_BACKEND_NATIVE;
+}
+
 void sim_kernel_free(sim_kernel *k)
 {
     if (!k)
         return;
+    if (k->ops)
+        k->ops->destroy(k->backend);
     free(k->pool);
     free(k->slots);
     free(k->heap);
@@ -387,12 +436,16 @@ void sim_kernel_free(sim_kernel *k)
 
 sim_time sim_now(const sim_kernel *k)
 {
+    if (k->ops)
+        return k->ops->now(k->backend);
     return k->now;
 }
 
 int sim_schedule_at(sim_kernel *k, sim_time when, sim_band band,
                     sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
 {
+    if (k->ops)
+        return k->ops->schedule_at(k->backend, when, band, fn, ctx, arg, id);
     if (when < k->now)
         return SIM_EPAST;
     if (!fn || (unsigned)band >= SIM_BAND_COUNT)
@@ -431,13 +484,16 @@ int sim_schedule_at(sim_kernel *k, sim_time when, sim_band band,
 int sim_schedule(sim_kernel *k, sim_time delay, sim_band band,
                  sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
 {
-    if (delay > SIM_TIME_MAX - k->now)
+    sim_time now = k->ops ? k->ops->now(k->backend) : k->now;
+    if (delay > SIM_TIME_MAX - now)
         return SIM_EINVAL;
-    return sim_schedule_at(k, k->now + delay, band, fn, ctx, arg, id);
+    return sim_schedule_at(k, now + delay, band, fn, ctx, arg, id);
 }
 
 int sim_cancel(sim_kernel *k, sim_event_id id)
 {
+    if (k->ops)
+        return k->ops->cancel(k->backend, id);
     if (id.slot == SENTINEL || id.slot >= k->pool_size)
         return SIM_ENOTPENDING;
     event *e = &k->pool[id.slot];
@@ -451,11 +507,19 @@ int sim_cancel(sim_kernel *k, sim_event_id id)
 
 void sim_stop(sim_kernel *k)
 {
+    if (k->ops) {
+        k->ops->stop(k->backend);
+        return;
+    }
     k->stop_requested = 1;
 }
 
 void sim_fail(sim_kernel *k, int status)
 {
+    if (k->ops) {
+        k->ops->fail(k->backend, status);
+        return;
+    }
     if (k->failure == 0)
         k->failure = status < 0 ? status : SIM_EINVAL;
     k->stop_requested = 1;
@@ -463,6 +527,8 @@ void sim_fail(sim_kernel *k, int status)
 
 int sim_failure(const sim_kernel *k)
 {
+    if (k->ops)
+        return k->ops->failure(k->backend);
     return k->failure;
 }
 
@@ -488,6 +554,8 @@ static uint32_t peek_slot(sim_kernel *k, sim_time until)
  */
 sim_stop_reason sim_run(sim_kernel *k, sim_time until, uint64_t max_events)
 {
+    if (k->ops)
+        return k->ops->run(k->backend, until, max_events);
     uint64_t ran = 0;
     if (k->failure)
         return SIM_STOP_FAILED;
@@ -526,6 +594,10 @@ sim_stop_reason sim_run(sim_kernel *k, sim_time until, uint64_t max_events)
 
 void sim_kernel_get_stats(const sim_kernel *k, sim_kernel_stats *out)
 {
+    if (k->ops) {
+        k->ops->get_stats(k->backend, out);
+        return;
+    }
     *out = k->st;
     out->pool_size = k->pool_size - 1;  /* the sentinel is not an event */
 }

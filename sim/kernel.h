@@ -8,8 +8,8 @@
  *
  * Models never see the queue: they hold an opaque `sim_kernel *` and an
  * opaque `sim_event_id` per pending event. The queue behind this API is a
- * backend; `native` (timing wheel + overflow heap) is the default, and a
- * SystemC backend may replace it without any model noticing.
+ * backend; `native` (timing wheel + overflow heap) is the default, and the
+ * SystemC backend (docs/systemc.md) replaces it without any model noticing.
  *
  * Invariants:
  *   - sim_now() never decreases.
@@ -54,6 +54,13 @@ typedef struct sim_event_id {
     uint32_t gen;
 } sim_event_id;
 
+/* The queue that runs the events; both give the same results. */
+typedef enum sim_backend_kind {
+    SIM_BACKEND_NATIVE = 0,     /* sim/kernel.c: timing wheel + heap */
+    SIM_BACKEND_SYSTEMC = 1,    /* sim/kernel_systemc.cc, when built */
+    SIM_BACKEND_COUNT = 2
+} sim_backend_kind;
+
 typedef struct sim_kernel_config {
     /* Upper bound on events pending at once; scheduling beyond it fails with
      * SIM_ELIMIT instead of growing without bound. 0 = default (1 << 24). */
@@ -61,6 +68,8 @@ typedef struct sim_kernel_config {
     /* Events to preallocate (the pool grows by doubling up to max_pending).
      * 0 = default (1024). */
     uint32_t initial_pool;
+    /* Only sim_kernel_open() reads it; sim_kernel_new() is always native. */
+    sim_backend_kind backend;
 } sim_kernel_config;
 
 /* Why sim_run() returned. */
@@ -85,6 +94,15 @@ typedef struct sim_kernel_stats {
 /* Creates a kernel at time 0 with the native backend. `cfg` may be NULL for
  * defaults. Returns NULL when memory is short. Free with sim_kernel_free(). */
 sim_kernel *sim_kernel_new(const sim_kernel_config *cfg);
+
+/* Creates a kernel at time 0 with `cfg->backend` (native when `cfg` is
+ * NULL) into `*out`. Returns 0, SIM_ENOMEM, SIM_ENOTBUILT (that backend is
+ * not in this build) or SIM_EONCE (SystemC: this process already had a
+ * kernel); on failure `*out` is NULL. Free with sim_kernel_free(). */
+int sim_kernel_open(sim_kernel **out, const sim_kernel_config *cfg);
+
+/* Whether backend `b` is in this build. */
+int sim_kernel_backend_built(sim_backend_kind b);
 
 /* Frees the kernel and every pending event (their handlers are not run).
  * Accepts NULL. */

@@ -2,13 +2,23 @@
  * test_kernel.c -- the event kernel's contract: (time, band, sequence)
  * order, FIFO ties, the wheel/heap boundary, cancellation, limits and pool
  * reuse, plus a randomized comparison against a plain sort.
+ *
+ * Built twice: test_kernel runs the native backend, and test_kernel_systemc
+ * (TEST_BACKEND=SIM_BACKEND_SYSTEMC) the same assertions on SystemC's. Each
+ * Criterion test runs in its own process, which SystemC's one simulation
+ * per process needs; no test makes two kernels.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/kernel.h"
 #include "sim/rng.h"
+
+#ifndef TEST_BACKEND
+#define TEST_BACKEND SIM_BACKEND_NATIVE
+#endif
 
 /* Far enough to go through the overflow heap whatever the wheel's size. */
 #define FAR (1ull << 24)
@@ -36,11 +46,20 @@ static void expect_ids(const trace *t, const uint64_t *want, int n)
                      (unsigned long long)t->ids[i], (unsigned long long)want[i]);
 }
 
+/* A kernel of the backend under test, configured like `cfg` (NULL for
+ * defaults). */
+static sim_kernel *open_kernel(const sim_kernel_config *cfg)
+{
+    sim_kernel_config c = cfg ? *cfg : (sim_kernel_config){0};
+    c.backend = TEST_BACKEND;
+    sim_kernel *k = NULL;
+    cr_assert_eq(sim_kernel_open(&k, &c), 0);
+    return k;
+}
+
 static sim_kernel *new_kernel(void)
 {
-    sim_kernel *k = sim_kernel_new(NULL);
-    cr_assert_not_null(k);
-    return k;
+    return open_kernel(NULL);
 }
 
 Test(kernel, runs_in_time_order)
@@ -288,7 +307,7 @@ Test(kernel, event_limit_and_stop)
 Test(kernel, max_pending_is_a_hard_limit)
 {
     sim_kernel_config cfg = {.max_pending = 100, .initial_pool = 8};
-    sim_kernel *k = sim_kernel_new(&cfg);
+    sim_kernel *k = open_kernel(&cfg);
     trace t = {0};
     for (uint64_t i = 0; i < 100; i++)
         cr_assert_eq(sim_schedule(k, i % 7 ? i : FAR + i, SIM_BAND_NORMAL, record,
@@ -425,21 +444,26 @@ static void model_handler(sim_kernel *k, void *ctx, uint64_t arg)
  * cancel, each handler that runs is the least pending (time, band, seq),
  * cancels succeed exactly for pending events, and every pending event
  * eventually runs. */
-Test(kernel, random_schedules_follow_a_reference_queue)
+/* One seed per process: a Criterion parameter each. */
+ParameterizedTestParameters(kernel, random_schedules_follow_a_reference_queue)
 {
-    for (uint64_t seed = 1; seed <= 10; seed++) {
-        static model m;
-        memset(&m, 0, sizeof m);
-        m.k = new_kernel();
-        sim_rng_seed(&m.rng, seed, "kernel-model");
-        for (int i = 0; i < 50; i++)
-            model_schedule(&m);
-        cr_assert_eq(sim_run(m.k, SIM_TIME_MAX, 0), SIM_STOP_QUIESCENT);
-        cr_assert_null(reference_next(&m), "seed %llu: events left unrun",
-                       (unsigned long long)seed);
-        cr_assert_gt(m.ran, 500);
-        sim_kernel_free(m.k);
-    }
+    static uint64_t seeds[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    return cr_make_param_array(uint64_t, seeds, sizeof seeds / sizeof seeds[0]);
+}
+
+ParameterizedTest(uint64_t *seed, kernel, random_schedules_follow_a_reference_queue)
+{
+    static model m;
+    memset(&m, 0, sizeof m);
+    m.k = new_kernel();
+    sim_rng_seed(&m.rng, *seed, "kernel-model");
+    for (int i = 0; i < 50; i++)
+        model_schedule(&m);
+    cr_assert_eq(sim_run(m.k, SIM_TIME_MAX, 0), SIM_STOP_QUIESCENT);
+    cr_assert_null(reference_next(&m), "seed %llu: events left unrun",
+                   (unsigned long long)*seed);
+    cr_assert_gt(m.ran, 500);
+    sim_kernel_free(m.k);
 }
 
 static void fail_nomem(sim_kernel *k, void *ctx, uint64_t arg)
@@ -459,7 +483,7 @@ static void count_runs(sim_kernel *k, void *ctx, uint64_t arg)
 
 Test(kernel, a_failure_stops_the_run_for_good_and_keeps_its_status)
 {
-    sim_kernel *k = sim_kernel_new(NULL);
+    sim_kernel *k = new_kernel();
     int later = 0;
     cr_assert_eq(sim_schedule(k, 10, SIM_BAND_NORMAL, fail_nomem, NULL, 0, NULL), 0);
     cr_assert_eq(sim_schedule(k, 20, SIM_BAND_NORMAL, count_runs, &later, 0, NULL), 0);
@@ -469,5 +493,42 @@ Test(kernel, a_failure_stops_the_run_for_good_and_keeps_its_status)
     cr_assert_eq(sim_failure(k), SIM_ENOMEM);
     cr_assert_eq(sim_run(k, SIM_TIME_MAX, 0), SIM_STOP_FAILED);
     cr_assert_eq(later, 0);
+    sim_kernel_free(k);
+}
+
+/* A backend this build lacks, or SystemC's second simulation in one
+ * process, is a status, not a crash. */
+Test(kernel, open_refuses_what_it_cannot_give)
+{
+    sim_kernel_config c = {.backend = SIM_BACKEND_SYSTEMC};
+    sim_kernel *k = NULL;
+    if (!sim_kernel_backend_built(SIM_BACKEND_SYSTEMC)) {
+        cr_assert_eq(sim_kernel_open(&k, &c), SIM_ENOTBUILT);
+        cr_assert_null(k);
+        return;
+    }
+    cr_assert_eq(sim_kernel_open(&k, &c), 0);
+    sim_kernel_free(k);
+    cr_assert_eq(sim_kernel_open(&k, &c), SIM_EONCE);
+    cr_assert_null(k);
+}
+
+/* Chunked runs (the host's progress chunks) stop inside a time's events
+ * and go on with the rest of that time first. */
+Test(kernel, event_limit_splits_a_time)
+{
+    sim_kernel *k = new_kernel();
+    trace t = {0};
+    for (uint64_t i = 0; i < 6; i++)
+        sim_schedule(k, 10 + i / 3, (sim_band)(2 - i % 3), record, &t, i, NULL);
+    cr_assert_eq(sim_run(k, SIM_TIME_MAX, 2), SIM_STOP_EVENT_LIMIT);
+    cr_assert_eq(sim_now(k), 10);
+    cr_assert_eq(sim_run(k, 10, 0), SIM_STOP_TIME_LIMIT);
+    cr_assert_eq(sim_now(k), 10);
+    cr_assert_eq(sim_run(k, SIM_TIME_MAX, 0), SIM_STOP_QUIESCENT);
+    const uint64_t want[] = {2, 1, 0, 5, 4, 3};
+    expect_ids(&t, want, 6);
+    cr_assert_eq(t.at[2], 10);
+    cr_assert_eq(t.at[3], 11);
     sim_kernel_free(k);
 }
