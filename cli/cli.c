@@ -102,11 +102,23 @@ int cli_set_replications(scenario_opts *o, const char *arg)
     return 0;
 }
 
+int cli_set_backend(scenario_opts *o, const char *arg)
+{
+    if (strcmp(arg, "native") != 0 && strcmp(arg, "systemc") != 0) {
+        fprintf(stderr, "pvsim: --backend: expected native or systemc, found '%s'\n", arg);
+        return -1;
+    }
+    snprintf(o->backend_set, sizeof o->backend_set, "backend=%s", arg);
+    return 0;
+}
+
 int cli_add_flag_sets(scenario_opts *o)
 {
     if (o->seed_set[0] && cli_add_set(o, o->seed_set))
         return -1;
     if (o->replications_set[0] && cli_add_set(o, o->replications_set))
+        return -1;
+    if (o->backend_set[0] && cli_add_set(o, o->backend_set))
         return -1;
     return 0;
 }

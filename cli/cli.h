@@ -29,6 +29,8 @@ typedef struct scenario_opts {
     char seed_set[48];              /* "seed=N" when --seed was given */
     char replications_set[48];      /* "run.replications=N" when
                                        --replications was given */
+    char backend_set[48];           /* "backend=NAME" when --backend was
+                                       given */
 } scenario_opts;
 
 /* Parses a whole unsigned decimal; 0 on success. */
@@ -48,7 +50,10 @@ int cli_set_seed(scenario_opts *o, const char *arg);
  * after saying why. */
 int cli_set_replications(scenario_opts *o, const char *arg);
 
-/* Appends the --seed and --replications of `o` as the last overrides, so
+/* Records --backend native|systemc; 0, or -1 after saying why. */
+int cli_set_backend(scenario_opts *o, const char *arg);
+
+/* Appends the --seed, --replications and --backend of `o` as the last overrides, so
  * they win over any --set of the same keys, whatever the order; 0, or -1
  * after saying why. */
 int cli_add_flag_sets(scenario_opts *o);

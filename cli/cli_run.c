@@ -13,7 +13,7 @@
 
 static const char run_usage[] =
     "usage: pvsim run [FILE] [--out DIR] [--seed N] [--replications N]\n"
-    "                 [--set PATH=VALUE]... [--quiet]\n"
+    "                 [--set PATH=VALUE]... [--backend native|systemc] [--quiet]\n"
     "                 [--trace FILE.json] [--vcd FILE.vcd] [--requests FILE.csv]\n"
     "                 [--trace-limit N | --trace-limit FROM..TO]\n"
     "\n"
@@ -31,6 +31,9 @@ static const char run_usage[] =
     "  -S, --set PATH=VALUE  override one scenario key; repeatable. PATH is\n"
     "                        dotted, with list indices: run.duration=5ms,\n"
     "                        guests.0.workload.size=64KiB\n"
+    "      --backend NAME    the event kernel: native (default) or systemc, when\n"
+    "                        built with it (overrides `backend:`); the results\n"
+    "                        are the same bytes (docs/systemc.md)\n"
     "  -q, --quiet           print nothing but errors\n"
     "      --trace FILE      write a timeline as Chrome / Perfetto trace events\n"
     "                        JSON (open it at ui.perfetto.dev)\n"
@@ -395,7 +398,7 @@ static int write_results(const char *dir, const system_config *cfg, const json_t
 }
 
 /* Long options without a short form. */
-enum { OPT_REPLICATIONS = 256, OPT_TRACE, OPT_VCD, OPT_REQUESTS, OPT_TRACE_LIMIT };
+enum { OPT_REPLICATIONS = 256, OPT_BACKEND, OPT_TRACE, OPT_VCD, OPT_REQUESTS, OPT_TRACE_LIMIT };
 
 /* A recording option into `t` (NULL for `check`, which records nothing):
  * 0, 1 when `c` is none of them, -1 after saying why. */
@@ -427,6 +430,7 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
         {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'},
         {"replications", required_argument, NULL, OPT_REPLICATIONS},
+        {"backend", required_argument, NULL, OPT_BACKEND},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -451,6 +455,10 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
             break;
         case OPT_REPLICATIONS:
             if (cli_set_replications(o, optarg))
+                return EXIT_USAGE;
+            break;
+        case OPT_BACKEND:
+            if (cli_set_backend(o, optarg))
                 return EXIT_USAGE;
             break;
         case 'q':

@@ -29,7 +29,7 @@
 static const char sweep_usage[] =
     "usage: pvsim sweep FILE [--sweep PATH=V1,V2,...]... [-j N] [--out DIR] [--resume]\n"
     "                  [--mode grid|zip] [--set PATH=VALUE]... [--seed N]\n"
-    "                  [--replications N] [--list] [--quiet]\n"
+    "                  [--replications N] [--backend native|systemc] [--list] [--quiet]\n"
     "\n"
     "Runs the scenario in FILE once per point of a sweep: the parameters of its\n"
     "`sweep:` block and of --sweep options, combined as a grid (every\n"
@@ -53,6 +53,7 @@ static const char sweep_usage[] =
     "      --replications N        run every point N times from derived seeds; the CSV\n"
     "                              gets a .lower and .upper column (95% confidence)\n"
     "                              beside each latency and throughput\n"
+    "      --backend NAME          the event kernel of every point: native or systemc\n"
     "  -S, --set PATH=VALUE        override a scenario key in every point (repeatable)\n"
     "  -q, --quiet                 print nothing but errors\n"
     "  -h, --help                  show this help\n"
@@ -77,7 +78,7 @@ typedef struct sweep_opts {
     int resume, list, quiet;
 } sweep_opts;
 
-enum { OPT_REPLICATIONS = 256 };
+enum { OPT_REPLICATIONS = 256, OPT_BACKEND };
 
 /* ---- the models behind the sweep ------------------------------------------- */
 
@@ -154,6 +155,8 @@ static int take_option(sweep_opts *o, int c, const char *arg)
         return cli_add_set(&o->scn, arg) ? EXIT_USAGE : 0;
     case OPT_REPLICATIONS:
         return cli_set_replications(&o->scn, arg) ? EXIT_USAGE : 0;
+    case OPT_BACKEND:
+        return cli_set_backend(&o->scn, arg) ? EXIT_USAGE : 0;
     default:
         o->resume |= c == 'r';
         o->list |= c == 'l';
@@ -172,6 +175,7 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
         {"seed", required_argument, NULL, 's'},  {"set", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
         {"replications", required_argument, NULL, OPT_REPLICATIONS},
+        {"backend", required_argument, NULL, OPT_BACKEND},
         {0},
     };
     int c;

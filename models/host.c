@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "models/system.h"
+#include "sim/isolate.h"
 #include "sim/replicate.h"
 #include "sim/report.h"
 
@@ -168,13 +169,24 @@ static int build_transport_hosts(host *s)
     return 0;
 }
 
+/* The variant's kernel, on the scenario's backend. */
+static int open_kernel(host *s, char *err, size_t errlen)
+{
+    sim_kernel_config kc = {.backend = (sim_backend_kind)s->cfg->backend};
+    int rc = sim_kernel_open(&s->k, &kc);
+    if (rc)
+        snprintf(err, errlen, "variant %s: its event kernel: %s",
+                 system_variant_name(s->variant), sim_strerror(rc));
+    return rc;
+}
+
 static int build(host *s, char *err, size_t errlen)
 {
     s->scheme_costs = to_scheme_costs(&s->cfg->costs, s->variant);
     s->eoi = fabric_eoi_mode(&s->variant->fabric, s->cfg->preset);
-    s->k = sim_kernel_new(NULL);
-    if (!s->k)
-        return SIM_ENOMEM;
+    int rc = open_kernel(s, err, errlen);
+    if (rc)
+        return rc;
     const vmm_costs *vc = &s->cfg->costs;
     cores_costs cc = {.context_switch = vc->context_switch, .wakeup = vc->wakeup};
     s->cores = cores_new(s->k, (uint32_t)s->cfg->host.cores,
@@ -194,7 +206,7 @@ static int build(host *s, char *err, size_t errlen)
         return SIM_ENOMEM;
     uint32_t space = 0;
     for (size_t c = 0; c < s->cfg->nguests; c++) {
-        int rc = build_class(s, c, &space, err, errlen);
+        rc = build_class(s, c, &space, err, errlen);
         if (rc)
             return rc;
     }
@@ -207,7 +219,7 @@ static int build(host *s, char *err, size_t errlen)
     }
     if (s->cfg->microbench.op != MB_NONE && build_microbench(s))
         return SIM_ENOMEM;
-    int rc = cores_start(s->cores);
+    rc = cores_start(s->cores);
     if (rc) {
         snprintf(err, errlen, "variant %s: the host's cores cannot run its polling threads: "
                  "%s", system_variant_name(s->variant), sim_strerror(rc));
@@ -598,6 +610,57 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
     return rc;
 }
 
+/* One variant as a job of sim_isolate(): its results as JSON text. */
+typedef struct variant_job {
+    const system_config *cfg;
+    guestmem *const *aged;
+    const variant_config *v;
+    const progress_share *p;
+} variant_job;
+
+static int variant_text(void *ctx, char **text, char *err, size_t errlen)
+{
+    const variant_job *j = ctx;
+    json_t *one = NULL;
+    int rc = run_variant(j->cfg, j->aged, j->v, j->p, &one, err, errlen);
+    if (rc)
+        return rc;
+    /* Reals print with 17 digits, so they read back to the same doubles. */
+    *text = json_dumps(one, JSON_COMPACT);
+    json_decref(one);
+    return *text ? 0 : SIM_ENOMEM;
+}
+
+/* run_variant() on the scenario's backend. SystemC has one simulation per
+ * process, so off the native backend each variant runs in a child process
+ * of its own and its results come back as JSON text: what follows cannot
+ * tell the difference. */
+static int run_variant_on(const system_config *cfg, guestmem *const *aged,
+                          const variant_config *v, const progress_share *p, json_t **out,
+                          char *err, size_t errlen)
+{
+    if (cfg->backend == SIM_BACKEND_NATIVE)
+        return run_variant(cfg, aged, v, p, out, err, errlen);
+    if (cfg->trace) {
+        snprintf(err, errlen, "variant %s: traces are recorded in-process, so not with "
+                 "backend systemc", system_variant_name(v));
+        return SIM_EINVAL;
+    }
+    variant_job j = {cfg, aged, v, p};
+    char *text = NULL;
+    int rc = sim_isolate(variant_text, &j, &text, err, errlen);
+    if (rc)
+        return rc;
+    *out = json_loads(text, 0, NULL);
+    free(text);
+    if (!*out) {
+        snprintf(err, errlen, "variant %s: its results from the child process do not parse",
+                 system_variant_name(v));
+        return SIM_EIO;
+    }
+    return 0;
+}
+
 /* Ages every instance's memory once into `*out` (one per instance, in
  * class order); each variant starts from copies. Returns 0 or a status,
  * with `err` naming the guest. */
@@ -649,7 +712,7 @@ static int run_replication(const system_config *cfg, const progress_share *p, js
         progress_share pv = *p;
         pv.index = v;
         json_t *one = NULL;
-        rc = run_variant(cfg, aged, &cfg->variants[v], &pv, &one, err, errlen);
+        rc = run_variant_on(cfg, aged, &cfg->variants[v], &pv, &one, err, errlen);
         if (rc == 0 && json_array_append_new(variants, one))
             rc = SIM_ENOMEM;
     }

@@ -66,6 +66,8 @@ static const scn_schema run_schema = {
 };
 
 const char *const system_scheme_names[] = {"linear", "page-list", "physical", "sg", NULL};
+/* In sim_backend_kind's order. */
+static const char *const backend_names[] = {"native", "systemc", NULL};
 static const char *const on_fragmented_names[] = {"bounce", "split", "fail", NULL};
 
 static const scn_field variant_fields[] = {
@@ -131,6 +133,11 @@ static const scn_field system_fields[] = {
     {.key = "preset", .type = SCN_ENUM, .offset = SCN_AT(system_config, preset, int),
      .def = "x86-kvm-2012", .enum_names = vmm_preset_names,
      .doc = "named table of primitive costs (see docs/costs.md)"},
+    {.key = "backend", .type = SCN_ENUM, .offset = SCN_AT(system_config, backend, int),
+     .def = "native", .enum_names = backend_names,
+     .doc = "the event kernel's queue: native (pvsim's own) or systemc (SystemC's "
+            "scheduler, when built with it; each variant then runs in a child "
+            "process); results are the same bytes (docs/systemc.md)"},
     {.key = "costs", .type = SCN_STRUCT, .offset = offsetof(system_config, costs),
      .sub = &costs_schema, .doc = "overrides of the preset's primitive costs"},
     {.key = "run", .type = SCN_STRUCT, .offset = offsetof(system_config, run),

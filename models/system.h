@@ -61,6 +61,7 @@ typedef struct system_config {
     uint64_t seed;
     uint64_t clock_hz;
     int preset;                     /* index into vmm_presets */
+    int backend;                    /* sim_backend_kind: the event queue */
     vmm_costs costs;                /* resolved: preset, then overrides */
     run_config run;
     host_config host;

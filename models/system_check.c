@@ -531,6 +531,16 @@ static void check_guest_names(const system_config *cfg, const scn_doc *doc, scn_
     }
 }
 
+/* A backend this pvsim was built without is an error at its key. */
+static void check_backend(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    if (!sim_kernel_backend_built((sim_backend_kind)cfg->backend))
+        scn_errors_add(errs, scn_mark_of(doc, "backend"),
+                       "backend: expected native (this pvsim was built without SystemC: "
+                       "install libsystemc-dev and configure with -DPVSIM_SYSTEMC=ON), "
+                       "found systemc");
+}
+
 /* Results write the seed as a JSON integer, which is signed 64-bit: a
  * larger seed would come back negative and could not be fed in again. */
 static void check_seed(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
@@ -572,6 +582,7 @@ void system_check(const system_config *cfg, const scn_doc *doc, scn_errors *errs
         workload_check(&cfg->guests[i].workload, i, doc, errs);
     check_name(cfg, doc, errs);
     check_seed(cfg, doc, errs);
+    check_backend(cfg, doc, errs);
     check_fabric(cfg, doc, errs);
     check_ivshmem(cfg, doc, errs);
     check_totals(cfg, doc, errs);
