@@ -484,10 +484,11 @@ int sim_schedule_at(sim_kernel *k, sim_time when, sim_band band,
 int sim_schedule(sim_kernel *k, sim_time delay, sim_band band,
                  sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
 {
-    sim_time now = k->ops ? k->ops->now(k->backend) : k->now;
-    if (delay > SIM_TIME_MAX - now)
+    if (k->ops)
+        return k->ops->schedule(k->backend, delay, band, fn, ctx, arg, id);
+    if (delay > SIM_TIME_MAX - k->now)
         return SIM_EINVAL;
-    return sim_schedule_at(k, now + delay, band, fn, ctx, arg, id);
+    return sim_schedule_at(k, k->now + delay, band, fn, ctx, arg, id);
 }
 
 int sim_cancel(sim_kernel *k, sim_event_id id)

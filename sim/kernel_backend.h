@@ -22,6 +22,8 @@ typedef struct sim_backend sim_backend;
 typedef struct sim_kernel_ops {
     void (*destroy)(sim_backend *b);
     sim_time (*now)(const sim_backend *b);
+    int (*schedule)(sim_backend *b, sim_time delay, sim_band band, sim_handler fn,
+                    void *ctx, uint64_t arg, sim_event_id *id);
     int (*schedule_at)(sim_backend *b, sim_time when, sim_band band, sim_handler fn,
                        void *ctx, uint64_t arg, sim_event_id *id);
     int (*cancel)(sim_backend *b, sim_event_id id);

@@ -317,6 +317,14 @@ int schedule_at(sim_backend *b, sim_time when, sim_band band, sim_handler fn, vo
     return b->schedule_at(when, band, fn, ctx, arg, id);
 }
 
+int schedule(sim_backend *b, sim_time delay, sim_band band, sim_handler fn, void *ctx,
+             uint64_t arg, sim_event_id *id)
+{
+    if (delay > SIM_TIME_MAX - b->now())
+        return SIM_EINVAL;
+    return b->schedule_at(b->now() + delay, band, fn, ctx, arg, id);
+}
+
 int cancel(sim_backend *b, sim_event_id id)
 {
     return b->cancel(id);
@@ -358,8 +366,8 @@ sim_backend *the_backend;
 
 extern "C" {
 
-const sim_kernel_ops sim_systemc_ops = {destroy, now, schedule_at, cancel, run,
-                                        stop, fail, failure, get_stats};
+const sim_kernel_ops sim_systemc_ops = {destroy, now, schedule, schedule_at, cancel,
+                                        run, stop, fail, failure, get_stats};
 
 int sim_systemc_new(sim_kernel *k, const sim_kernel_config *cfg, sim_backend **out)
 {
