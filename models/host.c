@@ -777,6 +777,17 @@ int system_run_job(system_runner *r, size_t job, system_progress_fn progress, vo
     return rc;
 }
 
+void system_job_name(const system_config *cfg, size_t job, char *buf, size_t len)
+{
+    size_t rep = job / cfg->nvariants;
+    const char *name = system_variant_name(&cfg->variants[job % cfg->nvariants]);
+    if (replications_of(cfg) > 1)
+        snprintf(buf, len, "variant %s, replication %zu (seed %llu)", name, rep,
+                 (unsigned long long)rpl_seed(cfg->seed, rep));
+    else
+        snprintf(buf, len, "variant %s", name);
+}
+
 /* The variants of replication `rep`, as an array, from the jobs'. */
 static json_t *replication_variants(const system_config *cfg, json_t *const *jobs, size_t rep)
 {

@@ -172,6 +172,10 @@ int system_runner_age(system_runner *r, size_t replication, char *err, size_t er
 int system_run_job(system_runner *r, size_t job, system_progress_fn progress, void *ctx,
                    json_t **variant, char *err, size_t errlen);
 
+/* "variant <name>", then ", replication <r> (seed <seed>)" when there
+ * are several: which part of the run job `job` is. */
+void system_job_name(const system_config *cfg, size_t job, char *buf, size_t len);
+
 /* The results document of system_run() from every job's object, in job
  * order (borrowed); 0 or SIM_ENOMEM with `err`. */
 int system_assemble(const system_config *cfg, json_t *const *jobs, json_t **results,
