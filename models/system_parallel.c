@@ -51,6 +51,13 @@ static int take_job(void *ctx, size_t job, const char *text, char *err, size_t e
     return 0;
 }
 
+/* A job's group: its replication, whose aged memory a worker keeps. */
+static size_t replication_of(void *ctx, size_t job)
+{
+    const parallel_run *pr = ctx;
+    return job / pr->cfg->nvariants;
+}
+
 /* The pool: in this process for one worker, else forked. */
 static swp_pool *make_pool(const system_parallel *o, const swp_jobs *j, char *err,
                            size_t errlen)
@@ -79,7 +86,10 @@ static int run_all(parallel_run *pr, const system_parallel *o, const swp_jobs *j
     }
     for (size_t i = 0; i < j->njobs; i++)
         todo[i] = i;
-    swp_master m = {pool, todo, j->njobs, o->stop, 1, take_job, pr, o->progress, o->ctx};
+    swp_master m = {.pool = pool, .todo = todo, .ntodo = j->njobs, .stop = o->stop,
+                    .first_failure_ends = 1, .take = take_job, .ctx = pr,
+                    .group = replication_of, .progress = o->progress,
+                    .progress_ctx = o->ctx};
     swp_outcome out;
     int rc = swp_run_jobs(&m, &out, err, errlen);
     pool->close(pool);

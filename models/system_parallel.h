@@ -12,7 +12,10 @@
  * The master ages replication 0's memory before forking, so the workers
  * share it copy-on-write instead of each aging it again; a worker ages a
  * later replication's when it first runs one of its jobs, and keeps it for
- * its next job of that replication.
+ * its next job of that replication. A worker is handed the jobs of the
+ * replication it holds while there are some, then those of a replication
+ * no other worker is on, so a replication is aged about once, not once
+ * per worker.
  *
  * With `fresh`, every job runs in a process of its own, forked when the
  * job is handed out, that exits after answering: for a model that cannot

@@ -430,28 +430,68 @@ static void record_failure(swp_outcome *out, size_t job, const char *why)
     }
 }
 
-/* The loop's state: which job each worker holds (SIZE_MAX: none). */
+/* The loop's state: which job each worker holds (SIZE_MAX: none), and
+ * which group it last ran one of. */
 typedef struct dispatch {
     const swp_master *m;
     size_t *holding;
     int *dead;
-    size_t next;                     /* next entry of m->todo */
+    size_t *group;
+    unsigned char *handed;           /* by entry of m->todo */
+    size_t next;                     /* first entry not handed out */
     int busy;
 } dispatch;
 
-/* Gives every idle, live worker the next job. */
+/* Whether a live worker other than `w` last ran a job of group `g`. */
+static int group_taken(const dispatch *d, size_t g, int w)
+{
+    for (int v = 0; v < d->m->pool->nworkers; v++)
+        if (v != w && !d->dead[v] && d->group[v] == g)
+            return 1;
+    return 0;
+}
+
+/* The entry of m->todo for worker `w`: without groups the next in order;
+ * with them the next of the group `w` last ran, else the next of a group
+ * no other worker is on, else the next in order. d->next is not handed. */
+static size_t pick(const dispatch *d, int w)
+{
+    const swp_master *m = d->m;
+    if (!m->group)
+        return d->next;
+    size_t untaken = SIZE_MAX;
+    for (size_t i = d->next; i < m->ntodo; i++) {
+        if (d->handed[i])
+            continue;
+        size_t g = m->group(m->ctx, m->todo[i]);
+        if (g == d->group[w])
+            return i;
+        if (untaken == SIZE_MAX && !group_taken(d, g, w))
+            untaken = i;
+    }
+    return untaken != SIZE_MAX ? untaken : d->next;
+}
+
+/* Gives every idle, live worker a job. */
 static void hand_out(dispatch *d, swp_outcome *out)
 {
-    swp_pool *pool = d->m->pool;
-    for (int w = 0; w < pool->nworkers && d->next < d->m->ntodo; w++) {
+    const swp_master *m = d->m;
+    for (int w = 0; w < m->pool->nworkers; w++) {
+        while (d->next < m->ntodo && d->handed[d->next])
+            d->next++;
+        if (d->next == m->ntodo)
+            return;
         if (d->dead[w] || d->holding[w] != SIZE_MAX)
             continue;
-        if (pool->assign(pool, w, d->m->todo[d->next]) != 0) {
+        size_t i = pick(d, w);
+        if (m->pool->assign(m->pool, w, m->todo[i]) != 0) {
             d->dead[w] = 1;
             out->workers_lost++;
             continue;
         }
-        d->holding[w] = d->m->todo[d->next++];
+        d->handed[i] = 1;
+        d->holding[w] = m->todo[i];
+        d->group[w] = m->group ? m->group(m->ctx, m->todo[i]) : SIZE_MAX;
         d->busy++;
     }
 }
@@ -483,14 +523,15 @@ static int take_answer(dispatch *d, int w, char *text, int lost, const char *why
 int swp_run_jobs(const swp_master *m, swp_outcome *out, char *err, size_t errlen)
 {
     swp_pool *pool = m->pool;
-    dispatch d = {m, calloc((size_t)pool->nworkers, sizeof(size_t)),
-                  calloc((size_t)pool->nworkers, sizeof(int)), 0, 0};
-    int rc = d.holding && d.dead ? 0 : SIM_ENOMEM;
+    size_t nw = (size_t)pool->nworkers;
+    dispatch d = {m, calloc(nw, sizeof(size_t)), calloc(nw, sizeof(int)),
+                  calloc(nw, sizeof(size_t)), calloc(m->ntodo ? m->ntodo : 1, 1), 0, 0};
+    int rc = d.holding && d.dead && d.group && d.handed ? 0 : SIM_ENOMEM;
     *out = (swp_outcome){.to_run = m->ntodo};
     if (rc)
         snprintf(err, errlen, "out of memory");
-    for (int w = 0; d.holding && w < pool->nworkers; w++)
-        d.holding[w] = SIZE_MAX;
+    for (size_t w = 0; rc == 0 && w < nw; w++)
+        d.holding[w] = d.group[w] = SIZE_MAX;
     while (rc == 0 && !(m->first_failure_ends && out->failed)) {
         if (stopping(m->stop)) {
             out->interrupted = out->ran + out->failed < out->to_run;
@@ -512,6 +553,8 @@ int swp_run_jobs(const swp_master *m, swp_outcome *out, char *err, size_t errlen
     }
     free(d.holding);
     free(d.dead);
+    free(d.group);
+    free(d.handed);
     return rc;
 }
 

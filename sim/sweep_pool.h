@@ -117,13 +117,19 @@ typedef struct swp_master {
     /* Files job `job`'s answer: 0, or a status (with err) that ends the
      * loop. */
     int (*take)(void *ctx, size_t job, const char *text, char *err, size_t errlen);
-    void *ctx;                       /* of take */
+    void *ctx;                       /* of take and group */
+    /* Optional: the group of job `job`. Jobs of a group share work a
+     * worker does once and keeps (a replication's aged memory), so a
+     * worker is given the next job of the group it last ran, else of a
+     * group no other worker is on, else the next in order. NULL: in
+     * order. */
+    size_t (*group)(void *ctx, size_t job);
     swp_progress_fn progress;        /* may be NULL */
     void *progress_ctx;
 } swp_master;
 
 /* Hands m->todo out to the pool's workers, whichever answers first getting
- * the next, and gives each answer to m->take (a failed job is counted in
+ * the next (or, with m->group, the next of its group), and gives each answer to m->take (a failed job is counted in
  * `out`, not taken), until every job is answered, the stop flag is set
  * (out->interrupted; a job whose worker died after that is not counted as
  * failed) or, with first_failure_ends, a job fails. Calls m->progress

@@ -857,3 +857,29 @@ Test(sweep_pool, a_failed_job_is_counted_and_can_end_the_run)
     cr_assert_eq(out.failed, 1);
     cr_assert_eq(b.taken, 0, "jobs ran after the first failure");
 }
+
+static size_t t_half(void *ctx, size_t job)
+{
+    (void)ctx;
+    return job / 4;
+}
+
+/* With groups, a worker keeps to the group it started, and the second
+ * worker starts on another group rather than sharing the first. */
+Test(sweep_pool, workers_keep_to_their_group)
+{
+    swp_jobs j = {.njobs = 8, .run = t_pid_job, .master_fd = -1};
+    char err[256];
+    swp_pool *pool = swp_pool_fork_jobs(&j, 2, err, sizeof err);
+    cr_assert_not_null(pool, "%s", err);
+    static const size_t todo[] = {0, 1, 2, 4, 5, 6, 7};
+    t_answers a = {0};
+    swp_master m = {.pool = pool, .todo = todo, .ntodo = 7, .take = t_take_pid, .ctx = &a,
+                    .group = t_half};
+    swp_outcome out;
+    cr_assert_eq(swp_run_jobs(&m, &out, err, sizeof err), 0, "%s", err);
+    pool->close(pool);
+    cr_assert_eq(out.ran, 7);
+    cr_assert(a.pid[0] == a.pid[1] && a.pid[1] == a.pid[2], "group 0 was shared");
+    cr_assert_neq(a.pid[4], a.pid[0], "the second worker did not start group 1");
+}
