@@ -724,7 +724,7 @@ static system_config replication_config(const system_runner *r, size_t rep)
 
 /* Puts replication `rep`'s aged memory in r, dropping another's first, so
  * a runner holds one replication's at a time. */
-static int age_for(system_runner *r, size_t rep, char *err, size_t errlen)
+int system_runner_age(system_runner *r, size_t rep, char *err, size_t errlen)
 {
     if (r->aged && r->replication == rep)
         return 0;
@@ -742,11 +742,6 @@ static int age_for(system_runner *r, size_t rep, char *err, size_t errlen)
     r->naged = n;
     r->replication = rep;
     return 0;
-}
-
-int system_runner_age(system_runner *r, size_t replication, char *err, size_t errlen)
-{
-    return age_for(r, replication, err, errlen);
 }
 
 /* Says which replication failed when there are several, before `why`. */
@@ -769,7 +764,7 @@ int system_run_job(system_runner *r, size_t job, system_progress_fn progress, vo
     system_config one = replication_config(r, rep);
     char why[512];
     snprintf(why, sizeof why, "out of memory");
-    int rc = age_for(r, rep, why, sizeof why);
+    int rc = system_runner_age(r, rep, why, sizeof why);
     if (rc == 0)
         rc = run_variant(&one, r->aged, &cfg->variants[v], &p, variant, why, sizeof why);
     if (rc)
