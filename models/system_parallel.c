@@ -73,8 +73,9 @@ static swp_pool *make_pool(const system_parallel *o, const swp_jobs *j, char *er
     return p;
 }
 
-/* Hands every job out, in order, and waits for the answers; the status of
- * the run as system_run_parallel() gives it. */
+/* Hands every job out, a replication's to the worker that holds its
+ * memory when it can, and waits for the answers; the status of the run as
+ * system_run_parallel() gives it. */
 static int run_all(parallel_run *pr, const system_parallel *o, const swp_jobs *j, char *err,
                    size_t errlen)
 {
@@ -101,9 +102,12 @@ static int run_all(parallel_run *pr, const system_parallel *o, const swp_jobs *j
             system_job_name(pr->cfg, out.shown[0].point, job, sizeof job);
         snprintf(err, errlen, "%s%s%s", job, *job ? ": " : "", out.shown[0].why);
         rc = SIM_EINVAL;
-    } else if (rc == 0 && out.ran < j->njobs) {
+    } else if (rc == 0 && out.interrupted) {
         snprintf(err, errlen, "interrupted with %zu of %zu jobs done", out.ran, j->njobs);
         rc = SIM_EINTR;
+    } else if (rc == 0 && out.ran < j->njobs) {
+        snprintf(err, errlen, "no worker left with %zu of %zu jobs done", out.ran, j->njobs);
+        rc = SIM_EIO;
     }
     return rc;
 }

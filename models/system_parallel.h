@@ -51,7 +51,7 @@ typedef struct system_parallel {
  * says how far it got); SIM_EINVAL when a job failed or its worker died:
  * the first to do so ends the run, and `err` names its variant and
  * replication as system_run() does; or SIM_EIO when workers cannot be
- * started. No results but on 0. With one worker and no `fresh`, the jobs
+ * started or none is left. No results but on 0. With one worker and no `fresh`, the jobs
  * run in this process and the stop flag is seen between jobs.
  */
 int system_run_parallel(const system_config *cfg, const system_parallel *o, json_t **results,
