@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "models/system_parallel.h"
+
 static const char main_usage[] =
     "usage: pvsim <command> [options]\n"
     "\n"
@@ -212,10 +214,18 @@ int cli_load_file(const char *file, const char *const *sets, size_t nsets,
     return cli_load_scenario(&o, cfg);
 }
 
+int cli_system_run(const system_config *cfg, json_t **results, char *err, size_t errlen)
+{
+    if (cfg->backend == SIM_BACKEND_NATIVE)
+        return system_run(cfg, NULL, NULL, results, err, errlen);
+    system_parallel par = {.workers = 1, .fresh = 1};
+    return system_run_parallel(cfg, &par, results, err, errlen);
+}
+
 int cli_simulate(const system_config *cfg, const char *file, json_t **results)
 {
     char err[512];
-    if (system_run(cfg, NULL, NULL, results, err, sizeof err) == 0)
+    if (cli_system_run(cfg, results, err, sizeof err) == 0)
         return 0;
     fprintf(stderr, "pvsim: %s: run failed: %s\n", file, err);
     return -1;
@@ -330,6 +340,11 @@ void cli_catch_interrupt(void)
 int cli_interrupted(void)
 {
     return interrupted;
+}
+
+const volatile sig_atomic_t *cli_interrupt_flag(void)
+{
+    return &interrupted;
 }
 
 int cli_run_progress(void *ctx, const system_progress *sp)

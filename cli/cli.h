@@ -9,6 +9,7 @@
 #ifndef PVSIM_CLI_CLI_H
 #define PVSIM_CLI_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,11 @@ int cli_load_scenario(const scenario_opts *o, system_config *cfg);
  * printing why. Free `cfg` with system_config_free() either way. */
 int cli_load_file(const char *file, const char *const *sets, size_t nsets,
                   system_config *cfg);
+
+/* system_run() on cfg's backend: off the native one (SystemC: one
+ * simulation per process) every job runs in a process of its own
+ * (system_run_parallel's `fresh`). 0, or a status with `err`. */
+int cli_system_run(const system_config *cfg, json_t **results, char *err, size_t errlen);
 
 /* Simulates `cfg` (loaded from `file`) into a new `*results`; 0, or -1
  * after printing why. */
@@ -127,6 +133,8 @@ int cli_run_progress(void *p, const system_progress *sp);
  * run can stop cleanly between events; cli_interrupted() tells. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
+/* The flag the handler sets, for a loop that polls it (a pool's stop). */
+const volatile sig_atomic_t *cli_interrupt_flag(void);
 
 /* The recording options of `pvsim run` (cli_trace.c): output paths
  * (NULL: not asked for) and the --trace-limit arguments as given. */

@@ -100,7 +100,7 @@ static int model_load(const scn_source *src, void **cfg, scn_errors *errs)
 
 static int model_run(const void *cfg, json_t **results, char *err, size_t errlen)
 {
-    return system_run(cfg, NULL, NULL, results, err, errlen);
+    return cli_system_run(cfg, results, err, errlen);
 }
 
 static void model_free(void *cfg)
