@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "models/system.h"
 #include "sim/replicate.h"
@@ -525,7 +526,25 @@ typedef struct progress_share {
     void *ctx;
     size_t index, count;            /* this variant of all */
     size_t replication, replications; /* this replication of all */
+    system_timing *timing;          /* where the wall time goes; not NULL */
 } progress_share;
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The seconds since `*since`, which moves to now: consecutive laps split
+ * a stretch of wall time without gaps. */
+static double lap(double *since)
+{
+    double now = monotonic_seconds();
+    double d = now - *since;
+    *since = now;
+    return d;
+}
 
 /* Tells the caller how far the run is; non-zero when it asks to stop. */
 static int report_progress(const host *s, const progress_share *p)
@@ -576,12 +595,15 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
                        char *err, size_t errlen)
 {
     host s = {.cfg = cfg, .aged = aged, .variant = v};
+    double t = monotonic_seconds();
     /* What the models record from here on belongs to this variant. */
     int rc = cfg->trace ? trc_variant(cfg->trace, system_variant_name(v), cfg->clock_hz) : 0;
     if (rc == 0)
         rc = build(&s, err, errlen);
+    p->timing->setup_s += lap(&t);
     if (rc == 0)
         rc = run_chunks(&s, p, err, errlen);
+    p->timing->loop_s += lap(&t);
     if (rc == 0 && cfg->trace && trc_status(cfg->trace)) {
         rc = trc_status(cfg->trace);
         snprintf(err, errlen, "variant %s: recording the trace: %s", system_variant_name(v),
@@ -594,7 +616,13 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
         if (!*out)
             rc = SIM_ENOMEM;
     }
+    if (s.k) {
+        sim_kernel_stats ks;
+        sim_kernel_get_stats(s.k, &ks);
+        p->timing->events += ks.executed;
+    }
     teardown(&s);
+    p->timing->report_s += lap(&t);
     return rc;
 }
 
@@ -641,7 +669,9 @@ static int run_replication(const system_config *cfg, const progress_share *p, js
 {
     size_t naged = 0;
     guestmem **aged = NULL;
+    double t = monotonic_seconds();
     int rc = age_all(cfg, &aged, &naged, err, errlen);
+    p->timing->setup_s += lap(&t);
     json_t *variants = rc ? NULL : json_array();
     if (!rc && !variants)
         rc = SIM_ENOMEM;
@@ -653,7 +683,9 @@ static int run_replication(const system_config *cfg, const progress_share *p, js
         if (rc == 0 && json_array_append_new(variants, one))
             rc = SIM_ENOMEM;
     }
+    t = monotonic_seconds();
     free_aged(aged, naged);
+    p->timing->report_s += lap(&t);
     if (rc) {
         json_decref(variants);
         return rc;
@@ -727,11 +759,21 @@ static json_t *results_json(const system_config *cfg, size_t n, json_t *variants
 int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
                json_t **results, char *err, size_t errlen)
 {
+    return system_run_timed(cfg, progress, ctx, results, NULL, err, errlen);
+}
+
+int system_run_timed(const system_config *cfg, system_progress_fn progress, void *ctx,
+                     json_t **results, system_timing *timing, char *err, size_t errlen)
+{
+    system_timing ignored;
+    timing = timing ? timing : &ignored;
+    *timing = (system_timing){0};
     snprintf(err, errlen, "out of memory");
     size_t n = cfg->run.replications > 1 ? (size_t)cfg->run.replications : 1;
-    progress_share p = {progress, ctx, 0, cfg->nvariants, 0, n};
+    progress_share p = {progress, ctx, 0, cfg->nvariants, 0, n, timing};
     json_t **runs = calloc(n, sizeof *runs);
     int rc = runs ? run_all(cfg, &p, runs, n, err, errlen) : SIM_ENOMEM;
+    double t = monotonic_seconds();
     json_t *variants = NULL;
     if (rc == 0) {
         variants = n == 1 ? json_incref(runs[0])
@@ -747,5 +789,6 @@ int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
     for (size_t r = 0; runs && r < n; r++)
         json_decref(runs[r]);
     free(runs);
+    timing->report_s += lap(&t);
     return rc;
 }
