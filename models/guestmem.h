@@ -50,9 +50,17 @@ guestmem *guestmem_new(uint64_t bytes, unsigned min_order);
 void guestmem_free_all(guestmem *m);
 
 /* An independent copy of `m` in its current state (aged or not), for
- * simulating several variants over the same memory without aging it again.
- * NULL when memory is short. */
+ * simulating several variants over the same memory without aging it again
+ * (if `m` is a shared copy, the clone reads the same base: see
+ * guestmem_share). NULL when memory is short. */
 guestmem *guestmem_clone(const guestmem *m);
+
+/* A copy of `base` in its current state that behaves exactly like a
+ * clone but keeps only its own changes, reading the rest from `base`:
+ * cheap to make from a large aged memory. `base` must stay alive and
+ * unchanged while the copy lives (free the copy first). A clone of a
+ * shared copy shares the same base. NULL when memory is short. */
+guestmem *guestmem_share(const guestmem *base);
 
 /* Ages fresh memory: afterwards a fraction `used` of it is allocated
  * (owned by "the rest of the guest", never freed by the model) and about
