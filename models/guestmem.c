@@ -76,10 +76,9 @@ static void place(slot_entry *table, size_t cap, slot_entry e)
     table[i] = e;
 }
 
-/* Doubles the table; the load factor stays at most one half. */
-static int grow_table(guestmem *m)
+/* Moves the table into `cap` slots (a power of two, more than it holds). */
+static int resize_table(guestmem *m, size_t cap)
 {
-    size_t cap = m->table_cap ? m->table_cap * 2 : 64;
     slot_entry *table = malloc(cap * sizeof *table);
     if (!table)
         return SIM_ENOMEM;
@@ -92,6 +91,12 @@ static int grow_table(guestmem *m)
     m->table = table;
     m->table_cap = cap;
     return 0;
+}
+
+/* Doubles the table; the load factor stays at most one half. */
+static int grow_table(guestmem *m)
+{
+    return resize_table(m, m->table_cap ? m->table_cap * 2 : 64);
 }
 
 /* Deletes slot `i`, shifting later members of its probe run back so that
@@ -195,7 +200,13 @@ static int add_free(guestmem *m, uint64_t frame, unsigned order)
     if (room_in_list(l))
         return SIM_ENOMEM;
     l->frames[l->len] = frame;
-    put(m, (slot_entry){frame, order, (uint32_t)l->len});
+    slot_entry e = {frame, order, (uint32_t)l->len};
+    if (m->base) {
+        put(m, e);                  /* over a TOMB, if the base had it */
+    } else {
+        place(m->table, m->table_cap, e);   /* a new block: not in the table */
+        m->table_len++;
+    }
     l->len++;
     m->free_frames += 1ull << order;
     return 0;
@@ -226,7 +237,42 @@ static void drop_all_free(guestmem *m)
     m->base = NULL;                 /* nothing of it is free any more */
 }
 
-/* Frees the aligned run [first, end) as the largest aligned blocks. */
+/* The order the block (frame, order) reaches once merged with its free
+ * buddies, which go into `buddies` (one per order climbed) and their
+ * count into `*merges`. */
+static unsigned merged_order(const guestmem *m, uint64_t frame, unsigned order,
+                             slot_entry *buddies, size_t *merges)
+{
+    *merges = 0;
+    while (order < GM_MAX_ORDER) {
+        if (!lookup(m, frame ^ (1ull << order), &buddies[*merges]) ||
+            buddies[*merges].order != order)
+            break;
+        frame &= ~(1ull << order);
+        order++;
+        (*merges)++;
+    }
+    return order;
+}
+
+/* Frees the allocated block (frame, order), merging it with its free
+ * buddies. Removing one buddy moves only a block of that buddy's order in
+ * its array, so the buddies found first stay valid. 0 or SIM_ENOMEM, and
+ * then nothing changed. */
+static int free_block(guestmem *m, uint64_t frame, unsigned order)
+{
+    slot_entry buddies[GM_MAX_ORDER];
+    size_t merges;
+    unsigned top = merged_order(m, frame, order, buddies, &merges);
+    if (reserve(m, 2 * merges + 1, top, top + 1))
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < merges; i++)
+        remove_free(m, buddies[i]);
+    return add_free(m, frame & ~((1ull << top) - 1), top);
+}
+
+/* Frees the aligned run [first, end), all of it allocated, as the largest
+ * aligned blocks. */
 static int release_run(guestmem *m, uint64_t first, uint64_t end)
 {
     while (first < end) {
@@ -234,7 +280,7 @@ static int release_run(guestmem *m, uint64_t first, uint64_t end)
         while (o < GM_MAX_ORDER && (first & ((2ull << o) - 1)) == 0 &&
                first + (2ull << o) <= end)
             o++;
-        int rc = guestmem_release(m, first, o);
+        int rc = free_block(m, first, o);
         if (rc)
             return rc;
         first += 1ull << o;
@@ -355,39 +401,13 @@ int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame)
     return 0;
 }
 
-/* The order the block (frame, order) reaches once merged with its free
- * buddies, and in `*merges` how many buddies that takes. */
-static unsigned merged_order(const guestmem *m, uint64_t frame, unsigned order, size_t *merges)
-{
-    *merges = 0;
-    while (order < GM_MAX_ORDER) {
-        slot_entry buddy;
-        if (!lookup(m, frame ^ (1ull << order), &buddy) || buddy.order != order)
-            break;
-        frame &= ~(1ull << order);
-        order++;
-        (*merges)++;
-    }
-    return order;
-}
-
 int guestmem_release(guestmem *m, uint64_t frame, unsigned order)
 {
     if (order < m->min_order || order > GM_MAX_ORDER ||
         (frame & ((1ull << order) - 1)) || frame >= m->frames ||
         (1ull << order) > m->frames - frame || lookup(m, frame, &(slot_entry){0}))
         return SIM_EINVAL;
-    size_t merges;
-    unsigned top = merged_order(m, frame, order, &merges);
-    if (reserve(m, 2 * merges + 1, top, top + 1))
-        return SIM_ENOMEM;
-    for (; order < top; order++) {
-        slot_entry buddy;
-        lookup(m, frame ^ (1ull << order), &buddy);
-        remove_free(m, buddy);
-        frame &= ~(1ull << order);
-    }
-    return add_free(m, frame, order);
+    return free_block(m, frame, order);
 }
 
 unsigned guestmem_pageblock_order(const guestmem *m)
@@ -466,6 +486,23 @@ static int age_mixed(guestmem *m, uint64_t first, uint64_t end, sim_rng *rng)
     return 0;
 }
 
+/* Sizes the empty table once for the blocks aging will free, instead of
+ * doubling it a dozen times with a rehash each (which took a third of
+ * aging). A mixed pageblock holds about one free run per 2 *
+ * MIXED_FREE_RUN pages and a run about two blocks; more blocks only make
+ * the table grow as usual, and its size never changes what is allocated. */
+static int presize(guestmem *m, const unsigned char *kind, uint64_t n)
+{
+    uint64_t pages = 1ull << (guestmem_pageblock_order(m) - m->min_order);
+    uint64_t blocks = 64;
+    for (uint64_t i = 0; i < n; i++)
+        blocks += kind[i] == PB_FREE ? 1 : kind[i] == PB_MIXED ? pages / MIXED_FREE_RUN : 0;
+    size_t cap = 64;
+    while (cap < 2 * blocks)
+        cap *= 2;
+    return cap > m->table_cap ? resize_table(m, cap) : 0;
+}
+
 /* Deals out exact numbers of free and mixed pageblocks in random places
  * (a Fisher-Yates shuffle), so the target is met to within rounding. */
 static unsigned char *deal_pageblocks(uint64_t n, double used, double frag, sim_rng *rng)
@@ -504,7 +541,7 @@ int guestmem_age(guestmem *m, double used, double fragmentation, sim_rng *rng)
     if (!kind)
         return SIM_ENOMEM;
     drop_all_free(m);                   /* start from everything in use */
-    int rc = 0;
+    int rc = presize(m, kind, n);
     for (uint64_t i = 0; i < n && rc == 0; i++) {
         uint64_t first = i * pb;
         uint64_t end = first + pb < m->frames ? first + pb : m->frames;
