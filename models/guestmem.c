@@ -15,7 +15,7 @@
  * memory that holds tens of thousands, so copying the base's table for
  * every variant cost more than simulating it (docs/performance.md). The
  * per-order arrays are copied: their order decides which block an
- * allocation takes, and they are a fifth of the table's size.
+ * allocation takes, and they are an eighth of the table's size.
  */
 #include "models/guestmem.h"
 
@@ -24,17 +24,21 @@
 
 #include "sim/error.h"
 
-#define EMPTY UINT64_MAX
-#define TOMB UINT32_MAX         /* an order: the base's block is not free here */
+#define EMPTY UINT32_MAX         /* a frame: the slot is unused */
+#define TOMB 31u                /* an order: the base's block is not free here */
 #define MIXED_FREE_RUN 4        /* mean free run in a mixed pageblock, pages */
 
+/* 8 bytes, so that a fully fragmented GiB's 65,000 free blocks fill a
+ * table of 2 MiB, not 4: filling and copying it was most of the set-up.
+ * GM_MAX_FRAMES keeps frames below 2^32 and an order's blocks below 2^27. */
 typedef struct slot_entry {
-    uint64_t frame;             /* EMPTY when unused */
-    uint32_t order, index;
+    uint32_t frame;             /* EMPTY when unused */
+    uint32_t order : 5;         /* or TOMB */
+    uint32_t index : 27;        /* in the order's array */
 } slot_entry;
 
 typedef struct order_list {
-    uint64_t *frames;
+    uint32_t *frames;
     size_t len, cap;
 } order_list;
 
@@ -168,7 +172,7 @@ static int room_in_list(order_list *l)
     if (l->len < l->cap)
         return 0;
     size_t cap = l->cap ? l->cap * 2 : 16;
-    uint64_t *frames = realloc(l->frames, cap * sizeof *frames);
+    uint32_t *frames = realloc(l->frames, cap * sizeof *frames);
     if (!frames)
         return SIM_ENOMEM;
     l->frames = frames;
@@ -293,7 +297,7 @@ static int release_run(guestmem *m, uint64_t first, uint64_t end)
 guestmem *guestmem_new(uint64_t bytes, unsigned min_order)
 {
     uint64_t frames = bytes >> GM_FRAME_SHIFT;
-    if (min_order > GM_MAX_ORDER || frames == 0 ||
+    if (min_order > GM_MAX_ORDER || frames == 0 || frames > GM_MAX_FRAMES ||
         bytes != frames << GM_FRAME_SHIFT || frames % (1ull << min_order))
         return NULL;
     guestmem *m = calloc(1, sizeof *m);

@@ -30,6 +30,7 @@
 #define GM_FRAME_SHIFT 12               /* 4 KiB frames */
 #define GM_MAX_ORDER 18                 /* 1 GiB blocks */
 #define GM_PAGEBLOCK_ORDER 9            /* 2 MiB */
+#define GM_MAX_FRAMES (1ull << 28)      /* 1 TiB: frames fit 32-bit entries */
 
 typedef struct guestmem guestmem;
 
@@ -42,7 +43,7 @@ typedef struct guestmem_stats {
 } guestmem_stats;
 
 /* Creates `bytes` of guest memory (a multiple of 4 KiB, at least one
- * frame), all free, in the largest aligned blocks that fit. `min_order` is
+ * frame and at most GM_MAX_FRAMES), all free, in the largest aligned blocks that fit. `min_order` is
  * the guest's page size as an order (0 for 4 KiB pages, 9 for 2 MiB):
  * nothing smaller is ever handed out or freed. NULL on bad arguments or
  * when memory is short. */

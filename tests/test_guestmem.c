@@ -40,6 +40,7 @@ Test(guestmem, bad_sizes_are_refused)
     cr_assert_null(guestmem_new(4097, 0));
     cr_assert_null(guestmem_new(4 * MiB + 4096, 9));   /* not whole 2 MiB pages */
     cr_assert_null(guestmem_new(4 * MiB, GM_MAX_ORDER + 1));
+    cr_assert_null(guestmem_new((GM_MAX_FRAMES + 1) << GM_FRAME_SHIFT, 0));
 }
 
 Test(guestmem, split_then_merge_restores_the_block)
