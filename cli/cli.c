@@ -320,6 +320,11 @@ int cli_interrupted(void)
     return interrupted;
 }
 
+const volatile sig_atomic_t *cli_interrupt_flag(void)
+{
+    return &interrupted;
+}
+
 int cli_run_progress(void *ctx, const system_progress *sp)
 {
     cli_progress *p = ctx;

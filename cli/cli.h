@@ -9,6 +9,7 @@
 #ifndef PVSIM_CLI_CLI_H
 #define PVSIM_CLI_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,6 +123,8 @@ int cli_run_progress(void *p, const system_progress *sp);
  * run can stop cleanly between events; cli_interrupted() tells. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
+/* The flag the handler sets, for a loop that polls it (a pool's stop). */
+const volatile sig_atomic_t *cli_interrupt_flag(void);
 
 /* The recording options of `pvsim run` (cli_trace.c): output paths
  * (NULL: not asked for) and the --trace-limit arguments as given. */

@@ -6,14 +6,17 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "models/system_parallel.h"
 #include "sim/report.h"
 #include "sim/sweep.h"
+#include "sim/sweep_pool.h"
 
 static const char run_usage[] =
     "usage: pvsim run [FILE] [--out DIR] [--seed N] [--replications N]\n"
-    "                 [--set PATH=VALUE]... [--quiet]\n"
+    "                 [--set PATH=VALUE]... [--jobs N] [--quiet]\n"
     "                 [--trace FILE.json] [--vcd FILE.vcd] [--requests FILE.csv]\n"
     "                 [--trace-limit N | --trace-limit FROM..TO]\n"
     "\n"
@@ -31,6 +34,11 @@ static const char run_usage[] =
     "  -S, --set PATH=VALUE  override one scenario key; repeatable. PATH is\n"
     "                        dotted, with list indices: run.duration=5ms,\n"
     "                        guests.0.workload.size=64KiB\n"
+    "  -j, --jobs N          run the variants (of every replication) on N\n"
+    "                        worker processes (1 to 1024; default: the number\n"
+    "                        of CPUs); the JSON is the same bytes whatever N.\n"
+    "                        -j 1, and any recording option, run in pvsim\n"
+    "                        itself\n"
     "  -q, --quiet           print nothing but errors\n"
     "      --trace FILE      write a timeline as Chrome / Perfetto trace events\n"
     "                        JSON (open it at ui.perfetto.dev)\n"
@@ -49,6 +57,7 @@ static const char run_usage[] =
     "  pvsim run scenarios/loopback.yaml\n"
     "  pvsim run scenarios/loopback.yaml --seed 42 --set device.workers=4\n"
     "  pvsim run scenarios/schemes.yaml --replications 10\n"
+    "  pvsim run scenarios/schemes.yaml -j 2\n"
     "  pvsim run scenarios/ivshmem-pingpong.yaml --trace pingpong.json \\\n"
     "      --vcd pingpong.vcd --requests pingpong.csv --trace-limit 1ms..1050us\n";
 
@@ -394,6 +403,14 @@ static int write_results(const char *dir, const system_config *cfg, const json_t
     return 0;
 }
 
+/* What `run` takes beyond what `check` does. */
+typedef struct run_opts {
+    const char *out_dir;
+    int quiet;
+    uint64_t jobs;                  /* 0: one per CPU */
+    cli_trace_opts trace;
+} run_opts;
+
 /* Long options without a short form. */
 enum { OPT_REPLICATIONS = 256, OPT_TRACE, OPT_VCD, OPT_REQUESTS, OPT_TRACE_LIMIT };
 
@@ -412,14 +429,27 @@ static int trace_arg(cli_trace_opts *t, int c, const char *arg)
     return 0;
 }
 
-/* Collects FILE, --set, --seed, --replications and the recording options
- * for run and check; 0 or an exit status. */
-static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
-                               const char **out_dir, int *quiet, cli_trace_opts *trace,
+/* --jobs N into r (NULL for check); 0, or -1 after saying why. */
+static int jobs_arg(run_opts *r, const char *arg)
+{
+    if (!r)
+        return -1;
+    if (cli_parse_u64(arg, &r->jobs) || r->jobs < 1 || r->jobs > SWP_MAX_WORKERS) {
+        fprintf(stderr, "pvsim run: --jobs: expected 1 to %d, found '%s'\n", SWP_MAX_WORKERS,
+                arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Collects FILE, --set, --seed, --replications and, into `r` (NULL for
+ * check), the options of run alone; 0 or an exit status. */
+static int parse_scenario_args(int argc, char **argv, scenario_opts *o, run_opts *r,
                                const char *usage)
 {
     static const struct option longopts[] = {
         {"out", required_argument, NULL, 'o'},
+        {"jobs", required_argument, NULL, 'j'},
         {"trace", required_argument, NULL, OPT_TRACE},
         {"vcd", required_argument, NULL, OPT_VCD},
         {"requests", required_argument, NULL, OPT_REQUESTS},
@@ -432,14 +462,20 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
         {0},
     };
     int c, rc;
-    while ((c = getopt_long(argc, argv, "o:s:S:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:j:s:S:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (!out_dir)
+            if (!r)
                 goto bad;
             if (cli_dir_arg("--out", optarg))
                 return EXIT_USAGE;
-            *out_dir = optarg;
+            r->out_dir = optarg;
+            break;
+        case 'j':
+            if (!r)
+                goto bad;
+            if (jobs_arg(r, optarg))
+                return EXIT_USAGE;
             break;
         case 's':
             if (cli_set_seed(o, optarg))
@@ -454,16 +490,16 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o,
                 return EXIT_USAGE;
             break;
         case 'q':
-            if (!quiet)
+            if (!r)
                 goto bad;
-            *quiet = 1;
+            r->quiet = 1;
             break;
         case 'h':
             fputs(usage, stdout);
             return -1;
         default:
-            rc = trace_arg(trace, c, optarg);
-            if (rc < 0 && trace)
+            rc = trace_arg(r ? &r->trace : NULL, c, optarg);
+            if (rc < 0 && r)
                 return EXIT_USAGE;  /* said why */
             if (rc)
                 goto bad;
@@ -483,18 +519,49 @@ bad:
     return EXIT_USAGE;
 }
 
+/* swp_progress_fn onto the progress bar: variant runs done. */
+static void show_jobs(void *ctx, size_t done, size_t total)
+{
+    cli_progress *p = ctx;
+    snprintf(p->detail, sizeof p->detail, " (%zu of %zu variant runs)", done, total);
+    cli_progress_show(p, total ? (double)done / (double)total : 1.0);
+}
+
+/* The workers for this run: --jobs (default one per CPU), no more than
+ * there are jobs, and 1 when recording, whose recorder is this
+ * process's. */
+static int workers_for(const run_opts *r, const system_config *cfg)
+{
+    uint64_t n = r->jobs ? r->jobs : (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+    if (cfg->trace || n < 1)
+        n = 1;
+    if (n > system_jobs(cfg))
+        n = system_jobs(cfg);
+    return (int)n;
+}
+
+/* Simulates cfg in this process or on workers; Ctrl-C stops either. */
+static int simulate(const run_opts *r, const system_config *cfg, cli_progress *prog,
+                    json_t **results, char *err, size_t errlen)
+{
+    int workers = workers_for(r, cfg);
+    cli_catch_interrupt();
+    if (workers <= 1)
+        return system_run(cfg, cli_run_progress, prog, results, err, errlen);
+    system_parallel par = {workers, 0, cli_interrupt_flag(), show_jobs, prog};
+    return system_run_parallel(cfg, &par, results, err, errlen);
+}
+
 int cli_run(int argc, char **argv)
 {
     scenario_opts o = {0};
-    const char *out_dir = "pvsim-out";
-    int quiet = 0;
-    cli_trace_opts topts = {0};
-    int rc = parse_scenario_args(argc, argv, &o, &out_dir, &quiet, &topts, run_usage);
+    run_opts r = {.out_dir = "pvsim-out"};
+    int rc = parse_scenario_args(argc, argv, &o, &r, run_usage);
     if (rc)
         return rc < 0 ? 0 : rc;
     system_config cfg;
     trc_recorder *rec = NULL;
-    rc = cli_load_scenario(&o, &cfg) != 0 ? EXIT_USAGE : cli_trace_begin(&topts, &cfg, &rec);
+    rc = cli_load_scenario(&o, &cfg) != 0 ? EXIT_USAGE : cli_trace_begin(&r.trace, &cfg, &rec);
     if (rc) {
         system_config_free(&cfg);
         return rc;
@@ -503,10 +570,9 @@ int cli_run(int argc, char **argv)
     json_t *results = NULL;
     cli_progress prog;
     cli_progress_start(&prog, "simulated");
-    cli_catch_interrupt();
     char err[512];
-    prog.silent = quiet;    /* the callback still notices Ctrl-C */
-    int st = system_run(&cfg, cli_run_progress, &prog, &results, err, sizeof err);
+    prog.silent = r.quiet;  /* the callback still notices Ctrl-C */
+    int st = simulate(&r, &cfg, &prog, &results, err, sizeof err);
     cli_progress_end(&prog);
     double wall = cli_wall_seconds() - prog.start;
     if (st == SIM_EINTR) {
@@ -516,11 +582,11 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "pvsim: run failed: %s\n", err);
         rc = EXIT_RUN_FAILED;
     } else {
-        if (!quiet)
+        if (!r.quiet)
             print_table(results, wall);
-        rc = write_results(out_dir, &cfg, results, quiet);
+        rc = write_results(r.out_dir, &cfg, results, r.quiet);
         if (rc == 0)
-            rc = cli_trace_finish(&topts, rec, quiet);
+            rc = cli_trace_finish(&r.trace, rec, r.quiet);
     }
     json_decref(results);
     trc_free(rec);
@@ -557,7 +623,7 @@ static int check_sweep_block(const scenario_opts *o)
 int cli_check(int argc, char **argv)
 {
     scenario_opts o = {0};
-    int rc = parse_scenario_args(argc, argv, &o, NULL, NULL, NULL, check_usage);
+    int rc = parse_scenario_args(argc, argv, &o, NULL, check_usage);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!o.file) {

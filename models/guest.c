@@ -331,6 +331,7 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
         g->slots[i].transport = g->transport;
     }
     trace_guest(g, env);
+    g->env.instance = NULL;         /* the caller's buffer dies after this */
     return g;
 }
 

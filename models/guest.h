@@ -121,7 +121,8 @@ typedef struct guest_hooks {
     void *ctx;
 } guest_hooks;
 
-/* What a guest instance is built from; everything outlives the guest. */
+/* What a guest instance is built from; everything outlives the guest but
+ * `instance`. */
 typedef struct guest_env {
     sim_kernel *k;
     const guest_config *cfg;
@@ -135,7 +136,9 @@ typedef struct guest_env {
     guest_stats *stats;
     guest_hooks hooks;
     uint64_t seed;
-    const char *instance;           /* names the streams; copied */
+    const char *instance;           /* names the streams and tracks; read
+                                       only while guest_new() runs (the
+                                       caller's buffer) */
     const scheme_ops *scheme;
     const scheme_config *scheme_cfg;
     const scheme_costs *scheme_costs;

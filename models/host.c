@@ -9,6 +9,12 @@
  * and the fabric differ. With replications, all of that runs once per
  * replication from the replication's seed (memory aged anew), and the
  * variants' results are merged (sim/replicate.h).
+ *
+ * Each (replication, variant) pair is a job that runs by itself
+ * (system_run_job) from nothing but the config, so jobs can run in other
+ * processes (`pvsim run -j`) and still give the bytes of a run in one: a
+ * runner ages a replication's memory when it first needs it and keeps it
+ * for the next job of the same replication.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,39 +667,6 @@ static void free_aged(guestmem **aged, size_t n)
     free(aged);
 }
 
-/* One replication: ages every guest's memory from cfg->seed and runs every
- * variant; the array of their results in *out. `p` says which replication
- * this is. */
-static int run_replication(const system_config *cfg, const progress_share *p, json_t **out,
-                           char *err, size_t errlen)
-{
-    size_t naged = 0;
-    guestmem **aged = NULL;
-    double t = monotonic_seconds();
-    int rc = age_all(cfg, &aged, &naged, err, errlen);
-    p->timing->setup_s += lap(&t);
-    json_t *variants = rc ? NULL : json_array();
-    if (!rc && !variants)
-        rc = SIM_ENOMEM;
-    for (size_t v = 0; rc == 0 && v < cfg->nvariants; v++) {
-        progress_share pv = *p;
-        pv.index = v;
-        json_t *one = NULL;
-        rc = run_variant(cfg, aged, &cfg->variants[v], &pv, &one, err, errlen);
-        if (rc == 0 && json_array_append_new(variants, one))
-            rc = SIM_ENOMEM;
-    }
-    t = monotonic_seconds();
-    free_aged(aged, naged);
-    p->timing->report_s += lap(&t);
-    if (rc) {
-        json_decref(variants);
-        return rc;
-    }
-    *out = variants;
-    return 0;
-}
-
 /* The keys whose numbers get 95% intervals: every latency (in ns; the
  * cycles are the same numbers at the clock's scale) and throughput. */
 static const char *const interval_keys[] = {"latency_ns", "*_latency_ns", "throughput_rps",
@@ -709,31 +682,6 @@ static json_t *replications_json(const system_config *cfg, size_t n)
             seeds = NULL;
         }
     return json_pack("{s:I, s:o}", "count", (json_int_t)n, "seeds", seeds);
-}
-
-/* Runs the `n` replications into runs[0..n); on failure, `err` names the
- * replication when there are several. */
-static int run_all(const system_config *cfg, const progress_share *p, json_t **runs,
-                   size_t n, char *err, size_t errlen)
-{
-    for (size_t r = 0; r < n; r++) {
-        system_config one = *cfg;  /* shares every pointer; only the seed differs */
-        one.seed = rpl_seed(cfg->seed, r);
-        one.trace = r == 0 ? cfg->trace : NULL;  /* the scenario's seed's run */
-        progress_share pr = *p;
-        pr.replication = r;
-        char why[512];
-        snprintf(why, sizeof why, "out of memory");
-        int rc = run_replication(&one, &pr, &runs[r], why, sizeof why);
-        if (rc && n > 1)
-            snprintf(err, errlen, "replication %zu (seed %llu): %s", r,
-                     (unsigned long long)one.seed, why);
-        else if (rc)
-            snprintf(err, errlen, "%s", why);
-        if (rc)
-            return rc;
-    }
-    return 0;
 }
 
 /* The results document around the (merged) variants; NULL when memory is
@@ -756,6 +704,166 @@ static json_t *results_json(const system_config *cfg, size_t n, json_t *variants
     return r;
 }
 
+/* ---- jobs --------------------------------------------------------------------- */
+
+struct system_runner {
+    const system_config *cfg;
+    size_t replication;             /* whose memory `aged` holds */
+    guestmem **aged;                /* NULL: none aged yet */
+    size_t naged;
+    system_timing *timing;          /* where the wall time goes: `own`, or
+                                       system_run_timed()'s */
+    system_timing own;
+};
+
+static size_t replications_of(const system_config *cfg)
+{
+    return cfg->run.replications > 1 ? (size_t)cfg->run.replications : 1;
+}
+
+size_t system_jobs(const system_config *cfg)
+{
+    return replications_of(cfg) * cfg->nvariants;
+}
+
+system_runner *system_runner_new(const system_config *cfg)
+{
+    system_runner *r = calloc(1, sizeof *r);
+    if (r) {
+        r->cfg = cfg;
+        r->timing = &r->own;
+    }
+    return r;
+}
+
+void system_runner_free(system_runner *r)
+{
+    if (!r)
+        return;
+    free_aged(r->aged, r->naged);
+    free(r);
+}
+
+/* Replication `rep` of the run: the config with its seed and, for
+ * replication 0 (the scenario's seed's run) only, the recorder. Shares
+ * every pointer of r->cfg. */
+static system_config replication_config(const system_runner *r, size_t rep)
+{
+    system_config one = *r->cfg;
+    one.seed = rpl_seed(r->cfg->seed, rep);
+    one.trace = rep == 0 ? r->cfg->trace : NULL;
+    return one;
+}
+
+/* Puts replication `rep`'s aged memory in r, dropping another's first, so
+ * a runner holds one replication's at a time. */
+int system_runner_age(system_runner *r, size_t rep, char *err, size_t errlen)
+{
+    if (r->aged && r->replication == rep)
+        return 0;
+    double t = monotonic_seconds();
+    free_aged(r->aged, r->naged);
+    r->aged = NULL;
+    system_config one = replication_config(r, rep);
+    guestmem **aged = NULL;
+    size_t n = 0;
+    int rc = age_all(&one, &aged, &n, err, errlen);
+    r->timing->setup_s += lap(&t);
+    if (rc) {
+        free_aged(aged, n);
+        return rc;
+    }
+    r->aged = aged;
+    r->naged = n;
+    r->replication = rep;
+    return 0;
+}
+
+/* Says which replication failed when there are several, before `why`. */
+static void name_replication(const system_runner *r, size_t rep, const char *why, char *err,
+                             size_t errlen)
+{
+    if (replications_of(r->cfg) > 1)
+        snprintf(err, errlen, "replication %zu (seed %llu): %s", rep,
+                 (unsigned long long)rpl_seed(r->cfg->seed, rep), why);
+    else
+        snprintf(err, errlen, "%s", why);
+}
+
+int system_run_job(system_runner *r, size_t job, system_progress_fn progress, void *ctx,
+                   json_t **variant, char *err, size_t errlen)
+{
+    const system_config *cfg = r->cfg;
+    size_t rep = job / cfg->nvariants, v = job % cfg->nvariants;
+    progress_share p = {progress, ctx, v, cfg->nvariants, rep, replications_of(cfg),
+                        r->timing};
+    system_config one = replication_config(r, rep);
+    char why[512];
+    snprintf(why, sizeof why, "out of memory");
+    int rc = system_runner_age(r, rep, why, sizeof why);
+    if (rc == 0)
+        rc = run_variant(&one, r->aged, &cfg->variants[v], &p, variant, why, sizeof why);
+    if (rc)
+        name_replication(r, rep, why, err, errlen);
+    return rc;
+}
+
+void system_job_name(const system_config *cfg, size_t job, char *buf, size_t len)
+{
+    size_t rep = job / cfg->nvariants;
+    const char *name = system_variant_name(&cfg->variants[job % cfg->nvariants]);
+    if (replications_of(cfg) > 1)
+        snprintf(buf, len, "variant %s, replication %zu (seed %llu)", name, rep,
+                 (unsigned long long)rpl_seed(cfg->seed, rep));
+    else
+        snprintf(buf, len, "variant %s", name);
+}
+
+/* The variants of replication `rep`, as an array, from the jobs'. */
+static json_t *replication_variants(const system_config *cfg, json_t *const *jobs, size_t rep)
+{
+    json_t *a = json_array();
+    for (size_t v = 0; a && v < cfg->nvariants; v++) {
+        if (json_array_append(a, jobs[rep * cfg->nvariants + v])) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
+/* The variants of the results: replication 0's, or every replication's
+ * merged. NULL when memory is short. */
+static json_t *merged_variants(const system_config *cfg, json_t *const *jobs)
+{
+    size_t n = replications_of(cfg);
+    json_t **runs = calloc(n, sizeof *runs);
+    int ok = runs != NULL;
+    for (size_t r = 0; ok && r < n; r++)
+        ok = (runs[r] = replication_variants(cfg, jobs, r)) != NULL;
+    json_t *variants = !ok       ? NULL
+                       : n == 1 ? json_incref(runs[0])
+                                : rpl_merge(runs, n, interval_keys,
+                                            sizeof interval_keys / sizeof interval_keys[0]);
+    for (size_t r = 0; runs && r < n; r++)
+        json_decref(runs[r]);
+    free(runs);
+    return variants;
+}
+
+int system_assemble(const system_config *cfg, json_t *const *jobs, json_t **results,
+                    char *err, size_t errlen)
+{
+    json_t *variants = merged_variants(cfg, jobs);
+    *results = variants ? results_json(cfg, replications_of(cfg), variants) : NULL;
+    json_decref(variants);
+    if (!*results) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    return 0;
+}
+
 int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
                json_t **results, char *err, size_t errlen)
 {
@@ -769,26 +877,21 @@ int system_run_timed(const system_config *cfg, system_progress_fn progress, void
     timing = timing ? timing : &ignored;
     *timing = (system_timing){0};
     snprintf(err, errlen, "out of memory");
-    size_t n = cfg->run.replications > 1 ? (size_t)cfg->run.replications : 1;
-    progress_share p = {progress, ctx, 0, cfg->nvariants, 0, n, timing};
-    json_t **runs = calloc(n, sizeof *runs);
-    int rc = runs ? run_all(cfg, &p, runs, n, err, errlen) : SIM_ENOMEM;
+    size_t n = system_jobs(cfg);
+    json_t **jobs = calloc(n, sizeof *jobs);
+    system_runner *r = system_runner_new(cfg);
+    int rc = jobs && r ? 0 : SIM_ENOMEM;
+    if (r)
+        r->timing = timing;
+    for (size_t j = 0; rc == 0 && j < n; j++)
+        rc = system_run_job(r, j, progress, ctx, &jobs[j], err, errlen);
     double t = monotonic_seconds();
-    json_t *variants = NULL;
-    if (rc == 0) {
-        variants = n == 1 ? json_incref(runs[0])
-                          : rpl_merge(runs, n, interval_keys,
-                                      sizeof interval_keys / sizeof interval_keys[0]);
-        *results = variants ? results_json(cfg, n, variants) : NULL;
-        if (!*results) {
-            snprintf(err, errlen, "out of memory");
-            rc = SIM_ENOMEM;
-        }
-    }
-    json_decref(variants);
-    for (size_t r = 0; runs && r < n; r++)
-        json_decref(runs[r]);
-    free(runs);
+    system_runner_free(r);
+    if (rc == 0)
+        rc = system_assemble(cfg, jobs, results, err, errlen);
+    for (size_t j = 0; jobs && j < n; j++)
+        json_decref(jobs[j]);
+    free(jobs);
     timing->report_s += lap(&t);
     return rc;
 }

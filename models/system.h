@@ -156,4 +156,43 @@ typedef struct system_timing {
 int system_run_timed(const system_config *cfg, system_progress_fn progress, void *ctx,
                      json_t **results, system_timing *timing, char *err, size_t errlen);
 
+/*
+ * The same run in jobs, for running them apart (system_parallel.h): job j
+ * is variant j % nvariants of replication j / nvariants, and there are
+ * system_jobs() of them. Each runs by itself, in any order and in any
+ * process, and gives the variant's object that system_run() builds on;
+ * system_assemble() builds system_run()'s document from all of them.
+ * system_run() is these, in order, in one process.
+ */
+size_t system_jobs(const system_config *cfg);
+
+/* Runs jobs of `cfg` (which it borrows): it keeps the aged memory of the
+ * replication it last ran a job of (or system_runner_age() prepared), so
+ * jobs of one replication in a row age it once. NULL when memory is
+ * short; free with system_runner_free() (accepts NULL). */
+typedef struct system_runner system_runner;
+system_runner *system_runner_new(const system_config *cfg);
+void system_runner_free(system_runner *r);
+
+/* Ages replication `replication`'s memory now, as its first job would:
+ * a master does so before forking workers, which then share it. 0 or a
+ * status with `err`. */
+int system_runner_age(system_runner *r, size_t replication, char *err, size_t errlen);
+
+/* Runs job `job` (< system_jobs()) into a new object in *variant;
+ * `progress` as for system_run(), for this job's part of the run. 0 or a
+ * status with `err` naming the variant and, with several, the
+ * replication. Records into cfg->trace only in replication 0. */
+int system_run_job(system_runner *r, size_t job, system_progress_fn progress, void *ctx,
+                   json_t **variant, char *err, size_t errlen);
+
+/* "variant <name>", then ", replication <r> (seed <seed>)" when there
+ * are several: which part of the run job `job` is. */
+void system_job_name(const system_config *cfg, size_t job, char *buf, size_t len);
+
+/* The results document of system_run() from every job's object, in job
+ * order (borrowed); 0 or SIM_ENOMEM with `err`. */
+int system_assemble(const system_config *cfg, json_t *const *jobs, json_t **results,
+                    char *err, size_t errlen);
+
 #endif

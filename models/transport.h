@@ -200,7 +200,8 @@ typedef struct transport_env {
     transport_stats *stats;         /* the class's */
     transport_guest guest;
     uint64_t seed;
-    const char *instance;           /* names the transport's streams */
+    const char *instance;           /* names the transport's streams; read
+                                       only while it is built */
     uint64_t warmup;                /* cycles before statistics count */
     uint64_t retry;                 /* run.retry: a driver's wait before it
                                        tries again */

@@ -2,14 +2,15 @@
  * sweep_pool.c -- the inline and forked pools of sweep_pool.h, and the
  * master loop.
  *
- * The forked pool's wire, per point: the master writes the point number
+ * The forked pool's wire, per job: the master writes the job number
  * (a uint64_t) on the worker's command pipe; the worker answers on its
  * answer pipe with a header {uint32_t ok, uint64_t length} and `length`
- * bytes: the point file's text when ok, else why the point failed. A
- * worker leaves when its command pipe closes (the master closed the pool
- * or died), so no worker outlives its master's sweep by more than the
- * point it is running; on Linux it is also killed at once when the master
- * dies (PR_SET_PDEATHSIG). While the sweep has a stop flag the master
+ * bytes: the answer's text when ok, else why the job failed. A worker
+ * leaves when its command pipe closes (the master closed the pool or
+ * died), so no worker outlives its master's run by more than the job it
+ * is running; on Linux it is also killed at once when the master dies
+ * (PR_SET_PDEATHSIG). A fresh pool's worker leaves after its one answer,
+ * and the master reaps it and forks the next when it hands out a job. While the sweep has a stop flag the master
  * polls in short slices, so a stop is noticed even when its signal came
  * just before poll(2) rather than during it.
  */
@@ -37,23 +38,34 @@ void __gcov_dump(void);
 #define MAX_ANSWER ((uint64_t)1 << 32)   /* bytes of one point's file */
 #define STOP_POLL_MS 100                 /* slice of a wait that can be stopped */
 
-static int stopping(const swp_sweep *s)
+static int stopping(const volatile sig_atomic_t *stop)
 {
-    return s->stop && *s->stop;
+    return stop && *stop;
+}
+
+/* A sweep's point as a job. */
+static int run_point_job(const void *ctx, size_t job, char **text, char *err, size_t errlen)
+{
+    return swp_run_point(ctx, job, text, err, errlen);
+}
+
+static swp_jobs sweep_jobs(const swp_sweep *s)
+{
+    return (swp_jobs){s->npoints, run_point_job, s, s->stop, s->claimed ? s->lock_fd : -1, 0};
 }
 
 /* ---- inline --------------------------------------------------------------- */
 
 typedef struct inline_pool {
     swp_pool base;
-    const swp_sweep *s;
-    size_t point;
+    swp_jobs j;
+    size_t job;
 } inline_pool;
 
-static int inline_assign(swp_pool *p, int worker, size_t point)
+static int inline_assign(swp_pool *p, int worker, size_t job)
 {
     (void)worker;
-    ((inline_pool *)p)->point = point;
+    ((inline_pool *)p)->job = job;
     return 0;
 }
 
@@ -63,7 +75,7 @@ static int inline_collect(swp_pool *p, int *worker, char **text, int *lost, char
     inline_pool *ip = (inline_pool *)p;
     *worker = 0;
     *lost = 0;
-    if (swp_run_point(ip->s, ip->point, text, err, errlen) != 0)
+    if (ip->j.run(ip->j.ctx, ip->job, text, err, errlen) != 0)
         *text = NULL;
     return 0;
 }
@@ -73,14 +85,20 @@ static void inline_close(swp_pool *p)
     free(p);
 }
 
-swp_pool *swp_pool_inline(const swp_sweep *s)
+swp_pool *swp_pool_inline_jobs(const swp_jobs *j)
 {
     inline_pool *ip = calloc(1, sizeof *ip);
     if (!ip)
         return NULL;
     ip->base = (swp_pool){1, inline_assign, inline_collect, inline_close};
-    ip->s = s;
+    ip->j = *j;
     return &ip->base;
+}
+
+swp_pool *swp_pool_inline(const swp_sweep *s)
+{
+    swp_jobs j = sweep_jobs(s);
+    return swp_pool_inline_jobs(&j);
 }
 
 /* ---- forked workers ---------------------------------------------------------- */
@@ -94,8 +112,8 @@ typedef struct fork_worker {
 
 typedef struct fork_pool {
     swp_pool base;
-    const swp_sweep *s;
-    int n;
+    swp_jobs j;
+    int n;                           /* workers started at least once */
     fork_worker w[];
 } fork_pool;
 
@@ -139,20 +157,20 @@ static int send_answer(int fd, uint32_t ok, const char *body)
                : -1;
 }
 
-/* A worker's life: run the points it is given until its command pipe
- * closes. Never returns. */
-static void worker_main(const swp_sweep *s, int cmd, int ans)
+/* A worker's life: run the jobs it is given until its command pipe
+ * closes, or after one job when the pool is fresh. Never returns. */
+static void worker_main(const swp_jobs *j, int cmd, int ans)
 {
-    uint64_t point;
-    while (read_full(cmd, &point, sizeof point) == sizeof point) {
+    uint64_t job;
+    while (read_full(cmd, &job, sizeof job) == sizeof job) {
         char err[512], *text = NULL;
-        int rc = point < s->npoints ? swp_run_point(s, (size_t)point, &text, err, sizeof err)
-                                    : SIM_EINVAL;
-        if (rc && point >= s->npoints)
-            snprintf(err, sizeof err, "no point %llu", (unsigned long long)point);
+        int rc = job < j->njobs ? j->run(j->ctx, (size_t)job, &text, err, sizeof err)
+                                : SIM_EINVAL;
+        if (rc && job >= j->njobs)
+            snprintf(err, sizeof err, "no job %llu", (unsigned long long)job);
         int sent = send_answer(ans, rc == 0, rc == 0 ? text : err);
         free(text);
-        if (sent != 0)
+        if (sent != 0 || j->fresh)
             break;
     }
 #ifdef PVSIM_COVERAGE
@@ -168,13 +186,15 @@ static void become_worker(fork_pool *fp, int i, int cmd_read, int ans_write)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
     signal(SIGPIPE, SIG_DFL);
-    if (fp->s->claimed)
-        close(fp->s->lock_fd);       /* the lock is the master's to drop */
-    for (int j = 0; j < i; j++) {
-        close(fp->w[j].cmd);
-        close(fp->w[j].ans);
+    if (fp->j.master_fd >= 0)
+        close(fp->j.master_fd);      /* e.g. a lock, the master's to drop */
+    for (int k = 0; k < fp->n; k++) {
+        if (k != i && fp->w[k].alive) {
+            close(fp->w[k].cmd);
+            close(fp->w[k].ans);
+        }
     }
-    worker_main(fp->s, cmd_read, ans_write);
+    worker_main(&fp->j, cmd_read, ans_write);
 }
 
 static int start_worker(fork_pool *fp, int i, char *err, size_t errlen)
@@ -206,14 +226,20 @@ static int start_worker(fork_pool *fp, int i, char *err, size_t errlen)
         return SIM_EIO;
     }
     fp->w[i] = (fork_worker){pid, cmd[1], ans[0], 0, 1};
-    fp->n = i + 1;
+    if (fp->n < i + 1)
+        fp->n = i + 1;
     return 0;
 }
 
-static int fork_assign(swp_pool *p, int worker, size_t point)
+static int fork_assign(swp_pool *p, int worker, size_t job)
 {
-    fork_worker *w = &((fork_pool *)p)->w[worker];
-    uint64_t v = point;
+    fork_pool *fp = (fork_pool *)p;
+    fork_worker *w = &fp->w[worker];
+    char err[256];
+    /* A fresh pool's worker left after its last job (reap_fresh). */
+    if (!w->alive && fp->j.fresh && start_worker(fp, worker, err, sizeof err) != 0)
+        return SIM_EIO;
+    uint64_t v = job;
     if (write_full(w->cmd, &v, sizeof v) != sizeof v)
         return SIM_EIO;
     w->busy = 1;
@@ -254,6 +280,18 @@ static int skip_answer(int fd, uint64_t len)
     return 0;
 }
 
+/* A fresh pool's worker, once it has answered, is leaving: reap it now
+ * rather than leave a zombie until the pool closes. */
+static void reap_fresh(fork_worker *w)
+{
+    close(w->cmd);
+    close(w->ans);
+    while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    w->alive = w->busy = 0;
+    w->pid = 0;
+}
+
 /* Reads one answer from worker `w`; *lost when it died instead. */
 static int read_answer(fork_worker *w, int i, char **text, int *lost, char *err,
                        size_t errlen)
@@ -290,12 +328,12 @@ static int read_answer(fork_worker *w, int i, char **text, int *lost, char *err,
  * even after a stop: its point is done. */
 static int wait_answers(const fork_pool *fp, struct pollfd *fds)
 {
-    int slice = fp->s->stop ? STOP_POLL_MS : -1;
+    int slice = fp->j.stop ? STOP_POLL_MS : -1;
     for (;;) {
         int r = poll(fds, (nfds_t)fp->n, slice);
         if (r > 0 || (r < 0 && errno != EINTR))
             return r;
-        if (stopping(fp->s))
+        if (stopping(fp->j.stop))
             return 0;
     }
 }
@@ -322,6 +360,8 @@ static int fork_collect(swp_pool *p, int *worker, char **text, int *lost, char *
         if (fds[i].fd >= 0 && fds[i].revents) {
             *worker = i;
             rc = read_answer(&fp->w[i], i, text, lost, err, errlen);
+            if (fp->j.fresh && fp->w[i].alive)
+                reap_fresh(&fp->w[i]);
             break;
         }
     }
@@ -348,7 +388,7 @@ static void fork_close(swp_pool *p)
     free(fp);
 }
 
-swp_pool *swp_pool_fork(const swp_sweep *s, int n, char *err, size_t errlen)
+swp_pool *swp_pool_fork_jobs(const swp_jobs *j, int n, char *err, size_t errlen)
 {
     if (n < 1 || n > SWP_MAX_WORKERS) {
         snprintf(err, errlen, "workers must be 1 to %d", SWP_MAX_WORKERS);
@@ -360,9 +400,10 @@ swp_pool *swp_pool_fork(const swp_sweep *s, int n, char *err, size_t errlen)
         return NULL;
     }
     fp->base = (swp_pool){n, fork_assign, fork_collect, fork_close};
-    fp->s = s;
+    fp->j = *j;
     signal(SIGPIPE, SIG_IGN);
-    for (int i = 0; i < n; i++) {
+    /* A fresh pool forks each worker as it hands out its job. */
+    for (int i = 0; !j->fresh && i < n; i++) {
         if (start_worker(fp, i, err, errlen) != 0) {
             fork_close(&fp->base);
             return NULL;
@@ -371,54 +412,95 @@ swp_pool *swp_pool_fork(const swp_sweep *s, int n, char *err, size_t errlen)
     return &fp->base;
 }
 
+swp_pool *swp_pool_fork(const swp_sweep *s, int n, char *err, size_t errlen)
+{
+    swp_jobs j = sweep_jobs(s);
+    return swp_pool_fork_jobs(&j, n, err, errlen);
+}
+
 /* ---- the master loop ------------------------------------------------------------ */
 
-static void record_failure(swp_outcome *out, size_t point, const char *why)
+static void record_failure(swp_outcome *out, size_t job, const char *why)
 {
     out->failed++;
     if (out->nshown < SWP_SHOWN_FAILURES) {
         swp_failure *f = &out->shown[out->nshown++];
-        f->point = point;
+        f->point = job;
         snprintf(f->why, sizeof f->why, "%s", why);
     }
 }
 
-/* The loop's state: which point each worker holds (SIZE_MAX: none). */
+/* The loop's state: which job each worker holds (SIZE_MAX: none), and
+ * which group it last ran one of. */
 typedef struct dispatch {
-    swp_sweep *s;
-    swp_pool *pool;
+    const swp_master *m;
     size_t *holding;
     int *dead;
-    size_t next;                     /* next point to consider */
+    size_t *group;
+    unsigned char *handed;           /* by entry of m->todo */
+    size_t next;                     /* first entry not handed out */
     int busy;
 } dispatch;
 
-/* Gives every idle, live worker the next point that is to run. */
+/* Whether a live worker other than `w` last ran a job of group `g`. */
+static int group_taken(const dispatch *d, size_t g, int w)
+{
+    for (int v = 0; v < d->m->pool->nworkers; v++)
+        if (v != w && !d->dead[v] && d->group[v] == g)
+            return 1;
+    return 0;
+}
+
+/* The entry of m->todo for worker `w`: without groups the next in order;
+ * with them the next of the group `w` last ran, else the next of a group
+ * no other worker is on, else the next in order. d->next is not handed. */
+static size_t pick(const dispatch *d, int w)
+{
+    const swp_master *m = d->m;
+    if (!m->group)
+        return d->next;
+    size_t untaken = SIZE_MAX;
+    for (size_t i = d->next; i < m->ntodo; i++) {
+        if (d->handed[i])
+            continue;
+        size_t g = m->group(m->ctx, m->todo[i]);
+        if (g == d->group[w])
+            return i;
+        if (untaken == SIZE_MAX && !group_taken(d, g, w))
+            untaken = i;
+    }
+    return untaken != SIZE_MAX ? untaken : d->next;
+}
+
+/* Gives every idle, live worker a job. */
 static void hand_out(dispatch *d, swp_outcome *out)
 {
-    for (int w = 0; w < d->pool->nworkers; w++) {
+    const swp_master *m = d->m;
+    for (int w = 0; w < m->pool->nworkers; w++) {
+        while (d->next < m->ntodo && d->handed[d->next])
+            d->next++;
+        if (d->next == m->ntodo)
+            return;
         if (d->dead[w] || d->holding[w] != SIZE_MAX)
             continue;
-        while (d->next < d->s->npoints &&
-               (d->s->points[d->next].first != d->next || d->s->points[d->next].done))
-            d->next++;
-        if (d->next == d->s->npoints)
-            return;
-        if (d->pool->assign(d->pool, w, d->next) != 0) {
+        size_t i = pick(d, w);
+        if (m->pool->assign(m->pool, w, m->todo[i]) != 0) {
             d->dead[w] = 1;
             out->workers_lost++;
             continue;
         }
-        d->holding[w] = d->next++;
+        d->handed[i] = 1;
+        d->holding[w] = m->todo[i];
+        d->group[w] = m->group ? m->group(m->ctx, m->todo[i]) : SIZE_MAX;
         d->busy++;
     }
 }
 
-/* Files one answer; a disk error ends the sweep. */
+/* Files one answer; an error of m->take ends the loop. */
 static int take_answer(dispatch *d, int w, char *text, int lost, const char *why,
                        swp_outcome *out, char *err, size_t errlen)
 {
-    size_t point = d->holding[w];
+    size_t job = d->holding[w];
     d->holding[w] = SIZE_MAX;
     d->busy--;
     if (lost) {
@@ -427,32 +509,31 @@ static int take_answer(dispatch *d, int w, char *text, int lost, const char *why
     }
     if (!text) {
         /* After a stop, a dead worker most likely shared the master's
-         * Ctrl-C: its point is not done, but did not fail. */
-        if (!(lost && stopping(d->s)))
-            record_failure(out, point, why);
+         * Ctrl-C: its job is not done, but did not fail. */
+        if (!(lost && stopping(d->m->stop)))
+            record_failure(out, job, why);
         return 0;
     }
-    int rc = swp_store_point(d->s, point, text, err, errlen);
-    if (rc == 0) {
-        d->s->points[point].done = 1;
+    int rc = d->m->take(d->m->ctx, job, text, err, errlen);
+    if (rc == 0)
         out->ran++;
-    }
     return rc;
 }
 
-int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ctx,
-                swp_outcome *out, char *err, size_t errlen)
+int swp_run_jobs(const swp_master *m, swp_outcome *out, char *err, size_t errlen)
 {
-    dispatch d = {s, pool, calloc((size_t)pool->nworkers, sizeof(size_t)),
-                  calloc((size_t)pool->nworkers, sizeof(int)), 0, 0};
-    int rc = d.holding && d.dead ? 0 : SIM_ENOMEM;
-    *out = (swp_outcome){.to_run = swp_to_run(s)};
+    swp_pool *pool = m->pool;
+    size_t nw = (size_t)pool->nworkers;
+    dispatch d = {m, calloc(nw, sizeof(size_t)), calloc(nw, sizeof(int)),
+                  calloc(nw, sizeof(size_t)), calloc(m->ntodo ? m->ntodo : 1, 1), 0, 0};
+    int rc = d.holding && d.dead && d.group && d.handed ? 0 : SIM_ENOMEM;
+    *out = (swp_outcome){.to_run = m->ntodo};
     if (rc)
         snprintf(err, errlen, "out of memory");
-    for (int w = 0; d.holding && w < pool->nworkers; w++)
-        d.holding[w] = SIZE_MAX;
-    while (rc == 0) {
-        if (stopping(s)) {
+    for (size_t w = 0; rc == 0 && w < nw; w++)
+        d.holding[w] = d.group[w] = SIZE_MAX;
+    while (rc == 0 && !(m->first_failure_ends && out->failed)) {
+        if (stopping(m->stop)) {
             out->interrupted = out->ran + out->failed < out->to_run;
             break;
         }
@@ -467,10 +548,50 @@ int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ct
         else if (rc)
             snprintf(err, errlen, "%s", why);
         free(text);
-        if (progress)
-            progress(ctx, out->ran + out->failed, out->to_run);
+        if (m->progress)
+            m->progress(m->progress_ctx, out->ran + out->failed, out->to_run);
     }
     free(d.holding);
     free(d.dead);
+    free(d.group);
+    free(d.handed);
+    return rc;
+}
+
+/* A sweep's answer: its point's file, now done. */
+static int store_point(void *ctx, size_t point, const char *text, char *err, size_t errlen)
+{
+    swp_sweep *s = ctx;
+    int rc = swp_store_point(s, point, text, err, errlen);
+    if (rc == 0)
+        s->points[point].done = 1;
+    return rc;
+}
+
+/* The distinct points not done, in order: the sweep's jobs. */
+static size_t *points_to_run(const swp_sweep *s, size_t *n)
+{
+    size_t *todo = malloc((s->npoints ? s->npoints : 1) * sizeof *todo);
+    *n = 0;
+    for (size_t i = 0; todo && i < s->npoints; i++)
+        if (s->points[i].first == i && !s->points[i].done)
+            todo[(*n)++] = i;
+    return todo;
+}
+
+int swp_execute(swp_sweep *s, swp_pool *pool, swp_progress_fn progress, void *ctx,
+                swp_outcome *out, char *err, size_t errlen)
+{
+    swp_master m = {.pool = pool, .stop = s->stop, .take = store_point, .ctx = s,
+                    .progress = progress, .progress_ctx = ctx};
+    size_t *todo = points_to_run(s, &m.ntodo);
+    m.todo = todo;
+    *out = (swp_outcome){.to_run = m.ntodo};
+    if (!todo) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    int rc = swp_run_jobs(&m, out, err, errlen);
+    free(todo);
     return rc;
 }

@@ -115,6 +115,60 @@ YAML
   [ -z "$(ls -A "$work/i" 2>/dev/null)" ] || fail "an interrupted run left files in $work/i"
 }
 
+# run -j N: the JSON is the same bytes at any N, with replications too; a
+# worker that dies fails the run, naming its variant, and Ctrl-C stops the
+# workers; neither writes anything. Bad counts are refused.
+case_run_jobs() {
+  local short=(scenarios/load-latency.yaml --quiet --set run.duration=2ms --set run.warmup=0.5ms) j
+  for j in 1 2 3; do
+    expect_status 0 "$pvsim" run "${short[@]}" -j "$j" --out "$work/j$j"
+    expect_status 0 "$pvsim" run "${short[@]}" --jobs "$j" --replications 2 --out "$work/r$j"
+  done
+  for j in 2 3; do
+    cmp "$work/j1/load-latency.json" "$work/j$j/load-latency.json" || fail "-j $j: other bytes"
+    cmp "$work/r1/load-latency.json" "$work/r$j/load-latency.json" ||
+      fail "-j $j --replications 2: other bytes"
+  done
+  expect_status 0 "$pvsim" run "${short[@]}" --out "$work/default"
+  cmp "$work/j1/load-latency.json" "$work/default/load-latency.json" || fail "default -j: other bytes"
+  local bad
+  for bad in 0 1025 abc ''; do
+    expect_status 2 "$pvsim" run "${short[@]}" -j "$bad"
+    contains "$work/err" "pvsim run: --jobs: expected 1 to 1024, found '$bad'"
+  done
+  cat >"$work/long2.yaml" <<'YAML'
+name: long2
+costs: {host_ipi: 500ns}
+run: {duration: 3600s}
+guests: [{name: g, workload: {size: 4KiB}}]
+variants: [{name: a, fabric: {vcpu_idle: poll, backend: poll, posted_interrupts: true}},
+           {name: b, fabric: {vcpu_idle: poll, backend: poll, posted_interrupts: true}}]
+YAML
+  # A worker killed: the run fails naming the variant, and writes nothing.
+  "$pvsim" run "$work/long2.yaml" --quiet -j 2 --out "$work/k" >"$work/out" 2>"$work/err" &
+  local pid=$! kids st=0 i
+  for i in $(seq 100); do kids=$(pgrep -P "$pid"); [ -n "$kids" ] && break; sleep 0.1; done
+  [ -n "$kids" ] || fail "no workers"
+  kill -9 $(echo "$kids" | head -1)
+  wait "$pid" || st=$?
+  [ "$st" -eq 1 ] || { cat "$work/err" >&2; fail "a run whose worker died exited $st, want 1"; }
+  grep -Eq "^pvsim: run failed: variant [ab]: worker [0-9] \(pid [0-9]+\) was killed by signal 9" \
+    "$work/err" || { cat "$work/err" >&2; fail "no variant named for the dead worker"; }
+  [ -z "$(ls -A "$work/k" 2>/dev/null)" ] || fail "a failed run left files in $work/k"
+  # Ctrl-C: 130, no results, and no worker left behind.
+  "$pvsim" run "$work/long2.yaml" --quiet -j 2 --out "$work/i" >"$work/out" 2>"$work/err" &
+  pid=$!
+  for i in $(seq 100); do kids=$(pgrep -P "$pid"); [ -n "$kids" ] && break; sleep 0.1; done
+  [ -n "$kids" ] || fail "no workers"
+  kill -INT "$pid"
+  st=0
+  wait "$pid" || st=$?
+  [ "$st" -eq 130 ] || { cat "$work/err" >&2; fail "an interrupted run -j 2 exited $st, want 130"; }
+  contains "$work/err" "interrupted with 0 of 2 jobs done: stopped by Ctrl-C; no results written"
+  for i in $kids; do ! kill -0 "$i" 2>/dev/null || fail "worker $i outlived an interrupted run"; done
+  [ -z "$(ls -A "$work/i" 2>/dev/null)" ] || fail "an interrupted run left files in $work/i"
+}
+
 case_determinism() {
   expect_status 0 "$pvsim" run scenarios/loopback.yaml --quiet --out "$work/a"
   expect_status 0 "$pvsim" run scenarios/loopback.yaml --quiet --out "$work/b"

@@ -4,7 +4,8 @@
  * then whole sweeps of that schema through a tiny model (sweep_run.h,
  * sweep_pool.h): the directory's lock, the CSV that is written only when
  * every point is there, the stop flag, keys that follow the sources,
- * forked workers that die, and places that cannot be written.
+ * forked workers that die, and places that cannot be written; last, pools
+ * of plain jobs (swp_run_jobs), fresh or not.
  *
  * Each plan test loads in-memory YAML with a `sweep:` block, builds the
  * plan and checks the values, the points' order, or the exact error lines.
@@ -761,4 +762,124 @@ Test(sweep_files, unwritable_places_and_damaged_files)
     cr_assert_eq(swp_claim(&gone, err, sizeof err), SIM_EIO);
     cr_assert_str_eq(err, "cannot create /nonexistent-pvsim-dir/sweep.lock: No such file or "
                           "directory");
+}
+
+/* ---- pools of plain jobs ------------------------------------------------------ */
+
+/* A job's answer names the job and the process that ran it; job 3 fails. */
+static int t_pid_job(const void *ctx, size_t job, char **text, char *err, size_t errlen)
+{
+    (void)ctx;
+    if (job == 3) {
+        snprintf(err, errlen, "job 3 fails");
+        return SIM_EINVAL;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, "%zu %ld", job, (long)getpid());
+    *text = strdup(buf);
+    return *text ? 0 : SIM_ENOMEM;
+}
+
+typedef struct t_answers {
+    long pid[8];
+    size_t taken;
+} t_answers;
+
+static int t_take_pid(void *ctx, size_t job, const char *text, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    t_answers *a = ctx;
+    size_t got;
+    cr_assert_eq(sscanf(text, "%zu %ld", &got, &a->pid[job]), 2);
+    cr_assert_eq(got, job);
+    a->taken++;
+    return 0;
+}
+
+/* Runs jobs 0..n-1 but 3 (or with 3, which fails) through `pool`. */
+static swp_outcome t_run_pids(swp_pool *pool, size_t n, int first_failure_ends, t_answers *a)
+{
+    static const size_t todo[] = {0, 1, 2, 4, 5, 6, 7, 3};
+    swp_master m = {.pool = pool, .todo = todo, .ntodo = n,
+                    .first_failure_ends = first_failure_ends, .take = t_take_pid, .ctx = a};
+    swp_outcome out;
+    char err[256];
+    cr_assert_eq(swp_run_jobs(&m, &out, err, sizeof err), 0, "%s", err);
+    pool->close(pool);
+    return out;
+}
+
+/* A fresh pool runs every job in a process of its own; a plain fork pool
+ * reuses its workers; both answer every job. */
+Test(sweep_pool, a_fresh_pool_forks_a_process_per_job)
+{
+    swp_jobs j = {.njobs = 8, .run = t_pid_job, .master_fd = -1};
+    char err[256];
+    for (int fresh = 0; fresh <= 1; fresh++) {
+        j.fresh = fresh;
+        t_answers a = {0};
+        swp_pool *pool = swp_pool_fork_jobs(&j, 2, err, sizeof err);
+        cr_assert_not_null(pool, "%s", err);
+        swp_outcome out = t_run_pids(pool, 7, 0, &a);
+        cr_assert_eq(out.ran, 7);
+        cr_assert_eq(out.workers_lost, 0);
+        size_t distinct = 0;
+        for (size_t i = 0; i < 8; i++) {
+            int seen = a.pid[i] == 0 || a.pid[i] == getpid();
+            for (size_t k = 0; k < i; k++)
+                seen |= a.pid[k] == a.pid[i];
+            distinct += !seen;
+        }
+        cr_assert_eq(distinct, fresh ? 7u : 2u, "fresh %d: %zu processes", fresh, distinct);
+    }
+}
+
+/* A failed job is counted with its reason; with first_failure_ends the
+ * loop stops there. */
+Test(sweep_pool, a_failed_job_is_counted_and_can_end_the_run)
+{
+    swp_jobs j = {.njobs = 8, .run = t_pid_job, .master_fd = -1};
+    t_answers a = {0};
+    swp_outcome out = t_run_pids(swp_pool_inline_jobs(&j), 8, 0, &a);
+    cr_assert_eq(out.ran, 7);
+    cr_assert_eq(out.failed, 1);
+    cr_assert_eq(out.shown[0].point, 3);
+    cr_assert_str_eq(out.shown[0].why, "job 3 fails");
+    static const size_t failing_first[] = {3, 0, 1};
+    t_answers b = {0};
+    swp_pool *pool = swp_pool_inline_jobs(&j);
+    swp_master m = {.pool = pool, .todo = failing_first, .ntodo = 3,
+                    .first_failure_ends = 1, .take = t_take_pid, .ctx = &b};
+    char err[256];
+    cr_assert_eq(swp_run_jobs(&m, &out, err, sizeof err), 0, "%s", err);
+    pool->close(pool);
+    cr_assert_eq(out.failed, 1);
+    cr_assert_eq(b.taken, 0, "jobs ran after the first failure");
+}
+
+static size_t t_half(void *ctx, size_t job)
+{
+    (void)ctx;
+    return job / 4;
+}
+
+/* With groups, a worker keeps to the group it started, and the second
+ * worker starts on another group rather than sharing the first. */
+Test(sweep_pool, workers_keep_to_their_group)
+{
+    swp_jobs j = {.njobs = 8, .run = t_pid_job, .master_fd = -1};
+    char err[256];
+    swp_pool *pool = swp_pool_fork_jobs(&j, 2, err, sizeof err);
+    cr_assert_not_null(pool, "%s", err);
+    static const size_t todo[] = {0, 1, 2, 4, 5, 6, 7};
+    t_answers a = {0};
+    swp_master m = {.pool = pool, .todo = todo, .ntodo = 7, .take = t_take_pid, .ctx = &a,
+                    .group = t_half};
+    swp_outcome out;
+    cr_assert_eq(swp_run_jobs(&m, &out, err, sizeof err), 0, "%s", err);
+    pool->close(pool);
+    cr_assert_eq(out.ran, 7);
+    cr_assert(a.pid[0] == a.pid[1] && a.pid[1] == a.pid[2], "group 0 was shared");
+    cr_assert_neq(a.pid[4], a.pid[0], "the second worker did not start group 1");
 }

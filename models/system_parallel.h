@@ -1,0 +1,60 @@
+/*
+ * system_parallel.h -- a run's jobs (system_run_job: one variant of one
+ * replication) on local workers, through the sweep's pool
+ * (sim/sweep_pool.h): `pvsim run -j N`.
+ *
+ * Each worker answers a job with the variant's object as JSON text, every
+ * real at full precision, so it parses back to the same numbers; the
+ * master keeps the answers by job number and assembles the document
+ * (system_assemble) only when all are in, so its bytes are system_run()'s
+ * whatever the number of workers or the order the answers arrive in.
+ *
+ * The master ages replication 0's memory before forking, so the workers
+ * share it copy-on-write instead of each aging it again; a worker ages a
+ * later replication's when it first runs one of its jobs, and keeps it for
+ * its next job of that replication. A worker is handed the jobs of the
+ * replication it holds while there are some, then those of a replication
+ * no other worker is on, so a replication is aged about once, not once
+ * per worker.
+ *
+ * With `fresh`, every job runs in a process of its own, forked when the
+ * job is handed out, that exits after answering: for a model that cannot
+ * run twice in one process (a SystemC kernel cannot restart time). Fresh
+ * processes still inherit replication 0's aged memory.
+ */
+#ifndef PVSIM_MODELS_SYSTEM_PARALLEL_H
+#define PVSIM_MODELS_SYSTEM_PARALLEL_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stddef.h>
+
+#include "models/system.h"
+
+typedef struct system_parallel {
+    int workers;                    /* 1 (in this process) to SWP_MAX_WORKERS;
+                                       no more are forked than there are jobs */
+    int fresh;                      /* a process per job, even with 1 worker */
+    const volatile sig_atomic_t *stop; /* once set (by a signal handler), the
+                                          run ends; may be NULL */
+    /* Called after each job's answer with the jobs answered and all of
+     * them; may be NULL. */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *ctx;
+} system_parallel;
+
+/*
+ * system_run() with its jobs on `o->workers` workers: a new results
+ * document in *results, the same bytes once dumped. Not for a config that
+ * records (cfg->trace): its recorder lives in this process. Returns 0;
+ * SIM_EINTR when o->stop ended the run (the workers are stopped; `err`
+ * says how far it got); SIM_EINVAL when a job failed or its worker died:
+ * the first to do so ends the run, and `err` names its variant and
+ * replication as system_run() does; or SIM_EIO when workers cannot be
+ * started or none is left. No results but on 0. With one worker and no `fresh`, the jobs
+ * run in this process and the stop flag is seen between jobs.
+ */
+int system_run_parallel(const system_config *cfg, const system_parallel *o, json_t **results,
+                        char *err, size_t errlen);
+
+#endif
