@@ -161,6 +161,8 @@ int cli_check(int argc, char **argv);
 int cli_presets(int argc, char **argv);
 int cli_reference(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+/* `pvsim bench all` (cli_bench.c); argv starts at "all". */
+int cli_bench_all(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_regress(int argc, char **argv);

@@ -13,6 +13,7 @@
 
 static const char bench_usage[] =
     "usage: pvsim bench kernel [--pending P] [--events E] [--seed N]\n"
+    "       pvsim bench all [--runs N] ... (pvsim bench all --help)\n"
     "\n"
     "The classic hold model: P events pending, each handler reschedules\n"
     "itself at now + uniform[1, 1000] cycles, until E events have run.\n"
@@ -98,12 +99,14 @@ int cli_bench(int argc, char **argv)
     };
     uint64_t pending = 1024, events = 10000000, seed = 1, *dst;
     int c;
+    if (argc >= 2 && !strcmp(argv[1], "all"))
+        return cli_bench_all(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "kernel") != 0) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
             fputs(bench_usage, stdout);
             return 0;
         }
-        fprintf(stderr, "pvsim bench: expected 'kernel'\n%s", bench_usage);
+        fprintf(stderr, "pvsim bench: expected 'kernel' or 'all'\n%s", bench_usage);
         return EXIT_USAGE;
     }
     argc--, argv++;

@@ -190,10 +190,10 @@ guestmem *guest_age_memory(const guest_config *cfg, uint64_t seed, const char *i
     return m;
 }
 
-/* Copies the aged memory and sets the scheme up over it. */
+/* Shares the aged memory (guestmem_share) and sets the scheme up over it. */
 static int build_memory(guest *g, scheme_cost *setup)
 {
-    g->mem = guestmem_clone(g->env.memory);
+    g->mem = guestmem_share(g->env.memory);
     g->bytes = guestbytes_new(g->env.cfg->memory.size);
     if (!g->mem || !g->bytes)
         return SIM_ENOMEM;

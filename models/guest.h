@@ -142,7 +142,8 @@ typedef struct guest_env {
     const scheme_ops *scheme;
     const scheme_config *scheme_cfg;
     const scheme_costs *scheme_costs;
-    const guestmem *memory;         /* aged memory to start from (cloned) */
+    const guestmem *memory;         /* aged memory to start from (shared:
+                                       unchanged until guest_free) */
     tcache *tc;                     /* the host's, shared */
     uint32_t space;                 /* this guest's address space in tc */
     uint64_t retry;                 /* cycles before a failed slot retries */

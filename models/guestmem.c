@@ -7,6 +7,15 @@
  * freeing finds its buddy in O(1)). Linear probing with backward-shift
  * deletion keeps the table free of tombstones. Nothing is stored per
  * allocated frame.
+ *
+ * A shared copy (guestmem_share) reads an immutable base's table and keeps
+ * only its changes in a table of its own: an entry there overrides the
+ * base's entry for the same frame, and a TOMB entry says the base's block
+ * is gone. A run of a variant touches a few hundred blocks of an aged
+ * memory that holds tens of thousands, so copying the base's table for
+ * every variant cost more than simulating it (docs/performance.md). The
+ * per-order arrays are copied: their order decides which block an
+ * allocation takes, and they are an eighth of the table's size.
  */
 #include "models/guestmem.h"
 
@@ -15,16 +24,21 @@
 
 #include "sim/error.h"
 
-#define EMPTY UINT64_MAX
+#define EMPTY UINT32_MAX         /* a frame: the slot is unused */
+#define TOMB 31u                /* an order: the base's block is not free here */
 #define MIXED_FREE_RUN 4        /* mean free run in a mixed pageblock, pages */
 
+/* 8 bytes, so that a fully fragmented GiB's 65,000 free blocks fill a
+ * table of 2 MiB, not 4: filling and copying it was most of the set-up.
+ * GM_MAX_FRAMES keeps frames below 2^32 and an order's blocks below 2^27. */
 typedef struct slot_entry {
-    uint64_t frame;             /* EMPTY when unused */
-    uint32_t order, index;
+    uint32_t frame;             /* EMPTY when unused */
+    uint32_t order : 5;         /* or TOMB */
+    uint32_t index : 27;        /* in the order's array */
 } slot_entry;
 
 typedef struct order_list {
-    uint64_t *frames;
+    uint32_t *frames;
     size_t len, cap;
 } order_list;
 
@@ -33,8 +47,9 @@ struct guestmem {
     unsigned min_order;
     uint64_t free_frames;
     order_list lists[GM_MAX_ORDER + 1];
-    slot_entry *table;
+    slot_entry *table;                  /* with a base: the changes to it */
     size_t table_cap, table_len;        /* cap is a power of two */
+    const guestmem *base;               /* NULL, or the memory shared */
 };
 
 /* ---- the hash from first frame to free block -------------------------- */
@@ -65,10 +80,9 @@ static void place(slot_entry *table, size_t cap, slot_entry e)
     table[i] = e;
 }
 
-/* Doubles the table; the load factor stays at most one half. */
-static int grow_table(guestmem *m)
+/* Moves the table into `cap` slots (a power of two, more than it holds). */
+static int resize_table(guestmem *m, size_t cap)
 {
-    size_t cap = m->table_cap ? m->table_cap * 2 : 64;
     slot_entry *table = malloc(cap * sizeof *table);
     if (!table)
         return SIM_ENOMEM;
@@ -81,6 +95,12 @@ static int grow_table(guestmem *m)
     m->table = table;
     m->table_cap = cap;
     return 0;
+}
+
+/* Doubles the table; the load factor stays at most one half. */
+static int grow_table(guestmem *m)
+{
+    return resize_table(m, m->table_cap ? m->table_cap * 2 : 64);
 }
 
 /* Deletes slot `i`, shifting later members of its probe run back so that
@@ -105,6 +125,45 @@ static void delete_slot(guestmem *m, size_t i)
     m->table_len--;
 }
 
+/* The free block starting at `frame`, from this memory's table or else
+ * its base's: 1 with `*out` filled, or 0 when no free block starts there. */
+static int lookup(const guestmem *m, uint64_t frame, slot_entry *out)
+{
+    size_t i = find_slot(m, frame);
+    if (i != SIZE_MAX) {
+        *out = m->table[i];
+        return out->order != TOMB;
+    }
+    if (!m->base || (i = find_slot(m->base, frame)) == SIZE_MAX)
+        return 0;
+    *out = m->base->table[i];
+    return 1;
+}
+
+/* Writes `e` into this memory's own table, over any entry for its frame;
+ * the room was reserved. */
+static void put(guestmem *m, slot_entry e)
+{
+    size_t i = find_slot(m, e.frame);
+    if (i != SIZE_MAX) {
+        m->table[i] = e;
+        return;
+    }
+    place(m->table, m->table_cap, e);
+    m->table_len++;
+}
+
+/* The block at `frame` is no longer free: drop its own entry, or hide the
+ * base's behind a TOMB. */
+static void forget(guestmem *m, uint64_t frame)
+{
+    size_t own = find_slot(m, frame);
+    if (m->base && find_slot(m->base, frame) != SIZE_MAX)
+        put(m, (slot_entry){frame, TOMB, 0});
+    else
+        delete_slot(m, own);
+}
+
 /* ---- free blocks -------------------------------------------------------- */
 
 /* Makes room for one more block in `l`. */
@@ -113,7 +172,7 @@ static int room_in_list(order_list *l)
     if (l->len < l->cap)
         return 0;
     size_t cap = l->cap ? l->cap * 2 : 16;
-    uint64_t *frames = realloc(l->frames, cap * sizeof *frames);
+    uint32_t *frames = realloc(l->frames, cap * sizeof *frames);
     if (!frames)
         return SIM_ENOMEM;
     l->frames = frames;
@@ -121,16 +180,17 @@ static int room_in_list(order_list *l)
     return 0;
 }
 
-/* Makes room for the table to hold `blocks` free blocks and for one more
- * block in each list of orders [lo, hi], growing them exactly as the
- * add_free() calls that follow would: those then cannot fail, so that an
- * allocation or a release that runs out of memory changes nothing. */
-static int reserve(guestmem *m, size_t blocks, unsigned lo, unsigned hi)
+/* Makes room for `adds` more entries in the own table and for one more
+ * block in each list of orders [lo, hi), before the add_free() and
+ * remove_free() calls that follow, which then cannot fail: an allocation
+ * or a release that runs out of memory changes nothing. A removal may add
+ * two entries (a TOMB, and the moved block's new index). */
+static int reserve(guestmem *m, size_t adds, unsigned lo, unsigned hi)
 {
-    while (blocks * 2 > m->table_cap)
+    while ((m->table_len + adds) * 2 > m->table_cap)
         if (grow_table(m))
             return SIM_ENOMEM;
-    for (unsigned o = lo; o <= hi; o++)
+    for (unsigned o = lo; o < hi; o++)
         if (room_in_list(&m->lists[o]))
             return SIM_ENOMEM;
     return 0;
@@ -144,24 +204,29 @@ static int add_free(guestmem *m, uint64_t frame, unsigned order)
     if (room_in_list(l))
         return SIM_ENOMEM;
     l->frames[l->len] = frame;
-    place(m->table, m->table_cap, (slot_entry){frame, order, (uint32_t)l->len});
+    slot_entry e = {frame, order, (uint32_t)l->len};
+    if (m->base) {
+        put(m, e);                  /* over a TOMB, if the base had it */
+    } else {
+        place(m->table, m->table_cap, e);   /* a new block: not in the table */
+        m->table_len++;
+    }
     l->len++;
-    m->table_len++;
     m->free_frames += 1ull << order;
     return 0;
 }
 
-/* Removes the free block in table slot `i`. */
-static void remove_free(guestmem *m, size_t i)
+/* Removes the free block `e`: the last block of its order takes its place
+ * in the array, so that block's entry gets the new index. */
+static void remove_free(guestmem *m, slot_entry e)
 {
-    slot_entry e = m->table[i];
     order_list *l = &m->lists[e.order];
     uint64_t last = l->frames[l->len - 1];
     l->frames[e.index] = last;
     if (last != e.frame)
-        m->table[find_slot(m, last)].index = e.index;
+        put(m, (slot_entry){last, e.order, e.index});
     l->len--;
-    delete_slot(m, i);
+    forget(m, e.frame);
     m->free_frames -= 1ull << e.order;
 }
 
@@ -173,9 +238,45 @@ static void drop_all_free(guestmem *m)
         m->table[i].frame = EMPTY;
     m->table_len = 0;
     m->free_frames = 0;
+    m->base = NULL;                 /* nothing of it is free any more */
 }
 
-/* Frees the aligned run [first, end) as the largest aligned blocks. */
+/* The order the block (frame, order) reaches once merged with its free
+ * buddies, which go into `buddies` (one per order climbed) and their
+ * count into `*merges`. */
+static unsigned merged_order(const guestmem *m, uint64_t frame, unsigned order,
+                             slot_entry *buddies, size_t *merges)
+{
+    *merges = 0;
+    while (order < GM_MAX_ORDER) {
+        if (!lookup(m, frame ^ (1ull << order), &buddies[*merges]) ||
+            buddies[*merges].order != order)
+            break;
+        frame &= ~(1ull << order);
+        order++;
+        (*merges)++;
+    }
+    return order;
+}
+
+/* Frees the allocated block (frame, order), merging it with its free
+ * buddies. Removing one buddy moves only a block of that buddy's order in
+ * its array, so the buddies found first stay valid. 0 or SIM_ENOMEM, and
+ * then nothing changed. */
+static int free_block(guestmem *m, uint64_t frame, unsigned order)
+{
+    slot_entry buddies[GM_MAX_ORDER];
+    size_t merges;
+    unsigned top = merged_order(m, frame, order, buddies, &merges);
+    if (reserve(m, 2 * merges + 1, top, top + 1))
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < merges; i++)
+        remove_free(m, buddies[i]);
+    return add_free(m, frame & ~((1ull << top) - 1), top);
+}
+
+/* Frees the aligned run [first, end), all of it allocated, as the largest
+ * aligned blocks. */
 static int release_run(guestmem *m, uint64_t first, uint64_t end)
 {
     while (first < end) {
@@ -183,7 +284,7 @@ static int release_run(guestmem *m, uint64_t first, uint64_t end)
         while (o < GM_MAX_ORDER && (first & ((2ull << o) - 1)) == 0 &&
                first + (2ull << o) <= end)
             o++;
-        int rc = guestmem_release(m, first, o);
+        int rc = free_block(m, first, o);
         if (rc)
             return rc;
         first += 1ull << o;
@@ -196,7 +297,7 @@ static int release_run(guestmem *m, uint64_t first, uint64_t end)
 guestmem *guestmem_new(uint64_t bytes, unsigned min_order)
 {
     uint64_t frames = bytes >> GM_FRAME_SHIFT;
-    if (min_order > GM_MAX_ORDER || frames == 0 ||
+    if (min_order > GM_MAX_ORDER || frames == 0 || frames > GM_MAX_FRAMES ||
         bytes != frames << GM_FRAME_SHIFT || frames % (1ull << min_order))
         return NULL;
     guestmem *m = calloc(1, sizeof *m);
@@ -221,32 +322,61 @@ void guestmem_free_all(guestmem *m)
     free(m);
 }
 
-guestmem *guestmem_clone(const guestmem *m)
+/* A copy of `m`'s scalars and per-order arrays, with no table yet; NULL
+ * when memory is short. */
+static guestmem *copy_lists(const guestmem *m)
 {
     guestmem *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     *c = *m;
     memset(c->lists, 0, sizeof c->lists);
-    c->table = malloc(m->table_cap * sizeof *c->table);
-    int ok = c->table != NULL;
-    for (unsigned o = 0; ok && o <= GM_MAX_ORDER; o++) {
+    c->table = NULL;
+    c->table_cap = c->table_len = 0;
+    for (unsigned o = 0; o <= GM_MAX_ORDER; o++) {
         const order_list *l = &m->lists[o];
         if (l->cap == 0)
             continue;
         c->lists[o].frames = malloc(l->cap * sizeof *l->frames);
-        ok = c->lists[o].frames != NULL;
-        if (ok) {
-            memcpy(c->lists[o].frames, l->frames, l->len * sizeof *l->frames);
-            c->lists[o].len = l->len;
-            c->lists[o].cap = l->cap;
+        if (!c->lists[o].frames) {
+            guestmem_free_all(c);
+            return NULL;
         }
+        memcpy(c->lists[o].frames, l->frames, l->len * sizeof *l->frames);
+        c->lists[o].len = l->len;
+        c->lists[o].cap = l->cap;
     }
-    if (!ok) {
+    return c;
+}
+
+guestmem *guestmem_clone(const guestmem *m)
+{
+    guestmem *c = copy_lists(m);
+    if (!c)
+        return NULL;
+    c->table = malloc(m->table_cap * sizeof *c->table);
+    if (!c->table) {
         guestmem_free_all(c);
         return NULL;
     }
     memcpy(c->table, m->table, m->table_cap * sizeof *c->table);
+    c->table_cap = m->table_cap;
+    c->table_len = m->table_len;
+    return c;
+}
+
+guestmem *guestmem_share(const guestmem *base)
+{
+    if (base->base)                 /* one level: copy the changes instead */
+        return guestmem_clone(base);
+    guestmem *c = copy_lists(base);
+    if (!c)
+        return NULL;
+    c->base = base;
+    if (grow_table(c)) {
+        guestmem_free_all(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -259,11 +389,13 @@ int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame)
         o++;
     if (o > GM_MAX_ORDER)
         return SIM_ENOSPACE;
-    /* The split frees one block at each order below o and takes one. */
-    if (o > order && reserve(m, m->table_len - 1 + (o - order), order, o - 1))
+    /* The split takes one block and frees one at each order below o. */
+    if (reserve(m, 2 + (o - order), order, o))
         return SIM_ENOMEM;
     uint64_t first = m->lists[o].frames[m->lists[o].len - 1];
-    remove_free(m, find_slot(m, first));
+    slot_entry e;
+    lookup(m, first, &e);               /* it is free: it is in a list */
+    remove_free(m, e);
     /* Keep the lower half, free the upper, down to the order asked for. */
     while (o > order) {
         o--;
@@ -273,37 +405,13 @@ int guestmem_alloc(guestmem *m, unsigned order, uint64_t *frame)
     return 0;
 }
 
-/* The order the block (frame, order) reaches once merged with its free
- * buddies, and in `*merges` how many buddies that takes. */
-static unsigned merged_order(const guestmem *m, uint64_t frame, unsigned order, size_t *merges)
-{
-    *merges = 0;
-    while (order < GM_MAX_ORDER) {
-        size_t i = find_slot(m, frame ^ (1ull << order));
-        if (i == SIZE_MAX || m->table[i].order != order)
-            break;
-        frame &= ~(1ull << order);
-        order++;
-        (*merges)++;
-    }
-    return order;
-}
-
 int guestmem_release(guestmem *m, uint64_t frame, unsigned order)
 {
     if (order < m->min_order || order > GM_MAX_ORDER ||
         (frame & ((1ull << order) - 1)) || frame >= m->frames ||
-        (1ull << order) > m->frames - frame || find_slot(m, frame) != SIZE_MAX)
+        (1ull << order) > m->frames - frame || lookup(m, frame, &(slot_entry){0}))
         return SIM_EINVAL;
-    size_t merges;
-    unsigned top = merged_order(m, frame, order, &merges);
-    if (reserve(m, m->table_len - merges + 1, top, top))
-        return SIM_ENOMEM;
-    for (; order < top; order++) {
-        remove_free(m, find_slot(m, frame ^ (1ull << order)));
-        frame &= ~(1ull << order);
-    }
-    return add_free(m, frame, order);
+    return free_block(m, frame, order);
 }
 
 unsigned guestmem_pageblock_order(const guestmem *m)
@@ -382,6 +490,23 @@ static int age_mixed(guestmem *m, uint64_t first, uint64_t end, sim_rng *rng)
     return 0;
 }
 
+/* Sizes the empty table once for the blocks aging will free, instead of
+ * doubling it a dozen times with a rehash each (which took a third of
+ * aging). A mixed pageblock holds about one free run per 2 *
+ * MIXED_FREE_RUN pages and a run about two blocks; more blocks only make
+ * the table grow as usual, and its size never changes what is allocated. */
+static int presize(guestmem *m, const unsigned char *kind, uint64_t n)
+{
+    uint64_t pages = 1ull << (guestmem_pageblock_order(m) - m->min_order);
+    uint64_t blocks = 64;
+    for (uint64_t i = 0; i < n; i++)
+        blocks += kind[i] == PB_FREE ? 1 : kind[i] == PB_MIXED ? pages / MIXED_FREE_RUN : 0;
+    size_t cap = 64;
+    while (cap < 2 * blocks)
+        cap *= 2;
+    return cap > m->table_cap ? resize_table(m, cap) : 0;
+}
+
 /* Deals out exact numbers of free and mixed pageblocks in random places
  * (a Fisher-Yates shuffle), so the target is met to within rounding. */
 static unsigned char *deal_pageblocks(uint64_t n, double used, double frag, sim_rng *rng)
@@ -420,7 +545,7 @@ int guestmem_age(guestmem *m, double used, double fragmentation, sim_rng *rng)
     if (!kind)
         return SIM_ENOMEM;
     drop_all_free(m);                   /* start from everything in use */
-    int rc = 0;
+    int rc = presize(m, kind, n);
     for (uint64_t i = 0; i < n && rc == 0; i++) {
         uint64_t first = i * pb;
         uint64_t end = first + pb < m->frames ? first + pb : m->frames;

@@ -30,6 +30,7 @@
 #define GM_FRAME_SHIFT 12               /* 4 KiB frames */
 #define GM_MAX_ORDER 18                 /* 1 GiB blocks */
 #define GM_PAGEBLOCK_ORDER 9            /* 2 MiB */
+#define GM_MAX_FRAMES (1ull << 28)      /* 1 TiB: frames fit 32-bit entries */
 
 typedef struct guestmem guestmem;
 
@@ -42,7 +43,7 @@ typedef struct guestmem_stats {
 } guestmem_stats;
 
 /* Creates `bytes` of guest memory (a multiple of 4 KiB, at least one
- * frame), all free, in the largest aligned blocks that fit. `min_order` is
+ * frame and at most GM_MAX_FRAMES), all free, in the largest aligned blocks that fit. `min_order` is
  * the guest's page size as an order (0 for 4 KiB pages, 9 for 2 MiB):
  * nothing smaller is ever handed out or freed. NULL on bad arguments or
  * when memory is short. */
@@ -50,9 +51,17 @@ guestmem *guestmem_new(uint64_t bytes, unsigned min_order);
 void guestmem_free_all(guestmem *m);
 
 /* An independent copy of `m` in its current state (aged or not), for
- * simulating several variants over the same memory without aging it again.
- * NULL when memory is short. */
+ * simulating several variants over the same memory without aging it again
+ * (if `m` is a shared copy, the clone reads the same base: see
+ * guestmem_share). NULL when memory is short. */
 guestmem *guestmem_clone(const guestmem *m);
+
+/* A copy of `base` in its current state that behaves exactly like a
+ * clone but keeps only its own changes, reading the rest from `base`:
+ * cheap to make from a large aged memory. `base` must stay alive and
+ * unchanged while the copy lives (free the copy first). A clone of a
+ * shared copy shares the same base. NULL when memory is short. */
+guestmem *guestmem_share(const guestmem *base);
 
 /* Ages fresh memory: afterwards a fraction `used` of it is allocated
  * (owned by "the rest of the guest", never freed by the model) and about

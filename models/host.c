@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "models/system.h"
 #include "sim/replicate.h"
@@ -542,7 +543,25 @@ typedef struct progress_share {
     void *ctx;
     size_t index, count;            /* this variant of all */
     size_t replication, replications; /* this replication of all */
+    system_timing *timing;          /* where the wall time goes; not NULL */
 } progress_share;
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The seconds since `*since`, which moves to now: consecutive laps split
+ * a stretch of wall time without gaps. */
+static double lap(double *since)
+{
+    double now = monotonic_seconds();
+    double d = now - *since;
+    *since = now;
+    return d;
+}
 
 /* Tells the caller how far the run is; non-zero when it asks to stop. */
 static int report_progress(const host *s, const progress_share *p)
@@ -593,12 +612,15 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
                        char *err, size_t errlen)
 {
     host s = {.cfg = cfg, .aged = aged, .variant = v};
+    double t = monotonic_seconds();
     /* What the models record from here on belongs to this variant. */
     int rc = cfg->trace ? trc_variant(cfg->trace, system_variant_name(v), cfg->clock_hz) : 0;
     if (rc == 0)
         rc = build(&s, err, errlen);
+    p->timing->setup_s += lap(&t);
     if (rc == 0)
         rc = run_chunks(&s, p, err, errlen);
+    p->timing->loop_s += lap(&t);
     if (rc == 0 && cfg->trace && trc_status(cfg->trace)) {
         rc = trc_status(cfg->trace);
         snprintf(err, errlen, "variant %s: recording the trace: %s", system_variant_name(v),
@@ -611,7 +633,13 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
         if (!*out)
             rc = SIM_ENOMEM;
     }
+    if (s.k) {
+        sim_kernel_stats ks;
+        sim_kernel_get_stats(s.k, &ks);
+        p->timing->events += ks.executed;
+    }
     teardown(&s);
+    p->timing->report_s += lap(&t);
     return rc;
 }
 
@@ -694,6 +722,9 @@ struct system_runner {
     size_t replication;             /* whose memory `aged` holds */
     guestmem **aged;                /* NULL: none aged yet */
     size_t naged;
+    system_timing *timing;          /* where the wall time goes: `own`, or
+                                       system_run_timed()'s */
+    system_timing own;
 };
 
 static size_t replications_of(const system_config *cfg)
@@ -709,8 +740,10 @@ size_t system_jobs(const system_config *cfg)
 system_runner *system_runner_new(const system_config *cfg)
 {
     system_runner *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         r->cfg = cfg;
+        r->timing = &r->own;
+    }
     return r;
 }
 
@@ -739,12 +772,14 @@ int system_runner_age(system_runner *r, size_t rep, char *err, size_t errlen)
 {
     if (r->aged && r->replication == rep)
         return 0;
+    double t = monotonic_seconds();
     free_aged(r->aged, r->naged);
     r->aged = NULL;
     system_config one = replication_config(r, rep);
     guestmem **aged = NULL;
     size_t n = 0;
     int rc = age_all(&one, &aged, &n, err, errlen);
+    r->timing->setup_s += lap(&t);
     if (rc) {
         free_aged(aged, n);
         return rc;
@@ -771,7 +806,8 @@ int system_run_job(system_runner *r, size_t job, system_progress_fn progress, vo
 {
     const system_config *cfg = r->cfg;
     size_t rep = job / cfg->nvariants, v = job % cfg->nvariants;
-    progress_share p = {progress, ctx, v, cfg->nvariants, rep, replications_of(cfg)};
+    progress_share p = {progress, ctx, v, cfg->nvariants, rep, replications_of(cfg),
+                        r->timing};
     system_config one = replication_config(r, rep);
     char why[512];
     snprintf(why, sizeof why, "out of memory");
@@ -842,18 +878,31 @@ int system_assemble(const system_config *cfg, json_t *const *jobs, json_t **resu
 int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
                json_t **results, char *err, size_t errlen)
 {
+    return system_run_timed(cfg, progress, ctx, results, NULL, err, errlen);
+}
+
+int system_run_timed(const system_config *cfg, system_progress_fn progress, void *ctx,
+                     json_t **results, system_timing *timing, char *err, size_t errlen)
+{
+    system_timing ignored;
+    timing = timing ? timing : &ignored;
+    *timing = (system_timing){0};
     snprintf(err, errlen, "out of memory");
     size_t n = system_jobs(cfg);
     json_t **jobs = calloc(n, sizeof *jobs);
     system_runner *r = system_runner_new(cfg);
     int rc = jobs && r ? 0 : SIM_ENOMEM;
+    if (r)
+        r->timing = timing;
     for (size_t j = 0; rc == 0 && j < n; j++)
         rc = system_run_job(r, j, progress, ctx, &jobs[j], err, errlen);
+    double t = monotonic_seconds();
     system_runner_free(r);
     if (rc == 0)
         rc = system_assemble(cfg, jobs, results, err, errlen);
     for (size_t j = 0; jobs && j < n; j++)
         json_decref(jobs[j]);
     free(jobs);
+    timing->report_s += lap(&t);
     return rc;
 }

@@ -143,6 +143,20 @@ typedef int (*system_progress_fn)(void *ctx, const system_progress *p);
 int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
                json_t **results, char *err, size_t errlen);
 
+/* Where a run's wall time went, for `pvsim bench`: measured with
+ * CLOCK_MONOTONIC and kept out of the results, which stay deterministic. */
+typedef struct system_timing {
+    double setup_s;                 /* aging memory, building every variant */
+    double loop_s;                  /* the event loops */
+    double report_s;                /* results, teardown and merging */
+    uint64_t events;                /* handlers run, every variant and
+                                       replication */
+} system_timing;
+
+/* system_run(), also filling `timing` (may be NULL). */
+int system_run_timed(const system_config *cfg, system_progress_fn progress, void *ctx,
+                     json_t **results, system_timing *timing, char *err, size_t errlen);
+
 /*
  * The same run in jobs, for running them apart (system_parallel.h): job j
  * is variant j % nvariants of replication j / nvariants, and there are

@@ -325,6 +325,18 @@ PY
 case_bench() {
   expect_status 0 "$pvsim" bench kernel --pending 64 --events 100000
   contains "$work/out" "ns/event"
+  # bench all: one row per hold size and per scenario of the directory,
+  # SystemC columns n/a; no figure is checked (benchmarks are not tests).
+  mkdir -p "$work/s"
+  cp scenarios/ivshmem-pingpong.yaml "$work/s/"
+  expect_status 0 "$pvsim" bench all --runs 1 --events 10000 --scenarios "$work/s" --large ''
+  contains "$work/out" "hold, 16 pending"
+  contains "$work/out" "hold, 65536 pending"
+  grep -Eq '^ivshmem-pingpong.yaml +[0-9]+ .* n/a +n/a$' "$work/out" ||
+    { cat "$work/out" >&2; fail "no ivshmem-pingpong row"; }
+  expect_status 2 "$pvsim" bench all --runs 0
+  expect_status 0 "$pvsim" bench all --help
+  contains "$work/out" "examples:"
 }
 
 # Every shipped scenario has a baseline, and every baseline still holds.

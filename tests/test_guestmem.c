@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "models/guestmem.h"
 #include "sim/error.h"
@@ -39,6 +40,7 @@ Test(guestmem, bad_sizes_are_refused)
     cr_assert_null(guestmem_new(4097, 0));
     cr_assert_null(guestmem_new(4 * MiB + 4096, 9));   /* not whole 2 MiB pages */
     cr_assert_null(guestmem_new(4 * MiB, GM_MAX_ORDER + 1));
+    cr_assert_null(guestmem_new((GM_MAX_FRAMES + 1) << GM_FRAME_SHIFT, 0));
 }
 
 Test(guestmem, split_then_merge_restores_the_block)
@@ -282,4 +284,53 @@ Test(guestmem, huge_page_memory_ages_in_32MiB_pageblocks)
     double index = guestmem_unusable_index(m, guestmem_pageblock_order(m));
     cr_assert(fabs(index - 0.5) < 0.15, "index %.3f", index);
     guestmem_free_all(m);
+}
+
+/* A shared copy hands out exactly what a clone does, block for block, over
+ * a random sequence of allocations and releases (releases merge with the
+ * base's blocks, allocations take them), and the base never changes. */
+Test(guestmem, a_shared_copy_behaves_like_a_clone_and_leaves_its_base_alone)
+{
+    enum { MAX_HELD = 400 };
+    static held h[MAX_HELD];
+    guestmem *base = guestmem_new(256 * MiB, 0);
+    age(base, 0.5, 0.7, 21);
+    guestmem_stats before, st_c, st_s;
+    guestmem_get_stats(base, &before);
+    guestmem *c = guestmem_clone(base), *s = guestmem_share(base);
+    cr_assert(c && s);
+    sim_rng rng;
+    sim_rng_seed(&rng, 4, "guestmem-share");
+    int n = 0;
+    for (int step = 0; step < 20000; step++) {
+        if (n < MAX_HELD && sim_rng_below(&rng, 100) < 55) {
+            held b = {0, (unsigned)sim_rng_below(&rng, 10)};
+            uint64_t fc;
+            int rc = guestmem_alloc(c, b.order, &fc);
+            cr_assert_eq(guestmem_alloc(s, b.order, &b.frame), rc);
+            if (rc == 0) {
+                cr_assert_eq(b.frame, fc, "step %d", step);
+                h[n++] = b;
+            }
+        } else if (n > 0) {
+            int i = (int)sim_rng_below(&rng, (uint64_t)n);
+            cr_assert_eq(guestmem_release(c, h[i].frame, h[i].order), 0);
+            cr_assert_eq(guestmem_release(s, h[i].frame, h[i].order), 0);
+            h[i] = h[--n];
+        }
+    }
+    guestmem_get_stats(c, &st_c);
+    guestmem_get_stats(s, &st_s);
+    cr_assert_eq(memcmp(&st_c, &st_s, sizeof st_c), 0);
+    guestmem *again = guestmem_clone(s);        /* reads the same base */
+    uint64_t fa, fs;
+    cr_assert_eq(guestmem_alloc(again, 3, &fa), guestmem_alloc(s, 3, &fs));
+    cr_assert_eq(fa, fs);
+    guestmem_free_all(again);
+    guestmem_free_all(s);
+    guestmem_free_all(c);
+    guestmem_stats after;
+    guestmem_get_stats(base, &after);
+    cr_assert_eq(memcmp(&before, &after, sizeof before), 0);
+    guestmem_free_all(base);
 }

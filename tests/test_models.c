@@ -240,3 +240,26 @@ Test(models, a_kick_needs_only_what_its_path_uses)
     cr_assert_not(needs & (1ull << VMM_COST_ipi_send));
     system_config_free(&cfg);
 }
+
+/* The timed run counts every variant's events, splits its wall time into
+ * set-up, loop and report, and leaves the results byte for byte as the
+ * untimed run makes them. No speed is asserted: benchmarks live in bench/. */
+Test(models, timed_run_counts_events_and_keeps_the_results)
+{
+    system_config cfg;
+    scn_errors errs;
+    cr_assert_eq(load_text(system_default_scenario, NULL, 0, &cfg, &errs), 0);
+    json_t *r = NULL;
+    system_timing t;
+    char err[256];
+    cr_assert_eq(system_run_timed(&cfg, NULL, NULL, &r, &t, err, sizeof err), 0, "%s", err);
+    system_config_free(&cfg);
+    cr_assert_eq(t.events, (uint64_t)json_integer_value(result_at(r, 0, "events")));
+    cr_assert(t.setup_s >= 0 && t.loop_s > 0 && t.report_s >= 0);
+    char *timed = rep_dump(r);
+    char *plain = dump_run(system_default_scenario, NULL, 0);
+    cr_assert_str_eq(timed, plain);
+    free(timed);
+    free(plain);
+    json_decref(r);
+}

@@ -1,0 +1,268 @@
+/*
+ * cli_bench.c -- `pvsim bench all`: every benchmark in one run, as one
+ * table (docs/performance.md reads it).
+ *
+ * The cases: the kernel's hold model at 16, 1,024 and 65,536 pending
+ * events, every .yaml file in scenarios/, and the large case (bench/large.yaml:
+ * 1,024 guests, over 10^7 events). Each case runs N times (default 3), each
+ * time in a child process of its own, so that the child's peak resident
+ * set (its own getrusage ru_maxrss, read before it exits) is the case's
+ * alone and one case's heap cannot
+ * slow the next. The table gives medians with the spread (min-max) of the
+ * rates, because this machine is shared and single runs are noisy.
+ *
+ * The set-up (loading, aging guest memory, building each variant) and the
+ * event loop are timed apart inside the run (system_run_timed); the
+ * results document never sees those times, so it stays deterministic.
+ * The SystemC columns print "n/a" until that backend exists.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/hold.h"
+#include "cli/cli.h"
+
+#define MAX_RUNS 15
+
+static const char all_usage[] =
+    "usage: pvsim bench all [--runs N] [--events E] [--scenarios DIR] [--large FILE]\n"
+    "\n"
+    "Runs every benchmark and prints one table: the hold model at 16, 1024 and\n"
+    "65536 pending events, every DIR/*.yaml and the large case, each N times in\n"
+    "a process of its own. Per case: events, events/s over the whole run,\n"
+    "ns/event of the event loop alone, set-up and event-loop seconds, peak\n"
+    "resident set, and the SystemC backend's events/s with the native/SystemC\n"
+    "ratio (n/a while that backend is absent). Figures are medians; [min-max]\n"
+    "is their spread.\n"
+    "\n"
+    "options:\n"
+    "  -n, --runs N        runs per case, 1 to 15 (default 3)\n"
+    "  -e, --events E      events of each hold-model run (default 20000000)\n"
+    "  -d, --scenarios DIR the scenarios to time (default scenarios)\n"
+    "  -l, --large FILE    the large case (default bench/large.yaml; '' skips it)\n"
+    "\n"
+    "examples:\n"
+    "  pvsim bench all\n"
+    "  pvsim bench all --runs 5 --large ''\n";
+
+/* One run of one case, as the child measured it. */
+typedef struct measure {
+    int ok;
+    uint64_t events;
+    double setup_s, loop_s, whole_s;
+    double rss_mib;                 /* peak resident set */
+} measure;
+
+/* ---- the children -------------------------------------------------------- */
+
+static measure measure_hold(uint32_t pending, uint64_t events)
+{
+    measure m = {0};
+    bench_hold_result r;
+    double t0 = cli_wall_seconds();
+    if (bench_hold(pending, events, 1, &r) != 0)
+        return m;
+    m.whole_s = cli_wall_seconds() - t0;
+    m.loop_s = r.seconds;
+    m.setup_s = m.whole_s - r.seconds;  /* priming the pending events */
+    m.events = r.events;
+    m.ok = 1;
+    return m;
+}
+
+/* Loading the file counts as set-up, like aging and building. */
+static measure measure_scenario(const char *file)
+{
+    measure m = {0};
+    double t0 = cli_wall_seconds();
+    system_config cfg;
+    system_timing t;
+    json_t *results = NULL;
+    char err[512];
+    int rc = cli_load_file(file, NULL, 0, &cfg);
+    double loaded = cli_wall_seconds() - t0;
+    if (rc == 0 && system_run_timed(&cfg, NULL, NULL, &results, &t, err, sizeof err) != 0)
+        fprintf(stderr, "pvsim bench: %s: %s\n", file, err);
+    else if (rc == 0)
+        m = (measure){.ok = 1, .events = t.events, .setup_s = loaded + t.setup_s,
+                      .loop_s = t.loop_s};
+    json_decref(results);
+    system_config_free(&cfg);
+    m.whole_s = cli_wall_seconds() - t0;
+    return m;
+}
+
+/* Runs one measurement in a child (file NULL: the hold model at
+ * `pending`) and fills `*out`, its peak RSS included; -1 when it failed. */
+static int run_child(const char *file, uint32_t pending, uint64_t events, measure *out)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(NULL);                   /* the child must not repeat buffered output */
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        measure m = file ? measure_scenario(file) : measure_hold(pending, events);
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+            m.rss_mib = (double)ru.ru_maxrss / 1024.0;  /* KiB on Linux */
+        ssize_t w = write(fds[1], &m, sizeof m);
+        _exit(w == (ssize_t)sizeof m && m.ok ? 0 : 1);
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], out, sizeof *out);
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return got == (ssize_t)sizeof *out && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+                   out->ok
+               ? 0
+               : -1;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median, min and max of `n` values (n >= 1); sorts them. */
+typedef struct spread {
+    double med, min, max;
+} spread;
+
+static spread spread_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return (spread){med, v[0], v[n - 1]};
+}
+
+static void print_header(int runs)
+{
+    printf("pvsim bench all: medians of %d runs, [min-max]; ev/s over the whole run, "
+           "ns/event of the event loop\n", runs);
+    printf("%-28s %10s %20s %20s %8s %8s %8s %8s %9s\n", "case", "events", "M events/s",
+           "ns/event (loop)", "setup s", "loop s", "RSS MiB", "SC ev/s", "native/SC");
+}
+
+/* Prints the row of `name` from its `n` runs. */
+static void print_row(const char *name, const measure *m, int n)
+{
+    double rate[MAX_RUNS], ns[MAX_RUNS], setup[MAX_RUNS], loop[MAX_RUNS], rss[MAX_RUNS];
+    for (int i = 0; i < n; i++) {
+        rate[i] = (double)m[i].events / m[i].whole_s / 1e6;
+        ns[i] = m[i].loop_s * 1e9 / (double)(m[i].events ? m[i].events : 1);
+        setup[i] = m[i].setup_s;
+        loop[i] = m[i].loop_s;
+        rss[i] = m[i].rss_mib;
+    }
+    spread r = spread_of(rate, n), e = spread_of(ns, n);
+    char rs[32], es[32];
+    snprintf(rs, sizeof rs, "%.2f [%.2f-%.2f]", r.med, r.min, r.max);
+    snprintf(es, sizeof es, "%.1f [%.1f-%.1f]", e.med, e.min, e.max);
+    printf("%-28s %10" PRIu64 " %20s %20s %8.3f %8.3f %8.1f %8s %9s\n", name, m[0].events, rs,
+           es, spread_of(setup, n).med, spread_of(loop, n).med, spread_of(rss, n).med, "n/a",
+           "n/a");
+    fflush(stdout);
+}
+
+/* Runs one case `runs` times and prints its row; -1 when a run failed. */
+static int bench_case(const char *name, const char *file, uint32_t pending, uint64_t events,
+                      int runs)
+{
+    measure m[MAX_RUNS];
+    for (int i = 0; i < runs; i++) {
+        if (run_child(file, pending, events, &m[i]) != 0) {
+            fprintf(stderr, "pvsim bench: %s: run %d failed\n", name, i + 1);
+            return -1;
+        }
+    }
+    print_row(name, m, runs);
+    return 0;
+}
+
+static int bench_scenarios(const char *dir, int runs)
+{
+    char **names;
+    size_t n;
+    if (cli_list_files(dir, ".yaml", &names, &n) != 0) {
+        fprintf(stderr, "pvsim bench: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rc = bench_case(names[i], path, 0, 0, runs);
+    }
+    cli_free_names(names, n);
+    return rc;
+}
+
+/* ---- the command ----------------------------------------------------------- */
+
+int cli_bench_all(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"runs", required_argument, NULL, 'n'},
+        {"events", required_argument, NULL, 'e'},
+        {"scenarios", required_argument, NULL, 'd'},
+        {"large", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    uint64_t runs = 3, events = 20000000;
+    const char *dir = "scenarios", *large = "bench/large.yaml";
+    int c;
+    while ((c = getopt_long(argc, argv, "n:e:d:l:h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(all_usage, stdout);
+            return 0;
+        }
+        int bad = c == 'n'   ? cli_parse_u64(optarg, &runs)
+                  : c == 'e' ? cli_parse_u64(optarg, &events)
+                  : c == 'd' ? (dir = optarg, 0)
+                  : c == 'l' ? (large = optarg, 0)
+                             : 1;
+        if (bad) {
+            fputs(all_usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc || runs < 1 || runs > MAX_RUNS || events < 1) {
+        fprintf(stderr, "pvsim bench all: --runs must be 1..%d and --events >= 1\n%s",
+                MAX_RUNS, all_usage);
+        return EXIT_USAGE;
+    }
+    print_header((int)runs);
+    static const uint32_t pending[] = {16, 1024, 65536};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof pending / sizeof pending[0] && rc == 0; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "hold, %" PRIu32 " pending", pending[i]);
+        rc = bench_case(name, NULL, pending[i], events, (int)runs);
+    }
+    if (rc == 0)
+        rc = bench_scenarios(dir, (int)runs);
+    if (rc == 0 && *large)
+        rc = bench_case(large, large, 0, 0, (int)runs);
+    return rc ? EXIT_RUN_FAILED : 0;
+}
