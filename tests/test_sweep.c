@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim/sweep.h"
@@ -864,11 +865,24 @@ static size_t t_half(void *ctx, size_t job)
     return job / 4;
 }
 
+/* Group 1's jobs (4 to 7) take 200 ms each, group 0's none: the worker on
+ * group 0 is done with it long before the other could run out of group 1
+ * and, finding no group of its own, help with group 0 (which the loop
+ * rightly does: no worker idles while jobs wait). Without the margin the
+ * test would depend on how the machine schedules the two workers. */
+static int t_slow_group_job(const void *ctx, size_t job, char **text, char *err,
+                            size_t errlen)
+{
+    if (job >= 4)
+        nanosleep(&(struct timespec){.tv_nsec = 200000000}, NULL);
+    return t_pid_job(ctx, job, text, err, errlen);
+}
+
 /* With groups, a worker keeps to the group it started, and the second
  * worker starts on another group rather than sharing the first. */
 Test(sweep_pool, workers_keep_to_their_group)
 {
-    swp_jobs j = {.njobs = 8, .run = t_pid_job, .master_fd = -1};
+    swp_jobs j = {.njobs = 8, .run = t_slow_group_job, .master_fd = -1};
     char err[256];
     swp_pool *pool = swp_pool_fork_jobs(&j, 2, err, sizeof err);
     cr_assert_not_null(pool, "%s", err);
