@@ -28,15 +28,16 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int bench_hold(uint32_t pending, uint64_t events, uint64_t seed,
+int bench_hold(sim_backend_kind backend, uint32_t pending, uint64_t events, uint64_t seed,
                bench_hold_result *out)
 {
     if (pending == 0 || events == 0)
         return SIM_EINVAL;
-    sim_kernel_config cfg = {.initial_pool = pending + 1};
-    sim_kernel *k = sim_kernel_new(&cfg);
-    if (!k)
-        return SIM_ENOMEM;
+    sim_kernel_config cfg = {.initial_pool = pending + 1, .backend = backend};
+    sim_kernel *k;
+    int opened = sim_kernel_open(&k, &cfg);
+    if (opened != 0)
+        return opened;
     hold h = {0};
     sim_rng_seed(&h.rng, seed, "bench/hold");
     int rc = 0;

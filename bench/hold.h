@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "sim/kernel.h"
+
 typedef struct bench_hold_result {
     uint64_t events;            /* handlers run in the timed part */
     uint32_t pending;
@@ -20,9 +22,12 @@ typedef struct bench_hold_result {
     uint32_t pool_size;         /* event records the kernel allocated */
 } bench_hold_result;
 
-/* Runs the hold model and fills `out`. Priming the P events is not timed.
- * Returns 0 or a SIM_* status. Prints nothing. */
-int bench_hold(uint32_t pending, uint64_t events, uint64_t seed,
+/* Runs the hold model on `backend` (through sim_kernel_open) and fills
+ * `out`. Priming the P events is not timed. Returns 0 or a SIM_* status
+ * (SIM_ENOTBUILT: that backend is not in this build; SIM_EONCE: SystemC
+ * already ran in this process, so each SystemC run needs a process of
+ * its own). Prints nothing. */
+int bench_hold(sim_backend_kind backend, uint32_t pending, uint64_t events, uint64_t seed,
                bench_hold_result *out);
 
 #endif

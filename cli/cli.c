@@ -114,6 +114,22 @@ int cli_set_backend(scenario_opts *o, const char *arg)
     return 0;
 }
 
+int cli_parse_backend(const char *arg, sim_backend_kind *out)
+{
+    if (strcmp(arg, "native") != 0 && strcmp(arg, "systemc") != 0) {
+        fprintf(stderr, "pvsim: --backend: expected native or systemc, found '%s'\n", arg);
+        return -1;
+    }
+    *out = strcmp(arg, "native") ? SIM_BACKEND_SYSTEMC : SIM_BACKEND_NATIVE;
+    /* Said here rather than as "not built" from the kernel later, with the cure. */
+    if (!sim_kernel_backend_built(*out)) {
+        fprintf(stderr, "pvsim: --backend systemc: this pvsim was built without SystemC "
+                "(install libsystemc-dev and configure with -DPVSIM_SYSTEMC=ON)\n");
+        return -1;
+    }
+    return 0;
+}
+
 int cli_add_flag_sets(scenario_opts *o)
 {
     if (o->seed_set[0] && cli_add_set(o, o->seed_set))

@@ -54,6 +54,10 @@ int cli_set_replications(scenario_opts *o, const char *arg);
 /* Records --backend native|systemc; 0, or -1 after saying why. */
 int cli_set_backend(scenario_opts *o, const char *arg);
 
+/* Parses the --backend of bench: native, or systemc when this pvsim has it.
+ * 0, or -1 after saying why. */
+int cli_parse_backend(const char *arg, sim_backend_kind *out);
+
 /* Appends the --seed, --replications and --backend of `o` as the last overrides, so
  * they win over any --set of the same keys, whatever the order; 0, or -1
  * after saying why. */

@@ -14,7 +14,13 @@
  * The set-up (loading, aging guest memory, building each variant) and the
  * event loop are timed apart inside the run (system_run_timed); the
  * results document never sees those times, so it stays deterministic.
- * The SystemC columns print "n/a" until that backend exists.
+ *
+ * When this pvsim has the SystemC backend, each case also runs as many
+ * times on it, each run again in a child: SystemC allows one kernel per
+ * process, and a scenario's SystemC run forks a process per job
+ * (cli_system_run), so its figure is the whole command's events over its
+ * whole wall time, those processes included. The SystemC columns print
+ * "n/a" without that backend or with --no-systemc.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,20 +40,22 @@
 
 static const char all_usage[] =
     "usage: pvsim bench all [--runs N] [--events E] [--scenarios DIR] [--large FILE]\n"
+    "                       [--no-systemc]\n"
     "\n"
     "Runs every benchmark and prints one table: the hold model at 16, 1024 and\n"
     "65536 pending events, every DIR/*.yaml and the large case, each N times in\n"
     "a process of its own. Per case: events, events/s over the whole run,\n"
     "ns/event of the event loop alone, set-up and event-loop seconds, peak\n"
-    "resident set, and the SystemC backend's events/s with the native/SystemC\n"
-    "ratio (n/a while that backend is absent). Figures are medians; [min-max]\n"
-    "is their spread.\n"
+    "resident set, and the SystemC backend's M events/s over the whole run\n"
+    "(its processes included) with the native/SystemC ratio (n/a without that\n"
+    "backend). Figures are medians; [min-max] is their spread.\n"
     "\n"
     "options:\n"
     "  -n, --runs N        runs per case, 1 to 15 (default 3)\n"
     "  -e, --events E      events of each hold-model run (default 20000000)\n"
     "  -d, --scenarios DIR the scenarios to time (default scenarios)\n"
     "  -l, --large FILE    the large case (default bench/large.yaml; '' skips it)\n"
+    "  -S, --no-systemc    native runs only (the SystemC runs take most of the time)\n"
     "\n"
     "examples:\n"
     "  pvsim bench all\n"
@@ -63,18 +71,41 @@ typedef struct measure {
 
 /* ---- the children -------------------------------------------------------- */
 
-static measure measure_hold(uint32_t pending, uint64_t events)
+static measure measure_hold(sim_backend_kind backend, uint32_t pending, uint64_t events)
 {
     measure m = {0};
     bench_hold_result r;
     double t0 = cli_wall_seconds();
-    if (bench_hold(pending, events, 1, &r) != 0)
+    if (bench_hold(backend, pending, events, 1, &r) != 0)
         return m;
     m.whole_s = cli_wall_seconds() - t0;
     m.loop_s = r.seconds;
     m.setup_s = m.whole_s - r.seconds;  /* priming the pending events */
     m.events = r.events;
     m.ok = 1;
+    return m;
+}
+
+/* The scenario on SystemC, as `pvsim run --backend systemc` runs it: a
+ * process per job, so no split into set-up and loop, only the whole. The
+ * events are the native run's (the backends give the same results), so
+ * `events` stays 0 and print_row takes them from the native runs. */
+static measure measure_scenario_systemc(const char *file)
+{
+    measure m = {0};
+    double t0 = cli_wall_seconds();
+    system_config cfg;
+    json_t *results = NULL;
+    char err[512];
+    int rc = cli_load_file(file, NULL, 0, &cfg);
+    cfg.backend = SIM_BACKEND_SYSTEMC;
+    if (rc == 0 && cli_system_run(&cfg, &results, err, sizeof err) != 0)
+        fprintf(stderr, "pvsim bench: %s (systemc): %s\n", file, err);
+    else if (rc == 0)
+        m.ok = 1;
+    json_decref(results);
+    system_config_free(&cfg);
+    m.whole_s = cli_wall_seconds() - t0;
     return m;
 }
 
@@ -100,9 +131,21 @@ static measure measure_scenario(const char *file)
     return m;
 }
 
-/* Runs one measurement in a child (file NULL: the hold model at
- * `pending`) and fills `*out`, its peak RSS included; -1 when it failed. */
-static int run_child(const char *file, uint32_t pending, uint64_t events, measure *out)
+/* One measurement: the hold model at `pending` (file NULL) or a scenario,
+ * on `backend`. */
+static measure measure_one(sim_backend_kind backend, const char *file, uint32_t pending,
+                           uint64_t events)
+{
+    if (!file)
+        return measure_hold(backend, pending, events);
+    return backend == SIM_BACKEND_NATIVE ? measure_scenario(file)
+                                         : measure_scenario_systemc(file);
+}
+
+/* Runs one measurement in a child and fills `*out`, its peak RSS
+ * included; -1 when it failed. */
+static int run_child(sim_backend_kind backend, const char *file, uint32_t pending,
+                     uint64_t events, measure *out)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -116,7 +159,7 @@ static int run_child(const char *file, uint32_t pending, uint64_t events, measur
     }
     if (pid == 0) {
         close(fds[0]);
-        measure m = file ? measure_scenario(file) : measure_hold(pending, events);
+        measure m = measure_one(backend, file, pending, events);
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) == 0)
             m.rss_mib = (double)ru.ru_maxrss / 1024.0;  /* KiB on Linux */
@@ -155,16 +198,30 @@ static spread spread_of(double *v, int n)
     return (spread){med, v[0], v[n - 1]};
 }
 
-static void print_header(int runs)
+static void print_header(int runs, int systemc)
 {
     printf("pvsim bench all: medians of %d runs, [min-max]; ev/s over the whole run, "
-           "ns/event of the event loop\n", runs);
-    printf("%-28s %10s %20s %20s %8s %8s %8s %8s %9s\n", "case", "events", "M events/s",
-           "ns/event (loop)", "setup s", "loop s", "RSS MiB", "SC ev/s", "native/SC");
+           "ns/event of the event loop; SystemC %s\n", runs,
+           systemc ? "as many runs, whole run (its processes included)"
+                   : sim_kernel_backend_built(SIM_BACKEND_SYSTEMC) ? "skipped (--no-systemc)"
+                                                                  : "not in this build");
+    printf("%-28s %10s %20s %20s %8s %8s %8s %9s %9s\n", "case", "events", "M events/s",
+           "ns/event (loop)", "setup s", "loop s", "RSS MiB", "SC M ev/s", "native/SC");
 }
 
-/* Prints the row of `name` from its `n` runs. */
-static void print_row(const char *name, const measure *m, int n)
+/* The median M events/s over the whole run of `n` runs; runs that did
+ * not count their events (SystemC scenarios) count `events`. */
+static double median_rate(const measure *m, int n, uint64_t events)
+{
+    double rate[MAX_RUNS];
+    for (int i = 0; i < n; i++)
+        rate[i] = (double)(m[i].events ? m[i].events : events) / m[i].whole_s / 1e6;
+    return spread_of(rate, n).med;
+}
+
+/* Prints the row of `name` from its `n` runs, and of its `n` SystemC
+ * runs when `sc` is not NULL. */
+static void print_row(const char *name, const measure *m, const measure *sc, int n)
 {
     double rate[MAX_RUNS], ns[MAX_RUNS], setup[MAX_RUNS], loop[MAX_RUNS], rss[MAX_RUNS];
     for (int i = 0; i < n; i++) {
@@ -175,31 +232,55 @@ static void print_row(const char *name, const measure *m, int n)
         rss[i] = m[i].rss_mib;
     }
     spread r = spread_of(rate, n), e = spread_of(ns, n);
-    char rs[32], es[32];
+    char rs[32], es[32], scs[16] = "n/a", ratio[16] = "n/a";
     snprintf(rs, sizeof rs, "%.2f [%.2f-%.2f]", r.med, r.min, r.max);
     snprintf(es, sizeof es, "%.1f [%.1f-%.1f]", e.med, e.min, e.max);
-    printf("%-28s %10" PRIu64 " %20s %20s %8.3f %8.3f %8.1f %8s %9s\n", name, m[0].events, rs,
-           es, spread_of(setup, n).med, spread_of(loop, n).med, spread_of(rss, n).med, "n/a",
-           "n/a");
+    if (sc) {
+        double scr = median_rate(sc, n, m[0].events);
+        snprintf(scs, sizeof scs, "%.2f", scr);
+        snprintf(ratio, sizeof ratio, "%.2f", r.med / scr);
+    }
+    printf("%-28s %10" PRIu64 " %20s %20s %8.3f %8.3f %8.1f %9s %9s\n", name, m[0].events, rs,
+           es, spread_of(setup, n).med, spread_of(loop, n).med, spread_of(rss, n).med, scs,
+           ratio);
     fflush(stdout);
 }
 
-/* Runs one case `runs` times and prints its row; -1 when a run failed. */
-static int bench_case(const char *name, const char *file, uint32_t pending, uint64_t events,
-                      int runs)
+/* What every case shares. */
+typedef struct bench_opts {
+    int runs;
+    int systemc;                    /* also time the SystemC backend */
+    uint64_t events;                /* of each hold-model run */
+} bench_opts;
+
+/* Runs one case `runs` times on `backend` into `m`; -1 when a run failed. */
+static int run_case(const char *name, sim_backend_kind backend, const char *file,
+                    uint32_t pending, const bench_opts *o, measure *m)
 {
-    measure m[MAX_RUNS];
-    for (int i = 0; i < runs; i++) {
-        if (run_child(file, pending, events, &m[i]) != 0) {
-            fprintf(stderr, "pvsim bench: %s: run %d failed\n", name, i + 1);
+    for (int i = 0; i < o->runs; i++) {
+        if (run_child(backend, file, pending, o->events, &m[i]) != 0) {
+            fprintf(stderr, "pvsim bench: %s: %s run %d failed\n", name,
+                    backend == SIM_BACKEND_NATIVE ? "native" : "systemc", i + 1);
             return -1;
         }
     }
-    print_row(name, m, runs);
     return 0;
 }
 
-static int bench_scenarios(const char *dir, int runs)
+/* Runs one case on each backend and prints its row; -1 when a run failed. */
+static int bench_case(const char *name, const char *file, uint32_t pending,
+                      const bench_opts *o)
+{
+    measure m[MAX_RUNS], sc[MAX_RUNS];
+    if (run_case(name, SIM_BACKEND_NATIVE, file, pending, o, m) != 0)
+        return -1;
+    if (o->systemc && run_case(name, SIM_BACKEND_SYSTEMC, file, pending, o, sc) != 0)
+        return -1;
+    print_row(name, m, o->systemc ? sc : NULL, o->runs);
+    return 0;
+}
+
+static int bench_scenarios(const char *dir, const bench_opts *o)
 {
     char **names;
     size_t n;
@@ -211,7 +292,7 @@ static int bench_scenarios(const char *dir, int runs)
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        rc = bench_case(names[i], path, 0, 0, runs);
+        rc = bench_case(names[i], path, 0, o);
     }
     cli_free_names(names, n);
     return rc;
@@ -226,13 +307,14 @@ int cli_bench_all(int argc, char **argv)
         {"events", required_argument, NULL, 'e'},
         {"scenarios", required_argument, NULL, 'd'},
         {"large", required_argument, NULL, 'l'},
+        {"no-systemc", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
     uint64_t runs = 3, events = 20000000;
     const char *dir = "scenarios", *large = "bench/large.yaml";
-    int c;
-    while ((c = getopt_long(argc, argv, "n:e:d:l:h", longopts, NULL)) != -1) {
+    int c, systemc = sim_kernel_backend_built(SIM_BACKEND_SYSTEMC);
+    while ((c = getopt_long(argc, argv, "n:e:d:l:Sh", longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(all_usage, stdout);
             return 0;
@@ -241,6 +323,7 @@ int cli_bench_all(int argc, char **argv)
                   : c == 'e' ? cli_parse_u64(optarg, &events)
                   : c == 'd' ? (dir = optarg, 0)
                   : c == 'l' ? (large = optarg, 0)
+                  : c == 'S' ? (systemc = 0, 0)
                              : 1;
         if (bad) {
             fputs(all_usage, stderr);
@@ -252,17 +335,18 @@ int cli_bench_all(int argc, char **argv)
                 MAX_RUNS, all_usage);
         return EXIT_USAGE;
     }
-    print_header((int)runs);
+    bench_opts o = {(int)runs, systemc, events};
+    print_header(o.runs, o.systemc);
     static const uint32_t pending[] = {16, 1024, 65536};
     int rc = 0;
     for (size_t i = 0; i < sizeof pending / sizeof pending[0] && rc == 0; i++) {
         char name[48];
         snprintf(name, sizeof name, "hold, %" PRIu32 " pending", pending[i]);
-        rc = bench_case(name, NULL, pending[i], events, (int)runs);
+        rc = bench_case(name, NULL, pending[i], &o);
     }
     if (rc == 0)
-        rc = bench_scenarios(dir, (int)runs);
+        rc = bench_scenarios(dir, &o);
     if (rc == 0 && *large)
-        rc = bench_case(large, large, 0, 0, (int)runs);
+        rc = bench_case(large, large, 0, &o);
     return rc ? EXIT_RUN_FAILED : 0;
 }

@@ -13,6 +13,7 @@
 
 static const char bench_usage[] =
     "usage: pvsim bench kernel [--pending P] [--events E] [--seed N]\n"
+    "                          [--backend native|systemc]\n"
     "       pvsim bench all [--runs N] ... (pvsim bench all --help)\n"
     "\n"
     "The classic hold model: P events pending, each handler reschedules\n"
@@ -23,10 +24,13 @@ static const char bench_usage[] =
     "  -p, --pending P   events pending at once (default 1024)\n"
     "  -e, --events E    events to run (default 10000000)\n"
     "  -s, --seed N      random seed (default 1)\n"
+    "  -b, --backend B   the event kernel: native (default) or systemc, when\n"
+    "                    built with it\n"
     "\n"
     "examples:\n"
     "  pvsim bench kernel --pending 16 --events 20000000\n"
-    "  pvsim bench kernel --pending 65536\n";
+    "  pvsim bench kernel --pending 65536\n"
+    "  pvsim bench kernel --pending 16 --backend systemc\n";
 
 /* presets and reference take no arguments but --help. Returns -1 to go
  * on, else the exit status. */
@@ -94,10 +98,12 @@ int cli_bench(int argc, char **argv)
         {"pending", required_argument, NULL, 'p'},
         {"events", required_argument, NULL, 'e'},
         {"seed", required_argument, NULL, 's'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
     uint64_t pending = 1024, events = 10000000, seed = 1, *dst;
+    sim_backend_kind backend = SIM_BACKEND_NATIVE;
     int c;
     if (argc >= 2 && !strcmp(argv[1], "all"))
         return cli_bench_all(argc - 1, argv + 1);
@@ -110,10 +116,15 @@ int cli_bench(int argc, char **argv)
         return EXIT_USAGE;
     }
     argc--, argv++;
-    while ((c = getopt_long(argc, argv, "p:e:s:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:e:s:b:h", longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(bench_usage, stdout);
             return 0;
+        }
+        if (c == 'b') {
+            if (cli_parse_backend(optarg, &backend))
+                return EXIT_USAGE;
+            continue;
         }
         dst = c == 'p' ? &pending : c == 'e' ? &events : c == 's' ? &seed : NULL;
         if (!dst || cli_parse_u64(optarg, dst)) {
@@ -129,12 +140,14 @@ int cli_bench(int argc, char **argv)
         return EXIT_USAGE;
     }
     bench_hold_result r;
-    int st = bench_hold((uint32_t)pending, events, seed, &r);
+    /* One kernel in this process, so SystemC's one-per-process holds. */
+    int st = bench_hold(backend, (uint32_t)pending, events, seed, &r);
     if (st) {
         fprintf(stderr, "pvsim bench: %s\n", sim_strerror(st));
         return EXIT_RUN_FAILED;
     }
-    printf("hold model: %u pending, %" PRIu64 " events in %.3f s\n", r.pending, r.events,
+    printf("hold model (%s): %u pending, %" PRIu64 " events in %.3f s\n",
+           backend == SIM_BACKEND_NATIVE ? "native" : "systemc", r.pending, r.events,
            r.seconds);
     printf("%.1f M events/s, %.1f ns/event\n", r.events_per_sec / 1e6, r.ns_per_event);
     return 0;

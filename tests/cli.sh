@@ -325,15 +325,28 @@ PY
 case_bench() {
   expect_status 0 "$pvsim" bench kernel --pending 64 --events 100000
   contains "$work/out" "ns/event"
+  expect_status 2 "$pvsim" bench kernel --backend fast
+  # The SystemC side runs where pvsim has it and is a clear error where not;
+  # this build's answer decides which the rest expects.
+  local sc='[0-9.]+ +[0-9.]+' systemc=1
+  "$pvsim" bench kernel --pending 16 --events 1000 --backend systemc >"$work/out" 2>"$work/err" ||
+    { contains "$work/err" "built without SystemC"; systemc=0; sc='n/a +n/a'; }
+  [ "$systemc" = 0 ] || contains "$work/out" "hold model (systemc): 16 pending"
   # bench all: one row per hold size and per scenario of the directory,
-  # SystemC columns n/a; no figure is checked (benchmarks are not tests).
+  # SystemC columns filled when built; no figure is checked (benchmarks are
+  # not tests).
   mkdir -p "$work/s"
   cp scenarios/ivshmem-pingpong.yaml "$work/s/"
   expect_status 0 "$pvsim" bench all --runs 1 --events 10000 --scenarios "$work/s" --large ''
-  contains "$work/out" "hold, 16 pending"
   contains "$work/out" "hold, 65536 pending"
+  grep -Eq "^hold, 16 pending +[0-9]+ .* $sc\$" "$work/out" ||
+    { cat "$work/out" >&2; fail "no hold row with SystemC columns '$sc'"; }
+  grep -Eq "^ivshmem-pingpong.yaml +[0-9]+ .* $sc\$" "$work/out" ||
+    { cat "$work/out" >&2; fail "no ivshmem-pingpong row with SystemC columns '$sc'"; }
+  expect_status 0 "$pvsim" bench all --runs 1 --events 10000 --scenarios "$work/s" --large '' \
+    --no-systemc
   grep -Eq '^ivshmem-pingpong.yaml +[0-9]+ .* n/a +n/a$' "$work/out" ||
-    { cat "$work/out" >&2; fail "no ivshmem-pingpong row"; }
+    { cat "$work/out" >&2; fail "--no-systemc: no ivshmem-pingpong row with n/a"; }
   expect_status 2 "$pvsim" bench all --runs 0
   expect_status 0 "$pvsim" bench all --help
   contains "$work/out" "examples:"
