@@ -178,7 +178,10 @@ static int submit(void *self, pv_io *io)
     loopback *d = self;
     if (d->nidle == 0)
         return enqueue(d, io);
-    return start(d, d->idle[--d->nidle], io);
+    int rc = start(d, d->idle[--d->nidle], io);
+    if (rc)                         /* not taken: the worker stays idle */
+        d->nidle++;
+    return rc;
 }
 
 pv_device loopback_device(loopback *d)
