@@ -268,8 +268,8 @@ static void teardown(host *s)
         if (s->transport_host[t])
             transport_of(t)->host_free(s->transport_host[t]);
     tcache_free(s->tc);
-    tlm_device_free(s->tlm);
     loopback_free(s->dev);
+    tlm_device_free(s->tlm);        /* after the device that calls it */
     ivshmem_free(s->iv);
     microbench_free(s->mb);
     cores_free(s->cores);
