@@ -3,7 +3,7 @@
  *
  * A guest hands the device a pv_io and later gets it back through
  * io->complete, which runs when the backend has signalled the completion.
- * The device reads `bytes`, `parts`, `host_cycles` (work its backend
+ * The device reads `bytes`, `parts`, `read`, `host_cycles` (work its backend
  * thread does before serving, such as translating the buffer) and
  * `notify_cycles` (work after serving, to signal the guest), fills
  * `device_cycles` with the service it gave, and never keeps the io after
@@ -22,6 +22,8 @@ typedef struct pv_io pv_io;
 struct pv_io {
     uint64_t bytes;                 /* payload length */
     uint32_t parts;                 /* requests the payload was split into */
+    int read;                       /* data flows device to guest (a TLM
+                                       device's command: read, else write) */
     uint64_t host_cycles;           /* backend work before the service */
     uint64_t notify_cycles;         /* backend work after it, to signal the
                                        completion (an irqfd write) */

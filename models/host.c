@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "models/system.h"
+#include "models/tlm_device.h"
 #include "sim/replicate.h"
 #include "sim/report.h"
 
@@ -40,6 +41,7 @@ typedef struct host {
     sim_kernel *k;
     cores *cores;
     loopback *dev;
+    tlm_device *tlm;                /* device.model tlm: its target */
     ivshmem *iv;                    /* NULL without ivshmem peers */
     microbench *mb;                 /* NULL without a microbench loop */
     int eoi;                        /* vmm_eoi of the variant */
@@ -186,6 +188,17 @@ static int open_kernel(host *s, char *err, size_t errlen)
     return rc;
 }
 
+/* The device's TLM-2.0 target, made while SystemC still elaborates. */
+static int build_tlm(host *s, char *err, size_t errlen)
+{
+    int rc;
+    s->tlm = tlm_device_new(s->dev, &s->cfg->device, s->cfg->clock_hz, &rc);
+    if (!s->tlm)
+        snprintf(err, errlen, "variant %s: device target %s: %s",
+                 system_variant_name(s->variant), s->cfg->device.target, sim_strerror(rc));
+    return s->tlm ? 0 : rc;
+}
+
 static int build(host *s, char *err, size_t errlen)
 {
     s->scheme_costs = to_scheme_costs(&s->cfg->costs, s->variant);
@@ -210,6 +223,11 @@ static int build(host *s, char *err, size_t errlen)
     s->classes = calloc(s->cfg->nguests, sizeof *s->classes);
     if ((device && !s->dev) || !s->tc || !s->classes || build_transport_hosts(s))
         return SIM_ENOMEM;
+    if (device && s->cfg->device.model == LOOPBACK_MODEL_TLM) {
+        rc = build_tlm(s, err, errlen);
+        if (rc)
+            return rc;
+    }
     uint32_t space = 0;
     for (size_t c = 0; c < s->cfg->nguests; c++) {
         rc = build_class(s, c, &space, err, errlen);
@@ -251,6 +269,7 @@ static void teardown(host *s)
             transport_of(t)->host_free(s->transport_host[t]);
     tcache_free(s->tc);
     loopback_free(s->dev);
+    tlm_device_free(s->tlm);        /* after the device that calls it */
     ivshmem_free(s->iv);
     microbench_free(s->mb);
     cores_free(s->cores);

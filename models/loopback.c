@@ -20,9 +20,21 @@ struct loopback {
     sim_ring queue;                 /* of pv_io *: waiting requests */
     uint32_t peak;
     sim_util busy, waiting;
+    loopback_service_fn service;    /* NULL: fixed + per-byte */
+    void *service_ctx;
 };
 
+static const char *const model_names[] = {"loopback", "tlm", NULL};
+
 static const scn_field loopback_fields[] = {
+    {.key = "model", .type = SCN_ENUM, .offset = SCN_AT(loopback_config, model, int),
+     .def = "loopback", .enum_names = model_names,
+     .doc = "who sets a request's service time: the loopback (fixed + per_byte x bytes) "
+            "or a TLM-2.0 target's annotated delay (backend systemc, docs/systemc.md)"},
+    {.key = "target", .type = SCN_STRING, .offset = SCN_AT(loopback_config, target, char *),
+     .def = "dma-block",
+     .doc = "model tlm: the registered TLM-2.0 target serving requests, given this "
+            "block's fixed and per_byte"},
     {.key = "workers", .type = SCN_U64, .offset = SCN_AT(loopback_config, workers, uint64_t),
      .min = 1, .max = 4096, .def = "1",
      .doc = "backend threads serving requests in FIFO order"},
@@ -91,10 +103,35 @@ void loopback_free(loopback *d)
 
 static void served(sim_kernel *k, void *ctx, uint64_t arg);
 
+void loopback_set_service(loopback *d, loopback_service_fn fn, void *ctx)
+{
+    d->service = fn;
+    d->service_ctx = ctx;
+}
+
+/* The service is known when a worker takes the request up, as a TLM
+ * target's b_transport would be called then. */
+static int serve_time(loopback *d, pv_io *io)
+{
+    uint64_t cycles = 0;
+    if (!d->service)
+        cycles = loopback_service(&d->cfg, io->bytes, io->parts);
+    else {
+        int rc = d->service(d->service_ctx, io, &cycles);
+        if (rc)
+            return rc;
+    }
+    io->device_cycles = io->host_cycles + cycles;
+    return 0;
+}
+
 /* Hands `io` to idle worker `w`: it resolves the buffer, serves the
  * request and writes the completion's irqfd, one item in three parts. */
 static int start(loopback *d, uint32_t w, pv_io *io)
 {
+    int rc = serve_time(d, io);
+    if (rc)
+        return rc;
     d->serving[w] = io;
     sim_util_set(&d->busy, sim_now(d->k), d->nworkers - d->nidle);
     thread_part *p = d->parts[w];
@@ -139,10 +176,12 @@ static int enqueue(loopback *d, pv_io *io)
 static int submit(void *self, pv_io *io)
 {
     loopback *d = self;
-    io->device_cycles = io->host_cycles + loopback_service(&d->cfg, io->bytes, io->parts);
     if (d->nidle == 0)
         return enqueue(d, io);
-    return start(d, d->idle[--d->nidle], io);
+    int rc = start(d, d->idle[--d->nidle], io);
+    if (rc)                         /* not taken: the worker stays idle */
+        d->nidle++;
+    return rc;
 }
 
 pv_device loopback_device(loopback *d)

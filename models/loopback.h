@@ -17,7 +17,16 @@
 #include "models/device.h"
 #include "sim/scenario.h"
 
+/* Who computes a request's service time (`device.model`). */
+typedef enum loopback_model {
+    LOOPBACK_MODEL_LOOPBACK,        /* fixed + per_byte x bytes, here */
+    LOOPBACK_MODEL_TLM,             /* a TLM-2.0 target's annotated delay
+                                       (tlm_device.h; SystemC backend) */
+} loopback_model;
+
 typedef struct loopback_config {
+    int model;                      /* loopback_model */
+    char *target;                   /* model tlm: the registered target */
     uint64_t workers;               /* backend threads serving requests */
     uint64_t fixed;                 /* cycles per request */
     double per_byte;                /* cycles per payload byte */
@@ -32,6 +41,14 @@ typedef struct loopback loopback;
  * host has no room for the threads. */
 loopback *loopback_new(sim_kernel *k, const loopback_config *cfg, cores *host, int polling);
 void loopback_free(loopback *d);
+
+/* Computes the service of `io` (host_cycles excluded) into *cycles when
+ * a worker takes it up; 0 or a SIM_* status, which stops the run. */
+typedef int (*loopback_service_fn)(void *ctx, const pv_io *io, uint64_t *cycles);
+
+/* Replaces the fixed + per-byte service with `fn` (a TLM target behind
+ * the same workers and queue); `ctx` must outlive `d`. */
+void loopback_set_service(loopback *d, loopback_service_fn fn, void *ctx);
 
 /* The device as seen by guests; valid while `d` lives. */
 pv_device loopback_device(loopback *d);

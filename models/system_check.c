@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/tlm_bridge.h"
+
 int system_given(const scn_doc *doc, const char *path)
 {
     scn_mark m = scn_mark_of(doc, path);
@@ -541,6 +543,28 @@ static void check_backend(const system_config *cfg, const scn_doc *doc, scn_erro
                        "found systemc");
 }
 
+/* A TLM device needs the bridge, the SystemC kernel to call it from, and
+ * a target by that name; each is an error at the key that asks. */
+static void check_device(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
+{
+    if (cfg->device.model != LOOPBACK_MODEL_TLM || !system_uses_device(cfg))
+        return;
+    if (!tlm_bridge_built())
+        scn_errors_add(errs, scn_mark_of(doc, "device.model"),
+                       "device.model: expected loopback (this pvsim was built without "
+                       "SystemC: install libsystemc-dev and configure with "
+                       "-DPVSIM_SYSTEMC=ON), found tlm");
+    else if (cfg->backend != SIM_BACKEND_SYSTEMC)
+        scn_errors_add(errs, scn_mark_of(doc, "device.model"),
+                       "device.model: expected loopback with backend native (a TLM-2.0 "
+                       "target runs inside the SystemC kernel: set backend: systemc), "
+                       "found tlm");
+    else if (!tlm_bridge_has_target(cfg->device.target))
+        scn_errors_add(errs, scn_mark_of(doc, "device.target"),
+                       "device.target: expected a registered TLM-2.0 target such as "
+                       "dma-block (docs/systemc.md), found '%s'", cfg->device.target);
+}
+
 /* Results write the seed as a JSON integer, which is signed 64-bit: a
  * larger seed would come back negative and could not be fed in again. */
 static void check_seed(const system_config *cfg, const scn_doc *doc, scn_errors *errs)
@@ -583,6 +607,7 @@ void system_check(const system_config *cfg, const scn_doc *doc, scn_errors *errs
     check_name(cfg, doc, errs);
     check_seed(cfg, doc, errs);
     check_backend(cfg, doc, errs);
+    check_device(cfg, doc, errs);
     check_fabric(cfg, doc, errs);
     check_ivshmem(cfg, doc, errs);
     check_totals(cfg, doc, errs);

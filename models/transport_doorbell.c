@@ -98,6 +98,7 @@ static void kicked(sim_kernel *k, void *ctx, uint64_t slot)
     io_request *r = &d->env.requests[slot];
     d->env.guest.resolve(d->env.guest.ctx, r);
     r->io.parts = r->cost.kicks;
+    r->io.read = r->read;
     r->io.host_cycles = r->cost.host_cycles + r->cost.register_cycles;
     int rc = d->env.dev.submit(d->env.dev.self, &r->io);
     if (rc)
