@@ -271,22 +271,17 @@ static void trace_issue(guest *g, io_request *r)
 
 /* The end of the request's flow, and its row if it completed after the
  * warm-up (the requests the results count), with the breakdown record()
- * checked. */
-static void trace_done(guest *g, const io_request *r, sim_time now)
+ * made and checked. */
+static void trace_done(guest *g, const io_request *r, sim_time now,
+                       const uint64_t sums[ROWS_PARTS])
 {
     if (r->flow)
         vcpu_flow(r->cpu, r->flow, TRC_FLOW_IN);
     if (!g->row_source || now < g->env.warmup)
         return;
-    const io_parts *p = &r->parts;
     rows_entry e = {.source = g->row_source, .what = r->read ? g->row_read : g->row_write,
-                    .issued = r->issued, .completed = now, .bytes = r->bytes,
-                    .parts = {p->notify, p->exit, p->translate, p->copy, p->device,
-                              p->interrupt, p->scheduling, 0}};
-    uint64_t parts = 0;
-    for (int i = 0; i < ROWS_QUEUEING; i++)
-        parts += e.parts[i];
-    e.parts[ROWS_QUEUEING] = now - r->issued - parts;
+                    .issued = r->issued, .completed = now, .bytes = r->bytes};
+    memcpy(e.parts, sums, sizeof e.parts);
     rows_add(g->env.trace, &e);
 }
 
@@ -513,11 +508,12 @@ static uint64_t draw_think(guest *g)
     return (uint64_t)(sim_rng_exp(&g->rng, (double)w->think) + 0.5);
 }
 
-/* Splits the latency into where its cycles went; queueing is the rest.
- * Every part is time the request could not do without, so the parts
- * never exceed the latency; if they did, a cost was counted twice, and
- * the run stops rather than report it. */
-static int record(guest *g, const io_request *r, sim_time now)
+/* Splits the latency into where its cycles went, into `sums` in the
+ * order of rows.h's columns (workload_stats takes the same); queueing is
+ * the rest. Every part is time the request could not do without, so the
+ * parts never exceed the latency; if they did, a cost was counted twice,
+ * and the run stops rather than report it. */
+static int record(guest *g, const io_request *r, sim_time now, uint64_t sums[ROWS_PARTS])
 {
     guest_stats *s = g->stats;
     const io_parts *p = &r->parts;
@@ -541,8 +537,9 @@ static int record(guest *g, const io_request *r, sim_time now)
     scheme_cost_add(&s->scheme, &r->cost);
     s->alloc_failures += r->cost.alloc_failures;
     sim_hist_record(&s->latency, latency);
-    const uint64_t sums[8] = {p->notify, p->exit, p->translate, p->copy, p->device,
-                              p->interrupt, p->scheduling, latency - parts};
+    const uint64_t made[ROWS_PARTS] = {p->notify, p->exit, p->translate, p->copy,
+                                       p->device, p->interrupt, p->scheduling, latency - parts};
+    memcpy(sums, made, sizeof made);
     int rc = workload_stats_record(&s->mix, &g->env.cfg->workload, r->bytes, r->read, latency,
                                    sums);
     if (rc) {
@@ -613,9 +610,10 @@ static void done(sim_kernel *k, void *ctx, io_request *r)
 
 static void finish(sim_kernel *k, guest *g, io_request *r)
 {
-    if (record(g, r, sim_now(k)))
+    uint64_t sums[ROWS_PARTS];
+    if (record(g, r, sim_now(k), sums))
         return;
-    trace_done(g, r, sim_now(k));
+    trace_done(g, r, sim_now(k), sums);
     int rc = release(g, r);
     if (rc) {
         sim_fail(k, rc);
