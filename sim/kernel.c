@@ -5,9 +5,13 @@
  * Structure:
  *   - Event records live in one pooled array and are named by index; a free
  *     list recycles them, so the steady state never allocates. A record is
- *     32 bytes (handler, context, argument, link, generation and band): a
- *     thousand pending events fit in a 32 KiB L1 cache. Its time is not
- *     stored: a wheel slot implies it, and heap entries carry their own.
+ *     24 bytes (handler, context, argument); its link and its generation
+ *     and band live apart, 8 bytes per record in a parallel `nodes` array,
+ *     so walking a slot's list touches 8 bytes per event and the records
+ *     themselves can be prefetched two events ahead (with 65,536 pending
+ *     the records fill 1.5 MiB, beyond L2, and one event ahead is too
+ *     late). Its time is not stored: a wheel slot implies it, and heap
+ *     entries carry their own.
  *   - The wheel has WHEEL_SLOTS slots of one cycle each and holds every
  *     event due in [now, now + WHEEL_SLOTS). A slot therefore holds events
  *     of a single time, in a singly linked list ordered by (band, seq).
@@ -49,13 +53,23 @@
 #define DEFAULT_MAX_PENDING (1u << 24)
 #define DEFAULT_INITIAL_POOL 1024u
 
+/* The per-event paths (schedule, pop, find) are inlined into their callers
+ * and their rare branches kept out of line: a call and its saved registers
+ * cost as many instructions as the work itself. */
+#define HOT static inline __attribute__((always_inline))
+#define RARE static __attribute__((noinline, cold))
+
 typedef struct event {
     sim_handler fn;             /* NULL once cancelled */
     void *ctx;
     uint64_t arg;
+} event;
+
+/* A record's place in the lists, kept apart from the record (see above). */
+typedef struct node {
     uint32_t next;              /* slot list or free list */
     uint32_t meta;              /* generation << BAND_BITS | band */
-} event;
+} node;
 
 typedef struct heap_entry {
     sim_time when;
@@ -84,6 +98,7 @@ struct sim_kernel {
     int failure;                /* first sim_fail() status, or 0 */
 
     event *pool;
+    node *nodes;                        /* pool_size, beside pool */
     uint32_t pool_size, max_pending;
     uint32_t free_head;
 
@@ -101,9 +116,9 @@ struct sim_kernel {
 
 /* ---- the pool ------------------------------------------------------- */
 
-static uint32_t gen_of(const event *e)
+HOT uint32_t gen_of(const node *n)
 {
-    return e->meta >> BAND_BITS;
+    return n->meta >> BAND_BITS;
 }
 
 /* Links records [from, to) into the free list, keeping index order so the
@@ -111,20 +126,26 @@ static uint32_t gen_of(const event *e)
 static void link_free(sim_kernel *k, uint32_t from, uint32_t to)
 {
     for (uint32_t i = from; i < to; i++) {
-        k->pool[i].next = i + 1 < to ? i + 1 : k->free_head;
-        k->pool[i].meta = GEN_ONE;
+        k->nodes[i].next = i + 1 < to ? i + 1 : k->free_head;
+        k->nodes[i].meta = GEN_ONE;
         k->pool[i].fn = NULL;
     }
     k->free_head = from;
 }
 
-static int grow_pool(sim_kernel *k)
+RARE int grow_pool(sim_kernel *k)
 {
     if (k->pool_size >= k->max_pending)
         return SIM_ELIMIT;
     uint32_t size = k->pool_size * 2;
     if (size > k->max_pending || size < k->pool_size)
         size = k->max_pending;
+    /* nodes first: if the pool cannot follow, a larger nodes array under
+     * the old pool_size is harmless, and the next growth reallocates it. */
+    node *nodes = realloc(k->nodes, (size_t)size * sizeof *nodes);
+    if (!nodes)
+        return SIM_ENOMEM;
+    k->nodes = nodes;
     event *pool = realloc(k->pool, (size_t)size * sizeof *pool);
     if (!pool)
         return SIM_ENOMEM;
@@ -134,25 +155,25 @@ static int grow_pool(sim_kernel *k)
     return 0;
 }
 
-static uint32_t alloc_event(sim_kernel *k)
+HOT uint32_t alloc_event(sim_kernel *k)
 {
     uint32_t i = k->free_head;
-    k->free_head = k->pool[i].next;
+    k->free_head = k->nodes[i].next;
     return i;
 }
 
 /* Returns record `i` to the pool with a new generation, so ids naming its
  * previous use stop matching. Generation 0 is skipped: {slot, 0} is never
  * a valid id. */
-static void free_event(sim_kernel *k, uint32_t i)
+HOT void free_event(sim_kernel *k, uint32_t i)
 {
-    event *e = &k->pool[i];
-    uint32_t gen = gen_of(e) + 1;
+    node *n = &k->nodes[i];
+    uint32_t gen = gen_of(n) + 1;
     if (gen >= (1u << (32 - BAND_BITS)))
         gen = 1;
-    e->meta = gen << BAND_BITS;
-    e->fn = NULL;
-    e->next = k->free_head;
+    n->meta = gen << BAND_BITS;
+    n->next = k->free_head;
+    k->pool[i].fn = NULL;
     k->free_head = i;
 }
 
@@ -161,7 +182,7 @@ static void free_event(sim_kernel *k, uint32_t i)
 /* Sets slot `s`'s bit; idempotent. The upper levels change only when an
  * L0 word goes from empty to non-empty, which is rare when slots are busy
  * and predictable when they are not. */
-static void mark_slot(sim_kernel *k, uint32_t s)
+HOT void mark_slot(sim_kernel *k, uint32_t s)
 {
     k->l0[s >> 6] |= 1ull << (s & 63);
     k->l1[s >> 12] |= 1ull << ((s >> 6) & 63);
@@ -189,14 +210,27 @@ static uint32_t next_word(const sim_kernel *k, uint32_t w)
     return (i1 << 6) | (uint32_t)__builtin_ctzll(m);
 }
 
-/* Lowest non-empty slot at or after `pos`, or NIL.
+/* Lowest non-empty slot after L0 word `w`, climbing the levels, or NIL.
  *
  * L0 is exact. L1 and L2 are lazy: popping clears only the slot's L0 bit,
  * because "did this word just become empty?" is another coin flip in a
  * sparse wheel. So an L1 bit may name an empty word; the search clears such
  * stale bits when it meets them. Each emptied word costs at most one such
  * step, and only when it lies between now and the next event. */
-static uint32_t find_from(sim_kernel *k, uint32_t pos)
+RARE uint32_t find_after_word(sim_kernel *k, uint32_t w)
+{
+    for (w = next_word(k, w + 1); w != NIL; w = next_word(k, w + 1)) {
+        if (k->l0[w])
+            return (w << 6) | (uint32_t)__builtin_ctzll(k->l0[w]);
+        k->l1[w >> 6] &= ~(1ull << (w & 63));
+        if (!k->l1[w >> 6])
+            k->l2 &= ~(1ull << (w >> 6));
+    }
+    return NIL;
+}
+
+/* Lowest non-empty slot at or after `pos`, or NIL. */
+HOT uint32_t find_from(sim_kernel *k, uint32_t pos)
 {
     uint32_t w = pos >> 6;
     uint64_t m = k->l0[w] & (~0ull << (pos & 63));
@@ -209,19 +243,12 @@ static uint32_t find_from(sim_kernel *k, uint32_t pos)
         uint32_t base = m ? w : w1;
         return (base << 6) | (uint32_t)__builtin_ctzll(m ? m : m1);
     }
-    for (w = next_word(k, w + 1); w != NIL; w = next_word(k, w + 1)) {
-        if (k->l0[w])
-            return (w << 6) | (uint32_t)__builtin_ctzll(k->l0[w]);
-        k->l1[w >> 6] &= ~(1ull << (w & 63));
-        if (!k->l1[w >> 6])
-            k->l2 &= ~(1ull << (w >> 6));
-    }
-    return NIL;
+    return find_after_word(k, w);
 }
 
 /* The slot of the earliest event in the wheel; the wheel is not empty. The
  * window [now, now + WHEEL_SLOTS) may wrap past the end of the array. */
-static uint32_t next_slot(sim_kernel *k)
+HOT uint32_t next_slot(sim_kernel *k)
 {
     uint32_t s = find_from(k, (uint32_t)k->now & WHEEL_MASK);
     return s != NIL ? s : find_from(k, 0);
@@ -229,7 +256,7 @@ static uint32_t next_slot(sim_kernel *k)
 
 /* The time of the events in wheel slot `s`: the window holds one time per
  * slot, so it follows from the index. */
-static sim_time slot_time(const sim_kernel *k, uint32_t s)
+HOT sim_time slot_time(const sim_kernel *k, uint32_t s)
 {
     return k->now + ((s - (uint32_t)k->now) & WHEEL_MASK);
 }
@@ -243,42 +270,53 @@ static sim_time slot_time(const sim_kernel *k, uint32_t s)
  * append selects with masks instead of branching: an empty slot's tail
  * reads as the SENTINEL record (band 0), the link to write is chosen
  * arithmetically, and marking the bitmap is idempotent. */
-static void wheel_insert(sim_kernel *k, uint32_t i, sim_time when)
+RARE void insert_before_later_band(sim_kernel *k, slot *sl, uint32_t i)
 {
-    event *e = &k->pool[i];
+    uint32_t band = BAND_OF(k->nodes[i].meta);
+    uint32_t *link = &sl->head;
+    while (BAND_OF(k->nodes[*link].meta) <= band)
+        link = &k->nodes[*link].next;
+    k->nodes[i].next = *link;
+    *link = i;
+}
+
+HOT void wheel_insert(sim_kernel *k, uint32_t i, sim_time when)
+{
+    node *n = &k->nodes[i];
     uint32_t s = (uint32_t)(when & WHEEL_MASK);
     slot *sl = &k->slots[s];
     uint32_t tail = sl->tail;
-    uint32_t band = BAND_OF(e->meta);
     uintptr_t empty = -(uintptr_t)(tail == NIL);          /* all ones if empty */
     uint32_t tail_or_sentinel = tail & ~(uint32_t)empty;  /* SENTINEL is 0 */
-    e->next = NIL;
+    n->next = NIL;
     k->in_wheel++;
-    if (BAND_OF(k->pool[tail_or_sentinel].meta) > band) {
-        uint32_t *link = &sl->head;
-        while (BAND_OF(k->pool[*link].meta) <= band)
-            link = &k->pool[*link].next;
-        e->next = *link;
-        *link = i;
+    if (BAND_OF(k->nodes[tail_or_sentinel].meta) > BAND_OF(n->meta)) {
+        insert_before_later_band(k, sl, i);
         return;
     }
     uintptr_t link = ((uintptr_t)&sl->head & empty) |
-                     ((uintptr_t)&k->pool[tail_or_sentinel].next & ~empty);
+                     ((uintptr_t)&k->nodes[tail_or_sentinel].next & ~empty);
     *(uint32_t *)link = i;
     sl->tail = i;
     mark_slot(k, s);
 }
 
 /* Dequeues the head of slot `s`, branch-free like wheel_insert. */
-static uint32_t wheel_pop(sim_kernel *k, uint32_t s)
+HOT uint32_t wheel_pop(sim_kernel *k, uint32_t s)
 {
     slot *sl = &k->slots[s];
     uint32_t i = sl->head;
-    uint32_t next = k->pool[i].next;
+    uint32_t next = k->nodes[i].next;
     uint32_t emptied = next == NIL;
-    /* With many events per slot the next record is the next to run; with a
-     * large pool it is far from L1, so start loading it now. */
-    __builtin_prefetch(&k->pool[next & (emptied - 1)]);   /* SENTINEL if none */
+    /* With many events per slot the next records are the next to run; with
+     * a large pool they are far from L1, so start loading the next two now
+     * (SENTINEL stands for a missing one; its node links to itself). */
+    uint32_t next_or_sentinel = next & (emptied - 1);
+    uint32_t after = k->nodes[next_or_sentinel].next;
+    uint32_t after_or_sentinel = after & ~(uint32_t)-(uint32_t)(after == NIL);
+    __builtin_prefetch(&k->pool[next_or_sentinel]);
+    __builtin_prefetch(&k->pool[after_or_sentinel]);
+    __builtin_prefetch(&k->nodes[after_or_sentinel]);
     sl->head = next;
     sl->tail |= -emptied;                                 /* NIL is all ones */
     k->l0[s >> 6] &= ~((uint64_t)emptied << (s & 63));   /* L1, L2: lazy */
@@ -369,13 +407,15 @@ sim_kernel *sim_kernel_new(const sim_kernel_config *cfg)
     if (initial < 2)
         initial = 2;
     k->pool = malloc((size_t)initial * sizeof *k->pool);
+    k->nodes = malloc((size_t)initial * sizeof *k->nodes);
     k->slots = malloc(WHEEL_SLOTS * sizeof *k->slots);
-    if (!k->pool || !k->slots) {
+    if (!k->pool || !k->nodes || !k->slots) {
         sim_kernel_free(k);
         return NULL;
     }
     memset(k->slots, 0xff, WHEEL_SLOTS * sizeof *k->slots);     /* all NIL */
     memset(&k->pool[SENTINEL], 0, sizeof k->pool[SENTINEL]);
+    k->nodes[SENTINEL] = (node){SENTINEL, 0};      /* band 0, links to itself */
     k->pool_size = initial;
     k->free_head = NIL;
     link_free(k, 1, initial);
@@ -429,6 +469,7 @@ void sim_kernel_free(sim_kernel *k)
     if (k->ops)
         k->ops->destroy(k->backend);
     free(k->pool);
+    free(k->nodes);
     free(k->slots);
     free(k->heap);
     free(k);
@@ -441,13 +482,38 @@ sim_time sim_now(const sim_kernel *k)
     return k->now;
 }
 
-int sim_schedule_at(sim_kernel *k, sim_time when, sim_band band,
-                    sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
+/* Takes a free record for `fn(ctx, arg)` in `band`. The pool has one. */
+HOT uint32_t fill_event(sim_kernel *k, sim_band band, sim_handler fn,
+                        void *ctx, uint64_t arg)
 {
-    if (k->ops)
-        return k->ops->schedule_at(k->backend, when, band, fn, ctx, arg, id);
-    if (when < k->now)
-        return SIM_EPAST;
+    uint32_t i = alloc_event(k);
+    event *e = &k->pool[i];
+    node *n = &k->nodes[i];
+    n->meta = (n->meta & ~((1u << BAND_BITS) - 1)) | (uint32_t)band;
+    e->fn = fn;
+    e->ctx = ctx;
+    e->arg = arg;
+    return i;
+}
+
+/* The bookkeeping of a successful schedule of record `i`. */
+HOT int scheduled(sim_kernel *k, uint32_t i, sim_event_id *id)
+{
+    k->seq++;
+    assert(k->seq < (1ull << SEQ_BITS));
+    k->st.scheduled++;
+    if (++k->st.pending > k->st.peak_pending)
+        k->st.peak_pending = k->st.pending;
+    if (id)
+        *id = (sim_event_id){i, gen_of(&k->nodes[i])};
+    return 0;
+}
+
+/* Every schedule the fast path below does not take: bad arguments, a pool
+ * to grow, an event beyond the wheel's window (the heap). `when` >= now. */
+RARE int schedule_slow(sim_kernel *k, sim_time when, sim_band band,
+                       sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
+{
     if (!fn || (unsigned)band >= SIM_BAND_COUNT)
         return SIM_EINVAL;
     if (k->free_head == NIL) {
@@ -455,30 +521,42 @@ int sim_schedule_at(sim_kernel *k, sim_time when, sim_band band,
         if (rc)
             return rc;
     }
-    uint32_t i = alloc_event(k);
-    event *e = &k->pool[i];
-    e->meta = (e->meta & ~((1u << BAND_BITS) - 1)) | (uint32_t)band;
-    e->fn = fn;
-    e->ctx = ctx;
-    e->arg = arg;
+    uint32_t i = fill_event(k, band, fn, ctx, arg);
     if (when - k->now < WHEEL_SLOTS) {
         wheel_insert(k, i, when);
-    } else {
-        heap_entry h = {when, ((uint64_t)band << SEQ_BITS) | k->seq, i};
-        if (heap_push(k, h) != 0) {
-            k->free_head = i;           /* undo alloc_event: i was the head */
-            e->fn = NULL;
-            return SIM_ENOMEM;
-        }
+        return scheduled(k, i, id);
     }
-    k->seq++;
-    assert(k->seq < (1ull << SEQ_BITS));
-    k->st.scheduled++;
-    if (++k->st.pending > k->st.peak_pending)
-        k->st.peak_pending = k->st.pending;
-    if (id)
-        *id = (sim_event_id){i, gen_of(e)};
-    return 0;
+    heap_entry h = {when, ((uint64_t)band << SEQ_BITS) | k->seq, i};
+    if (heap_push(k, h) != 0) {
+        k->free_head = i;               /* undo alloc_event: i was the head */
+        k->pool[i].fn = NULL;
+        return SIM_ENOMEM;
+    }
+    return scheduled(k, i, id);
+}
+
+/* The native schedule: `when` >= now. The usual case (valid arguments, a
+ * free record, due inside the wheel's window) calls nothing, so the public
+ * functions stay leaves that save no registers. */
+HOT int schedule_native(sim_kernel *k, sim_time when, sim_band band,
+                        sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
+{
+    if (__builtin_expect(!fn || (unsigned)band >= SIM_BAND_COUNT ||
+                         k->free_head == NIL || when - k->now >= WHEEL_SLOTS, 0))
+        return schedule_slow(k, when, band, fn, ctx, arg, id);
+    uint32_t i = fill_event(k, band, fn, ctx, arg);
+    wheel_insert(k, i, when);
+    return scheduled(k, i, id);
+}
+
+int sim_schedule_at(sim_kernel *k, sim_time when, sim_band band,
+                    sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
+{
+    if (k->ops)
+        return k->ops->schedule_at(k->backend, when, band, fn, ctx, arg, id);
+    if (when < k->now)
+        return SIM_EPAST;
+    return schedule_native(k, when, band, fn, ctx, arg, id);
 }
 
 int sim_schedule(sim_kernel *k, sim_time delay, sim_band band,
@@ -488,7 +566,7 @@ int sim_schedule(sim_kernel *k, sim_time delay, sim_band band,
         return k->ops->schedule(k->backend, delay, band, fn, ctx, arg, id);
     if (delay > SIM_TIME_MAX - k->now)
         return SIM_EINVAL;
-    return sim_schedule_at(k, k->now + delay, band, fn, ctx, arg, id);
+    return schedule_native(k, k->now + delay, band, fn, ctx, arg, id);
 }
 
 int sim_cancel(sim_kernel *k, sim_event_id id)
@@ -498,7 +576,7 @@ int sim_cancel(sim_kernel *k, sim_event_id id)
     if (id.slot == SENTINEL || id.slot >= k->pool_size)
         return SIM_ENOTPENDING;
     event *e = &k->pool[id.slot];
-    if (gen_of(e) != id.gen || !e->fn)
+    if (gen_of(&k->nodes[id.slot]) != id.gen || !e->fn)
         return SIM_ENOTPENDING;
     e->fn = NULL;
     k->st.pending--;
@@ -536,7 +614,7 @@ int sim_failure(const sim_kernel *k)
 /* The wheel slot holding the earliest queued event (cancelled or not),
  * moving time to the heap's earliest event first when the wheel is empty;
  * NIL when that event lies beyond `until` or nothing is queued. */
-static uint32_t peek_slot(sim_kernel *k, sim_time until)
+HOT uint32_t peek_slot(sim_kernel *k, sim_time until)
 {
     if (k->in_wheel == 0) {
         if (k->heap_len == 0 || k->heap[0].when > until)
