@@ -357,14 +357,17 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
 {
     cores *c = ctx;
     core_thread *t = &c->threads[arg];
-    work w;
-    sim_ring_pop(&t->q, &w);
+    const work *w = sim_ring_front(&t->q);
+    sim_handler fn = w->fn;
+    void *fn_ctx = w->ctx;
+    uint64_t fn_arg = w->arg;
     t->st.items++;
-    t->st.busy_cycles += w.cycles;
-    trace_item(t, &w);
+    t->st.busy_cycles += w->cycles;
+    trace_item(t, w);
+    sim_ring_drop(&t->q);
     /* Still `executing` during the handler, so work it queues on this
      * (polling) thread waits for continue_thread() instead of starting. */
-    w.fn(k, w.ctx, w.arg);
+    fn(k, fn_ctx, fn_arg);
     t->executing = 0;
     continue_thread(t);
 }
@@ -374,9 +377,10 @@ static int queue_work(core_thread *t, const work *w)
     cores *c = t->host;
     if (!w->fn || !c->started)
         return SIM_EINVAL;
-    int rc = sim_ring_push(&t->q, w);
-    if (rc)
-        return rc;
+    work *slot = sim_ring_push_slot(&t->q);
+    if (!slot)
+        return SIM_ENOMEM;
+    *slot = *w;
     if (t->polling) {
         if (!t->executing)
             start_item(t, 0);

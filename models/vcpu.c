@@ -309,9 +309,10 @@ static void enter(vcpu *v, uint64_t cycles)
     submit(v, EXIT_ENTRY, cycles, v->cur.signal.fn ? NULL : v->cur.sched);
 }
 
-static void start(vcpu *v, const op *o)
+/* Starts v->cur. */
+static void begin(vcpu *v)
 {
-    v->cur = *o;
+    const op *o = &v->cur;
     if (o->kind == OP_GUEST) {
         submit(v, GUEST_WORK, o->cycles, o->sched);
         return;
@@ -325,6 +326,12 @@ static void start(vcpu *v, const op *o)
     if (o->phases)
         *o->phases += v->path.to_signal;
     submit(v, EXIT_HANDLER, v->path.to_signal, o->sched);
+}
+
+static void start(vcpu *v, const op *o)
+{
+    v->cur = *o;
+    begin(v);
 }
 
 /* The guest's handler for the oldest delivered interrupt: its EOI, then
@@ -367,9 +374,9 @@ static void advance(vcpu *v)
         }
     }
     if (sim_ring_len(&v->ops)) {
-        op o;
-        sim_ring_pop(&v->ops, &o);
-        start(v, &o);
+        v->cur = *(const op *)sim_ring_front(&v->ops);
+        sim_ring_drop(&v->ops);
+        begin(v);
         return;
     }
     if (!v->env.polling)
@@ -491,15 +498,18 @@ static void item_done(sim_kernel *k, void *ctx, uint64_t arg)
 
 static void queue(vcpu *v, const op *in)
 {
-    op o = *in;
-    o.flow = v->next_flow;
-    o.flow_role = v->next_role;
+    op *o = sim_ring_push_slot(&v->ops);
+    if (!o) {
+        sim_fail(v->env.k, SIM_ENOMEM);
+        return;
+    }
+    *o = *in;
+    o->flow = v->next_flow;
+    o->flow_role = v->next_role;
     v->next_flow = 0;
     v->next_role = TRC_FLOW_NONE;
-    if (push(v, &v->ops, &o))
-        return;
     if (v->mode == VCPU_HALTED)
-        wake(v, o.sched);
+        wake(v, in->sched);
     else
         advance(v);
 }

@@ -27,13 +27,8 @@ void sim_ring_fini(sim_ring *r)
     memset(r, 0, sizeof *r);
 }
 
-void *sim_ring_at(const sim_ring *r, uint32_t i)
-{
-    return r->items + (size_t)((r->head + i) & (r->cap - 1)) * r->item_size;
-}
-
 /* Doubles the storage, moving the items to its start in order. */
-static int grow(sim_ring *r)
+int sim_ring_grow(sim_ring *r)
 {
     unsigned char *items = malloc((size_t)r->cap * 2 * r->item_size);
     if (!items)
@@ -49,19 +44,18 @@ static int grow(sim_ring *r)
 
 int sim_ring_push(sim_ring *r, const void *item)
 {
-    if (r->len == r->cap && grow(r))
+    void *slot = sim_ring_push_slot(r);
+    if (!slot)
         return SIM_ENOMEM;
-    memcpy(sim_ring_at(r, r->len), item, r->item_size);
-    r->len++;
+    memcpy(slot, item, r->item_size);
     return 0;
 }
 
 void sim_ring_pop(sim_ring *r, void *out)
 {
     if (out)
-        memcpy(out, sim_ring_at(r, 0), r->item_size);
-    r->head = (r->head + 1) & (r->cap - 1);
-    r->len--;
+        memcpy(out, sim_ring_front(r), r->item_size);
+    sim_ring_drop(r);
 }
 
 void sim_ring_clear(sim_ring *r)

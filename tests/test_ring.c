@@ -1,6 +1,6 @@
 /*
  * test_ring.c -- the doubling FIFO: order kept across wrap-around and
- * growth, positions from the oldest, and clearing.
+ * growth, positions from the oldest, clearing, and the in-place calls.
  */
 #include <criterion/criterion.h>
 
@@ -43,4 +43,33 @@ Test(ring, wraps_and_grows_keeping_fifo)
     sim_ring_fini(&r);
     cr_assert_null(r.items);
     sim_ring_fini(&r);                          /* twice is harmless */
+}
+
+/* The in-place calls keep the same FIFO as push and pop, mixed with them,
+ * across wrap-around and growth. */
+Test(ring, in_place_calls_share_the_fifo)
+{
+    sim_ring r;
+    cr_assert_eq(sim_ring_init(&r, sizeof(item)), 0);
+    uint64_t next_in = 0, next_out = 0;
+    for (int round = 0; round < 40; round++) {
+        for (int i = 0; i < 3; i++, next_in++) {
+            if (i == 1) {
+                cr_assert_eq(sim_ring_push(&r, &(item){next_in, 1}), 0);
+                continue;
+            }
+            item *slot = sim_ring_push_slot(&r);
+            cr_assert_not_null(slot);
+            *slot = (item){next_in, 2};
+        }
+        for (int i = 0; i < 2; i++, next_out++) {
+            const item *front = sim_ring_front(&r);
+            cr_assert_eq(front, sim_ring_at(&r, 0));
+            cr_assert_eq(front->a, next_out);
+            cr_assert_eq(front->b, next_out % 3 == 1 ? 1u : 2u);
+            sim_ring_drop(&r);
+        }
+    }
+    cr_assert_eq(sim_ring_len(&r), next_in - next_out);
+    sim_ring_fini(&r);
 }
