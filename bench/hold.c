@@ -3,10 +3,9 @@
  */
 #include "bench/hold.h"
 
-#include <time.h>
-
 #include "sim/kernel.h"
 #include "sim/rng.h"
+#include "sim/wallclock.h"
 
 typedef struct hold {
     sim_rng rng;
@@ -19,13 +18,6 @@ static void hold_event(sim_kernel *k, void *ctx, uint64_t arg)
     if (sim_schedule(k, sim_rng_range(&h->rng, 1, 1000), SIM_BAND_NORMAL,
                      hold_event, h, arg, NULL) != 0)
         h->failed = 1;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int bench_hold(sim_backend_kind backend, uint32_t pending, uint64_t events, uint64_t seed,
@@ -45,9 +37,9 @@ int bench_hold(sim_backend_kind backend, uint32_t pending, uint64_t events, uint
         rc = sim_schedule(k, sim_rng_range(&h.rng, 1, 1000), SIM_BAND_NORMAL,
                           hold_event, &h, i, NULL);
     if (rc == 0) {
-        double t0 = now_seconds();
+        double t0 = sim_wall_seconds();
         sim_run(k, SIM_TIME_MAX, events);
-        double t1 = now_seconds();
+        double t1 = sim_wall_seconds();
         sim_kernel_stats st;
         sim_kernel_get_stats(k, &st);
         out->events = st.executed;

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "models/system_parallel.h"
+#include "sim/wallclock.h"
 
 static const char main_usage[] =
     "usage: pvsim <command> [options]\n"
@@ -230,18 +230,10 @@ int cli_load_file(const char *file, const char *const *sets, size_t nsets,
     return cli_load_scenario(&o, cfg);
 }
 
-int cli_system_run(const system_config *cfg, json_t **results, char *err, size_t errlen)
-{
-    if (cfg->backend == SIM_BACKEND_NATIVE)
-        return system_run(cfg, NULL, NULL, results, err, errlen);
-    system_parallel par = {.workers = 1, .fresh = 1};
-    return system_run_parallel(cfg, &par, results, err, errlen);
-}
-
 int cli_simulate(const system_config *cfg, const char *file, json_t **results)
 {
     char err[512];
-    if (cli_system_run(cfg, results, err, sizeof err) == 0)
+    if (system_run_on_backend(cfg, NULL, NULL, results, NULL, err, sizeof err) == 0)
         return 0;
     fprintf(stderr, "pvsim: %s: run failed: %s\n", file, err);
     return -1;
@@ -256,13 +248,6 @@ int cli_simulate_file(const char *file, const char *const *sets, size_t nsets,
         rc = cli_simulate(&cfg, file, results);
     system_config_free(&cfg);
     return rc;
-}
-
-double cli_wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int cli_dir_arg(const char *what, const char *dir)
@@ -312,7 +297,7 @@ void cli_json_path(char *buf, size_t len, const char *dir, const char *name)
 
 void cli_progress_start(cli_progress *p, const char *what)
 {
-    double now = cli_wall_seconds();
+    double now = sim_wall_seconds();
     *p = (cli_progress){.start = now, .last = now, .tty = isatty(STDERR_FILENO), .what = what};
 }
 
@@ -320,7 +305,7 @@ void cli_progress_show(void *ctx, double fraction)
 {
     static const char bar[] = "##############################";
     cli_progress *p = ctx;
-    double now = cli_wall_seconds();
+    double now = sim_wall_seconds();
     double since_start = now - p->start;
     if (p->silent || since_start < (p->tty ? 0.5 : 10.0) ||
         now - p->last < (p->tty ? 0.2 : 10.0))

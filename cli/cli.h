@@ -72,10 +72,6 @@ int cli_load_scenario(const scenario_opts *o, system_config *cfg);
 int cli_load_file(const char *file, const char *const *sets, size_t nsets,
                   system_config *cfg);
 
-/* system_run() on cfg's backend: off the native one (SystemC: one
- * simulation per process) every job runs in a process of its own
- * (system_run_parallel's `fresh`). 0, or a status with `err`. */
-int cli_system_run(const system_config *cfg, json_t **results, char *err, size_t errlen);
 
 /* Simulates `cfg` (loaded from `file`) into a new `*results`; 0, or -1
  * after printing why. */
@@ -90,9 +86,6 @@ int cli_simulate_file(const char *file, const char *const *sets, size_t nsets,
  * failure. */
 int cli_list_files(const char *dir, const char *suffix, char ***out, size_t *count);
 void cli_free_names(char **names, size_t n);
-
-/* Seconds on the monotonic clock. */
-double cli_wall_seconds(void);
 
 /* `name` (a scenario's) as a file name: at most len - 1 bytes of
  * [A-Za-z0-9._-], anything else as '_', and no leading dot. */

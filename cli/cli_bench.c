@@ -16,11 +16,15 @@
  * results document never sees those times, so it stays deterministic.
  *
  * When this pvsim has the SystemC backend, each case also runs as many
- * times on it, each run again in a child: SystemC allows one kernel per
- * process, and a scenario's SystemC run forks a process per job
- * (cli_system_run), so its figure is the whole command's events over its
- * whole wall time, those processes included. The SystemC columns print
- * "n/a" without that backend or with --no-systemc.
+ * times on it, each run again in a child, and prints a second row with
+ * the same columns and the native/SystemC ratio of the median rates.
+ * SystemC allows one kernel per process, so a scenario's SystemC run
+ * forks a process per job (system_run_on_backend does): its set-up and loop
+ * are the sums of what the job processes measured (they send their times
+ * back beside their results), its rate is over the whole wall time,
+ * forking and passing results included, and its peak RSS is the largest
+ * of the child's and its job processes' (RUSAGE_CHILDREN). The SystemC
+ * rows are left out without that backend or with --no-systemc.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +39,8 @@
 
 #include "bench/hold.h"
 #include "cli/cli.h"
+#include "models/system_parallel.h"
+#include "sim/wallclock.h"
 
 #define MAX_RUNS 15
 
@@ -75,10 +81,10 @@ static measure measure_hold(sim_backend_kind backend, uint32_t pending, uint64_t
 {
     measure m = {0};
     bench_hold_result r;
-    double t0 = cli_wall_seconds();
+    double t0 = sim_wall_seconds();
     if (bench_hold(backend, pending, events, 1, &r) != 0)
         return m;
-    m.whole_s = cli_wall_seconds() - t0;
+    m.whole_s = sim_wall_seconds() - t0;
     m.loop_s = r.seconds;
     m.setup_s = m.whole_s - r.seconds;  /* priming the pending events */
     m.events = r.events;
@@ -86,48 +92,27 @@ static measure measure_hold(sim_backend_kind backend, uint32_t pending, uint64_t
     return m;
 }
 
-/* The scenario on SystemC, as `pvsim run --backend systemc` runs it: a
- * process per job, so no split into set-up and loop, only the whole. The
- * events are the native run's (the backends give the same results), so
- * `events` stays 0 and print_row takes them from the native runs. */
-static measure measure_scenario_systemc(const char *file)
+/* The scenario as `pvsim run -j 1 --backend B` runs it; loading the
+ * file counts as set-up, like aging and building. */
+static measure measure_scenario(sim_backend_kind backend, const char *file)
 {
     measure m = {0};
-    double t0 = cli_wall_seconds();
-    system_config cfg;
-    json_t *results = NULL;
-    char err[512];
-    int rc = cli_load_file(file, NULL, 0, &cfg);
-    cfg.backend = SIM_BACKEND_SYSTEMC;
-    if (rc == 0 && cli_system_run(&cfg, &results, err, sizeof err) != 0)
-        fprintf(stderr, "pvsim bench: %s (systemc): %s\n", file, err);
-    else if (rc == 0)
-        m.ok = 1;
-    json_decref(results);
-    system_config_free(&cfg);
-    m.whole_s = cli_wall_seconds() - t0;
-    return m;
-}
-
-/* Loading the file counts as set-up, like aging and building. */
-static measure measure_scenario(const char *file)
-{
-    measure m = {0};
-    double t0 = cli_wall_seconds();
+    double t0 = sim_wall_seconds();
     system_config cfg;
     system_timing t;
     json_t *results = NULL;
     char err[512];
     int rc = cli_load_file(file, NULL, 0, &cfg);
-    double loaded = cli_wall_seconds() - t0;
-    if (rc == 0 && system_run_timed(&cfg, NULL, NULL, &results, &t, err, sizeof err) != 0)
+    double loaded = sim_wall_seconds() - t0;
+    cfg.backend = backend;
+    if (rc == 0 && system_run_on_backend(&cfg, NULL, NULL, &results, &t, err, sizeof err) != 0)
         fprintf(stderr, "pvsim bench: %s: %s\n", file, err);
     else if (rc == 0)
         m = (measure){.ok = 1, .events = t.events, .setup_s = loaded + t.setup_s,
                       .loop_s = t.loop_s};
     json_decref(results);
     system_config_free(&cfg);
-    m.whole_s = cli_wall_seconds() - t0;
+    m.whole_s = sim_wall_seconds() - t0;
     return m;
 }
 
@@ -138,8 +123,20 @@ static measure measure_one(sim_backend_kind backend, const char *file, uint32_t 
 {
     if (!file)
         return measure_hold(backend, pending, events);
-    return backend == SIM_BACKEND_NATIVE ? measure_scenario(file)
-                                         : measure_scenario_systemc(file);
+    return measure_scenario(backend, file);
+}
+
+/* The peak resident set of this process and of any process it forked
+ * and waited for, MiB. */
+static double peak_rss_mib(void)
+{
+    struct rusage self, children;
+    long kib = 0;
+    if (getrusage(RUSAGE_SELF, &self) == 0)
+        kib = self.ru_maxrss;       /* KiB on Linux */
+    if (getrusage(RUSAGE_CHILDREN, &children) == 0 && children.ru_maxrss > kib)
+        kib = children.ru_maxrss;
+    return (double)kib / 1024.0;
 }
 
 /* Runs one measurement in a child and fills `*out`, its peak RSS
@@ -160,9 +157,7 @@ static int run_child(sim_backend_kind backend, const char *file, uint32_t pendin
     if (pid == 0) {
         close(fds[0]);
         measure m = measure_one(backend, file, pending, events);
-        struct rusage ru;
-        if (getrusage(RUSAGE_SELF, &ru) == 0)
-            m.rss_mib = (double)ru.ru_maxrss / 1024.0;  /* KiB on Linux */
+        m.rss_mib = peak_rss_mib();
         ssize_t w = write(fds[1], &m, sizeof m);
         _exit(w == (ssize_t)sizeof m && m.ok ? 0 : 1);
     }
@@ -201,27 +196,22 @@ static spread spread_of(double *v, int n)
 static void print_header(int runs, int systemc)
 {
     printf("pvsim bench all: medians of %d runs, [min-max]; ev/s over the whole run, "
-           "ns/event of the event loop; SystemC %s\n", runs,
-           systemc ? "as many runs, whole run (its processes included)"
+           "ns/event of the event loops; SystemC %s\n", runs,
+           systemc ? "rows: the same runs on that backend, a process per job"
                    : sim_kernel_backend_built(SIM_BACKEND_SYSTEMC) ? "skipped (--no-systemc)"
                                                                   : "not in this build");
-    printf("%-28s %10s %20s %20s %8s %8s %8s %9s %9s\n", "case", "events", "M events/s",
-           "ns/event (loop)", "setup s", "loop s", "RSS MiB", "SC M ev/s", "native/SC");
+    printf("%-28s %-7s %10s %20s %20s %8s %8s %8s %9s\n", "case", "backend", "events",
+           "M events/s", "ns/event (loop)", "setup s", "loop s", "RSS MiB", "native/SC");
 }
 
-/* The median M events/s over the whole run of `n` runs; runs that did
- * not count their events (SystemC scenarios) count `events`. */
-static double median_rate(const measure *m, int n, uint64_t events)
-{
-    double rate[MAX_RUNS];
-    for (int i = 0; i < n; i++)
-        rate[i] = (double)(m[i].events ? m[i].events : events) / m[i].whole_s / 1e6;
-    return spread_of(rate, n).med;
-}
+/* The medians of one case's `n` runs on one backend. */
+typedef struct row {
+    uint64_t events;
+    spread rate, ns;                /* M events/s (whole run), ns/event (loop) */
+    double setup_s, loop_s, rss_mib;
+} row;
 
-/* Prints the row of `name` from its `n` runs, and of its `n` SystemC
- * runs when `sc` is not NULL. */
-static void print_row(const char *name, const measure *m, const measure *sc, int n)
+static row row_of(const measure *m, int n)
 {
     double rate[MAX_RUNS], ns[MAX_RUNS], setup[MAX_RUNS], loop[MAX_RUNS], rss[MAX_RUNS];
     for (int i = 0; i < n; i++) {
@@ -231,19 +221,33 @@ static void print_row(const char *name, const measure *m, const measure *sc, int
         loop[i] = m[i].loop_s;
         rss[i] = m[i].rss_mib;
     }
-    spread r = spread_of(rate, n), e = spread_of(ns, n);
-    char rs[32], es[32], scs[16] = "n/a", ratio[16] = "n/a";
-    snprintf(rs, sizeof rs, "%.2f [%.2f-%.2f]", r.med, r.min, r.max);
-    snprintf(es, sizeof es, "%.1f [%.1f-%.1f]", e.med, e.min, e.max);
-    if (sc) {
-        double scr = median_rate(sc, n, m[0].events);
-        snprintf(scs, sizeof scs, "%.2f", scr);
-        snprintf(ratio, sizeof ratio, "%.2f", r.med / scr);
-    }
-    printf("%-28s %10" PRIu64 " %20s %20s %8.3f %8.3f %8.1f %9s %9s\n", name, m[0].events, rs,
-           es, spread_of(setup, n).med, spread_of(loop, n).med, spread_of(rss, n).med, scs,
-           ratio);
+    return (row){m[0].events, spread_of(rate, n), spread_of(ns, n), spread_of(setup, n).med,
+                 spread_of(loop, n).med, spread_of(rss, n).med};
+}
+
+/* One printed row; `ratio` is "" on the native row. */
+static void print_row(const char *name, const char *backend, const row *r, const char *ratio)
+{
+    char rs[32], es[32];
+    snprintf(rs, sizeof rs, "%.2f [%.2f-%.2f]", r->rate.med, r->rate.min, r->rate.max);
+    snprintf(es, sizeof es, "%.1f [%.1f-%.1f]", r->ns.med, r->ns.min, r->ns.max);
+    printf("%-28s %-7s %10" PRIu64 " %20s %20s %8.3f %8.3f %8.1f %9s\n", name, backend,
+           r->events, rs, es, r->setup_s, r->loop_s, r->rss_mib, ratio);
     fflush(stdout);
+}
+
+/* Prints the rows of `name` from its `n` runs, and of its `n` SystemC
+ * runs when `sc` is not NULL. */
+static void print_case(const char *name, const measure *m, const measure *sc, int n)
+{
+    row native = row_of(m, n);
+    print_row(name, "native", &native, "");
+    if (!sc)
+        return;
+    row other = row_of(sc, n);
+    char ratio[16];
+    snprintf(ratio, sizeof ratio, "%.2f", native.rate.med / other.rate.med);
+    print_row("", "systemc", &other, ratio);
 }
 
 /* What every case shares. */
@@ -276,7 +280,7 @@ static int bench_case(const char *name, const char *file, uint32_t pending,
         return -1;
     if (o->systemc && run_case(name, SIM_BACKEND_SYSTEMC, file, pending, o, sc) != 0)
         return -1;
-    print_row(name, m, o->systemc ? sc : NULL, o->runs);
+    print_case(name, m, o->systemc ? sc : NULL, o->runs);
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "sim/report.h"
 #include "sim/sweep.h"
 #include "sim/sweep_pool.h"
+#include "sim/wallclock.h"
 
 static const char run_usage[] =
     "usage: pvsim run [FILE] [--out DIR] [--seed N] [--replications N]\n"
@@ -556,15 +557,10 @@ static int simulate(const run_opts *r, const system_config *cfg, cli_progress *p
     int workers = workers_for(r, cfg);
     /* SystemC runs one simulation per process: a process per job. */
     int fresh = cfg->backend != SIM_BACKEND_NATIVE;
-    if (fresh && cfg->trace) {
-        snprintf(err, errlen, "traces are recorded in pvsim's own process, so not with "
-                 "backend systemc");
-        return SIM_EINVAL;
-    }
     cli_catch_interrupt();
-    if (workers <= 1 && !fresh)
-        return system_run(cfg, cli_run_progress, prog, results, err, errlen);
-    system_parallel par = {workers, fresh, cli_interrupt_flag(), show_jobs, prog};
+    if (workers <= 1)
+        return system_run_on_backend(cfg, cli_run_progress, prog, results, NULL, err, errlen);
+    system_parallel par = {workers, fresh, cli_interrupt_flag(), show_jobs, prog, NULL};
     return system_run_parallel(cfg, &par, results, err, errlen);
 }
 
@@ -590,7 +586,7 @@ int cli_run(int argc, char **argv)
     prog.silent = r.quiet;  /* the callback still notices Ctrl-C */
     int st = simulate(&r, &cfg, &prog, &results, err, sizeof err);
     cli_progress_end(&prog);
-    double wall = cli_wall_seconds() - prog.start;
+    double wall = sim_wall_seconds() - prog.start;
     if (st == SIM_EINTR) {
         fprintf(stderr, "pvsim: %s: stopped by Ctrl-C; no results written\n", err);
         rc = EXIT_INTERRUPTED;

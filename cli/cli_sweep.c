@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "models/system_parallel.h"
 #include "sim/sweep_mpi.h"
 #include "sim/sweep_pool.h"
+#include "sim/wallclock.h"
 
 #define MAX_SWEEPS 32
 
@@ -100,7 +102,7 @@ static int model_load(const scn_source *src, void **cfg, scn_errors *errs)
 
 static int model_run(const void *cfg, json_t **results, char *err, size_t errlen)
 {
-    return cli_system_run(cfg, results, err, errlen);
+    return system_run_on_backend(cfg, NULL, NULL, results, NULL, err, errlen);
 }
 
 static void model_free(void *cfg)
@@ -482,7 +484,7 @@ static int run_points(const sweep_opts *o, swp_sweep *s, const char *name, int r
         fprintf(stderr, "pvsim sweep: %s\n", err);
         return EXIT_RUN_FAILED;
     }
-    double start = cli_wall_seconds();
+    double start = sim_wall_seconds();
     struct sigaction old;
     sigaction(SIGINT, NULL, &old);
     size_t resumed = o->resume ? swp_find_done(s) : 0, missing = 0;
@@ -500,7 +502,7 @@ static int run_points(const sweep_opts *o, swp_sweep *s, const char *name, int r
     }
     report_failures(s, &out);
     if (!o->quiet)
-        print_summary(s, name, &out, resumed, missing, cli_wall_seconds() - start);
+        print_summary(s, name, &out, resumed, missing, sim_wall_seconds() - start);
     return report_missing(o, s, &out, missing, argc, argv);
 }
 

@@ -19,12 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "models/system.h"
 #include "models/tlm_device.h"
 #include "sim/replicate.h"
 #include "sim/report.h"
+#include "sim/wallclock.h"
 
 typedef struct guest_class {
     const guest_config *cfg;
@@ -565,18 +565,11 @@ typedef struct progress_share {
     system_timing *timing;          /* where the wall time goes; not NULL */
 } progress_share;
 
-static double monotonic_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The seconds since `*since`, which moves to now: consecutive laps split
  * a stretch of wall time without gaps. */
 static double lap(double *since)
 {
-    double now = monotonic_seconds();
+    double now = sim_wall_seconds();
     double d = now - *since;
     *since = now;
     return d;
@@ -631,7 +624,7 @@ static int run_variant(const system_config *cfg, guestmem *const *aged,
                        char *err, size_t errlen)
 {
     host s = {.cfg = cfg, .aged = aged, .variant = v};
-    double t = monotonic_seconds();
+    double t = sim_wall_seconds();
     /* What the models record from here on belongs to this variant. */
     int rc = cfg->trace ? trc_variant(cfg->trace, system_variant_name(v), cfg->clock_hz) : 0;
     if (rc == 0)
@@ -791,7 +784,7 @@ int system_runner_age(system_runner *r, size_t rep, char *err, size_t errlen)
 {
     if (r->aged && r->replication == rep)
         return 0;
-    double t = monotonic_seconds();
+    double t = sim_wall_seconds();
     free_aged(r->aged, r->naged);
     r->aged = NULL;
     system_config one = replication_config(r, rep);
@@ -807,6 +800,11 @@ int system_runner_age(system_runner *r, size_t rep, char *err, size_t errlen)
     r->naged = n;
     r->replication = rep;
     return 0;
+}
+
+const system_timing *system_runner_timing(const system_runner *r)
+{
+    return r->timing;
 }
 
 /* Says which replication failed when there are several, before `why`. */
@@ -903,6 +901,12 @@ int system_run(const system_config *cfg, system_progress_fn progress, void *ctx,
 int system_run_timed(const system_config *cfg, system_progress_fn progress, void *ctx,
                      json_t **results, system_timing *timing, char *err, size_t errlen)
 {
+    if (cfg->backend != SIM_BACKEND_NATIVE && system_jobs(cfg) > 1) {
+        snprintf(err, errlen, "backend systemc runs one simulation per process and this "
+                 "run has %zu: system_run_on_backend() runs each in a process of its own",
+                 system_jobs(cfg));
+        return SIM_EONCE;
+    }
     system_timing ignored;
     timing = timing ? timing : &ignored;
     *timing = (system_timing){0};
@@ -915,7 +919,7 @@ int system_run_timed(const system_config *cfg, system_progress_fn progress, void
         r->timing = timing;
     for (size_t j = 0; rc == 0 && j < n; j++)
         rc = system_run_job(r, j, progress, ctx, &jobs[j], err, errlen);
-    double t = monotonic_seconds();
+    double t = sim_wall_seconds();
     system_runner_free(r);
     if (rc == 0)
         rc = system_assemble(cfg, jobs, results, err, errlen);

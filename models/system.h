@@ -153,7 +153,12 @@ typedef struct system_timing {
                                        replication */
 } system_timing;
 
-/* system_run(), also filling `timing` (may be NULL). */
+/* system_run(), also filling `timing` (may be NULL).
+ *
+ * Both run every job in this process, so off the native backend (a
+ * SystemC kernel cannot restart time) they take a run of one job only and
+ * refuse more with SIM_EONCE: system_run_on_backend() (system_parallel.h)
+ * runs each job of such a run in a process of its own. */
 int system_run_timed(const system_config *cfg, system_progress_fn progress, void *ctx,
                      json_t **results, system_timing *timing, char *err, size_t errlen);
 
@@ -179,6 +184,10 @@ void system_runner_free(system_runner *r);
  * a master does so before forking workers, which then share it. 0 or a
  * status with `err`. */
 int system_runner_age(system_runner *r, size_t replication, char *err, size_t errlen);
+
+/* Where this runner's wall time has gone so far: its aging and its jobs'
+ * set-up, loops and results (system_run_timed() passes its own). */
+const system_timing *system_runner_timing(const system_runner *r);
 
 /* Runs job `job` (< system_jobs()) into a new object in *variant;
  * `progress` as for system_run(), for this job's part of the run. 0 or a

@@ -5,7 +5,8 @@
  * number out, a text back. Here the text is the variant's object, dumped
  * compact with 17 significant digits (Jansson's default, which a parse
  * turns back into the same double), so merging replications in the master
- * gives the bytes of merging them in one process.
+ * gives the bytes of merging them in one process. A timed run wraps it
+ * as {"timing": [set-up s, loop s, results s, events], "variant": ...}.
  */
 #include "models/system_parallel.h"
 
@@ -13,23 +14,59 @@
 #include <stdlib.h>
 
 #include "sim/sweep_pool.h"
+#include "sim/wallclock.h"
 
 /* What the workers share (copied by fork) and the master fills. */
 typedef struct parallel_run {
     const system_config *cfg;
     system_runner *runner;          /* each process's own after the fork */
     json_t **answers;               /* by job; the master's */
+    system_timing *timing;          /* the master's sum, or NULL: untimed */
 } parallel_run;
+
+/* `variant` (taken) with the wall time its job took, from `before` to
+ * the runner's timing now; NULL when memory is short. */
+static json_t *with_timing(const parallel_run *pr, const system_timing *before,
+                           json_t *variant)
+{
+    const system_timing *now = system_runner_timing(pr->runner);
+    return json_pack("{s:[f,f,f,I],s:o}", "timing", now->setup_s - before->setup_s,
+                     now->loop_s - before->loop_s, now->report_s - before->report_s,
+                     (json_int_t)(now->events - before->events), "variant", variant);
+}
+
+/* Adds a timed answer's timing to the master's and leaves its variant in
+ * `*answer`; 0, or -1 when the answer is not of that shape. */
+static int take_timing(parallel_run *pr, json_t **answer)
+{
+    double setup, loop, report;
+    json_int_t events;
+    json_t *variant;
+    if (json_unpack(*answer, "{s:[f,f,f,I],s:o}", "timing", &setup, &loop, &report, &events,
+                    "variant", &variant) != 0 || events < 0)
+        return -1;
+    pr->timing->setup_s += setup;
+    pr->timing->loop_s += loop;
+    pr->timing->report_s += report;
+    pr->timing->events += (uint64_t)events;
+    json_incref(variant);
+    json_decref(*answer);
+    *answer = variant;
+    return 0;
+}
 
 /* Worker side: one job, answered with its variant's text. */
 static int run_job(const void *ctx, size_t job, char **text, char *err, size_t errlen)
 {
     const parallel_run *pr = ctx;
     json_t *variant = NULL;
+    system_timing before = *system_runner_timing(pr->runner);
     int rc = system_run_job(pr->runner, job, NULL, NULL, &variant, err, errlen);
     if (rc)
         return rc;
-    *text = json_dumps(variant, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (pr->timing)
+        variant = with_timing(pr, &before, variant);
+    *text = variant ? json_dumps(variant, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(variant);
     if (!*text) {
         snprintf(err, errlen, "out of memory");
@@ -46,6 +83,10 @@ static int take_job(void *ctx, size_t job, const char *text, char *err, size_t e
     pr->answers[job] = json_loads(text, 0, &jerr);
     if (!pr->answers[job]) {
         snprintf(err, errlen, "job %zu: unreadable answer: %s", job, jerr.text);
+        return SIM_EIO;
+    }
+    if (pr->timing && take_timing(pr, &pr->answers[job]) != 0) {
+        snprintf(err, errlen, "job %zu: an answer without its timing", job);
         return SIM_EIO;
     }
     return 0;
@@ -116,20 +157,67 @@ int system_run_parallel(const system_config *cfg, const system_parallel *o, json
                         char *err, size_t errlen)
 {
     size_t n = system_jobs(cfg);
-    parallel_run pr = {cfg, system_runner_new(cfg), calloc(n, sizeof(json_t *))};
+    parallel_run pr = {cfg, system_runner_new(cfg), calloc(n, sizeof(json_t *)), o->timing};
+    if (o->timing)
+        *o->timing = (system_timing){0};
     int rc = pr.runner && pr.answers ? 0 : SIM_ENOMEM;
     if (rc)
         snprintf(err, errlen, "out of memory");
     if (rc == 0)
         rc = system_runner_age(pr.runner, 0, err, errlen);
+    if (rc == 0 && o->timing)
+        o->timing->setup_s += system_runner_timing(pr.runner)->setup_s;
     swp_jobs j = {n, run_job, &pr, o->stop, -1, o->fresh};
     if (rc == 0)
         rc = run_all(&pr, o, &j, err, errlen);
     system_runner_free(pr.runner);
+    double t = sim_wall_seconds();
     if (rc == 0)
         rc = system_assemble(cfg, pr.answers, results, err, errlen);
+    if (o->timing)
+        o->timing->report_s += sim_wall_seconds() - t;
     for (size_t i = 0; pr.answers && i < n; i++)
         json_decref(pr.answers[i]);
     free(pr.answers);
     return rc;
+}
+
+/* system_run()'s progress, told by a pool of the jobs it has answered. */
+typedef struct job_progress {
+    const system_config *cfg;
+    system_progress_fn fn;
+    void *ctx;
+    volatile sig_atomic_t stop;     /* the callback asked to stop */
+} job_progress;
+
+static void job_answered(void *ctx, size_t done, size_t total)
+{
+    job_progress *jp = ctx;
+    size_t last = done ? done - 1 : 0;
+    double end = (double)jp->cfg->run.duration / (double)jp->cfg->clock_hz;
+    system_progress sp = {.fraction = (double)done / (double)total,
+                          .simulated_s = end, .duration_s = end,
+                          .variant = last % jp->cfg->nvariants,
+                          .variants = jp->cfg->nvariants,
+                          .replication = last / jp->cfg->nvariants,
+                          .replications = system_jobs(jp->cfg) / jp->cfg->nvariants};
+    if (jp->fn(jp->ctx, &sp))
+        jp->stop = 1;
+}
+
+int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
+                          json_t **results, system_timing *timing, char *err, size_t errlen)
+{
+    if (cfg->backend == SIM_BACKEND_NATIVE)
+        return system_run_timed(cfg, progress, ctx, results, timing, err, errlen);
+    if (cfg->trace) {
+        snprintf(err, errlen, "traces are recorded in pvsim's own process, so not with "
+                 "backend systemc");
+        return SIM_EINVAL;
+    }
+    job_progress jp = {cfg, progress, ctx, 0};
+    system_parallel par = {.workers = 1, .fresh = 1, .stop = &jp.stop,
+                           .progress = progress ? job_answered : NULL, .ctx = &jp,
+                           .timing = timing};
+    return system_run_parallel(cfg, &par, results, err, errlen);
 }

@@ -41,6 +41,11 @@ typedef struct system_parallel {
      * them; may be NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *ctx;
+    /* Where the wall time went, or NULL: the master's aging and
+     * assembling, plus each job's set-up, loop and results as its worker
+     * measured them (they travel back beside the job's answer). Wall time
+     * spent forking and passing answers is in none of them. */
+    system_timing *timing;
 } system_parallel;
 
 /*
@@ -56,5 +61,16 @@ typedef struct system_parallel {
  */
 int system_run_parallel(const system_config *cfg, const system_parallel *o, json_t **results,
                         char *err, size_t errlen);
+
+/*
+ * system_run_timed() on cfg's backend. The native one runs in this
+ * process. A SystemC kernel cannot restart time, so there each job runs in
+ * a process of its own, one at a time (system_run_parallel with `fresh`):
+ * `progress` then hears of each job as it ends, a non-zero answer stops
+ * the run before the next job, and `timing` sums what the job processes
+ * measured. Recording (cfg->trace) needs the native backend: SIM_EINVAL.
+ */
+int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
+                          json_t **results, system_timing *timing, char *err, size_t errlen);
 
 #endif

@@ -328,25 +328,30 @@ case_bench() {
   expect_status 2 "$pvsim" bench kernel --backend fast
   # The SystemC side runs where pvsim has it and is a clear error where not;
   # this build's answer decides which the rest expects.
-  local sc='[0-9.]+ +[0-9.]+' systemc=1
+  local systemc=1
   "$pvsim" bench kernel --pending 16 --events 1000 --backend systemc >"$work/out" 2>"$work/err" ||
-    { contains "$work/err" "built without SystemC"; systemc=0; sc='n/a +n/a'; }
+    { contains "$work/err" "built without SystemC"; systemc=0; }
   [ "$systemc" = 0 ] || contains "$work/out" "hold model (systemc): 16 pending"
-  # bench all: one row per hold size and per scenario of the directory,
-  # SystemC columns filled when built; no figure is checked (benchmarks are
-  # not tests).
+  # bench all: a native row per hold size and per scenario of the
+  # directory, each followed by its SystemC row (with the ratio) when
+  # built; no figure is checked (benchmarks are not tests).
   mkdir -p "$work/s"
   cp scenarios/ivshmem-pingpong.yaml "$work/s/"
   expect_status 0 "$pvsim" bench all --runs 1 --events 10000 --scenarios "$work/s" --large ''
   contains "$work/out" "hold, 65536 pending"
-  grep -Eq "^hold, 16 pending +[0-9]+ .* $sc\$" "$work/out" ||
-    { cat "$work/out" >&2; fail "no hold row with SystemC columns '$sc'"; }
-  grep -Eq "^ivshmem-pingpong.yaml +[0-9]+ .* $sc\$" "$work/out" ||
-    { cat "$work/out" >&2; fail "no ivshmem-pingpong row with SystemC columns '$sc'"; }
+  local row='[0-9]+ +[0-9.]+ \[[0-9.]+-[0-9.]+\] +[0-9.]+ \[[0-9.]+-[0-9.]+\]( +[0-9.]+){3}'
+  grep -Eq "^ivshmem-pingpong.yaml +native +$row *\$" "$work/out" ||
+    { cat "$work/out" >&2; fail "no native ivshmem-pingpong row"; }
+  local sc_rows
+  sc_rows=$(grep -Ec "^ +systemc +$row +[0-9.]+\$" "$work/out")
+  [ "$sc_rows" -eq $((4 * systemc)) ] ||
+    { cat "$work/out" >&2; fail "$sc_rows SystemC rows, not $((4 * systemc))"; }
   expect_status 0 "$pvsim" bench all --runs 1 --events 10000 --scenarios "$work/s" --large '' \
     --no-systemc
-  grep -Eq '^ivshmem-pingpong.yaml +[0-9]+ .* n/a +n/a$' "$work/out" ||
-    { cat "$work/out" >&2; fail "--no-systemc: no ivshmem-pingpong row with n/a"; }
+  grep -Eq "^ivshmem-pingpong.yaml +native +$row *\$" "$work/out" ||
+    { cat "$work/out" >&2; fail "--no-systemc: no native ivshmem-pingpong row"; }
+  [ "$(grep -Ec '^ +systemc' "$work/out")" = 0 ] ||
+    { cat "$work/out" >&2; fail "--no-systemc: SystemC rows"; }
   expect_status 2 "$pvsim" bench all --runs 0
   expect_status 0 "$pvsim" bench all --help
   contains "$work/out" "examples:"

@@ -2,11 +2,13 @@
  * test_parallel.c -- a run in jobs (system_run_job, system_assemble) and
  * on workers (system_parallel.h): whatever the order the jobs run in and
  * however many processes run them, the document is system_run()'s, byte
- * for byte; a stop ends a parallel run with no results.
+ * for byte; a stop ends a parallel run with no results; timings come
+ * back from the workers; a backend of one run per process runs jobs apart.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "models/system_parallel.h"
 #include "run.h"
@@ -108,5 +110,85 @@ Test(parallel, a_stop_ends_the_run_without_results)
     cr_assert_eq(system_run_parallel(&cfg, &o, &r, err, sizeof err), SIM_EINTR);
     cr_assert_null(r);
     cr_assert_str_eq(err, "interrupted with 0 of 6 jobs done");
+    system_config_free(&cfg);
+}
+
+/* A timed run on workers counts the events system_run_timed() counts in
+ * one process, sends each job's times back beside its answer, and leaves
+ * the document's bytes alone. */
+Test(parallel, timing_travels_back_with_the_answers)
+{
+    system_config cfg;
+    load_or_fail(&cfg);
+    char *want = plain_run(&cfg), err[512];
+    system_timing one;
+    json_t *r = NULL;
+    cr_assert_eq(system_run_timed(&cfg, NULL, NULL, &r, &one, err, sizeof err), 0, "%s", err);
+    json_decref(r);
+    const system_parallel runs[] = {{.workers = 1}, {.workers = 2, .fresh = 1}};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        system_timing t = {.events = 12345};        /* overwritten, not added to */
+        system_parallel o = runs[i];
+        o.timing = &t;
+        cr_assert_eq(system_run_parallel(&cfg, &o, &r, err, sizeof err), 0, "%s", err);
+        char *got = bytes_of(r);
+        cr_assert_str_eq(got, want);
+        free(got);
+        cr_assert_eq(t.events, one.events, "workers %d: %llu events, not %llu", o.workers,
+                     (unsigned long long)t.events, (unsigned long long)one.events);
+        cr_assert(t.setup_s > 0 && t.loop_s > 0 && t.report_s >= 0);
+    }
+    free(want);
+    system_config_free(&cfg);
+}
+
+typedef struct heard {
+    int calls;
+    double last_fraction;
+} heard;
+
+/* Counts the jobs it hears of and asks to stop at the first. */
+static int count_jobs(void *ctx, const system_progress *p)
+{
+    heard *h = ctx;
+    h->calls++;
+    h->last_fraction = p->fraction;
+    return 1;
+}
+
+/* Off the native backend, system_run() refuses a run of several jobs,
+ * which one process cannot hold, and names what can;
+ * system_run_on_backend() runs it, a process per job, with the native
+ * run's bytes. The refusal needs no SystemC in the build: it is decided
+ * before any kernel is opened. */
+Test(parallel, a_backend_of_one_run_per_process_runs_jobs_apart)
+{
+    system_config cfg;
+    load_or_fail(&cfg);
+    char *want = plain_run(&cfg), err[512];
+    cfg.backend = SIM_BACKEND_SYSTEMC;
+    json_t *r = NULL;
+    cr_assert_eq(system_run(&cfg, NULL, NULL, &r, err, sizeof err), SIM_EONCE);
+    cr_assert_null(r);
+    cr_assert(strstr(err, "system_run_on_backend()"), "%s", err);
+    if (sim_kernel_backend_built(SIM_BACKEND_SYSTEMC)) {
+        system_timing t;
+        cr_assert_eq(system_run_on_backend(&cfg, NULL, NULL, &r, &t, err, sizeof err), 0, "%s",
+                     err);
+        char *got = bytes_of(r);
+        cr_assert_str_eq(got, want);
+        free(got);
+        cr_assert_gt(t.events, 0);
+        /* Progress hears of each job; asking to stop ends the run there. */
+        heard h = {0, 0};
+        r = NULL;
+        cr_assert_eq(system_run_on_backend(&cfg, count_jobs, &h, &r, NULL, err, sizeof err),
+                     SIM_EINTR);
+        cr_assert_null(r);
+        cr_assert_eq(h.calls, 1);
+        cr_assert_float_eq(h.last_fraction, 1.0 / 6, 1e-12);
+        cr_assert_str_eq(err, "interrupted with 1 of 6 jobs done");
+    }
+    free(want);
     system_config_free(&cfg);
 }
