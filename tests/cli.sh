@@ -1031,7 +1031,8 @@ case_sweep_interrupt() {
 
 # Points are keyed on a hash of sim/ and models/: the build's hash is the
 # one the point files carry, and the script the build runs follows every
-# .c/.h file there and nothing else, as docs/sweeps.md computes it by hand.
+# .c/.h/.cc/.in file there, and the user's TLM targets, and nothing else,
+# as docs/sweeps.md computes it by hand.
 case_sweep_sources() {
   local header built
   header="$(dirname "$pvsim")/generated/sim/sweep_sources.h"
@@ -1047,14 +1048,26 @@ PY
   mkdir -p "$work/tree"
   cp -r sim models "$work/tree/"
   hash_of() {
-    cmake -DROOT="$work/tree" -DOUT="$work/h" -P sim/sweep_sources.cmake ||
+    cmake -DROOT="$work/tree" -DOUT="$work/h" "$@" -P sim/sweep_sources.cmake ||
       fail "sweep_sources.cmake failed"
     sed -n 's/^#define PVSIM_SOURCES_SHA256 "\(.*\)"$/\1/p' "$work/h"
   }
   local h0 h1
   h0=$(hash_of)
-  [ "$h0" = "$(cd "$work/tree" && find sim models -name '*.[ch]' | LC_ALL=C sort |
-    xargs sha256sum | sha256sum | cut -d' ' -f1)" ] || fail "not the documented hash"
+  [ "$h0" = "$(cd "$work/tree" && find sim models -name '*.[ch]' -o -name '*.cc' -o \
+    -name '*.in' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)" ] ||
+    fail "not the documented hash"
+  echo "// a change" >>"$work/tree/models/tlm_dma_block.cc"
+  [ "$(hash_of)" != "$h0" ] || fail "a changed TLM target kept the hash"
+  cp models/tlm_dma_block.cc "$work/tree/models/"
+  echo "// mine" >"$work/mine.cc"
+  local h_user
+  h_user=$(hash_of -DEXTRA="$work/mine.cc")
+  [ "$h_user" != "$h0" ] || fail "a user's TLM target did not move the hash"
+  echo "// mine, changed" >"$work/mine.cc"
+  [ "$(hash_of -DEXTRA="$work/mine.cc")" != "$h_user" ] ||
+    fail "a changed user's TLM target kept the hash"
+  [ "$(hash_of)" = "$h0" ] || fail "restoring the tree did not restore the hash"
   echo "notes" >"$work/tree/models/NOTES.md"
   [ "$(hash_of)" = "$h0" ] || fail "a file that is not a source moved the hash"
   echo "/* a change */" >>"$work/tree/models/vcpu.c"
