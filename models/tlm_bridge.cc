@@ -8,6 +8,11 @@
  * bridge reuses one generic payload and one scratch buffer, grown to the
  * longest transaction so far; targets see a zero delay to start from and
  * the bridge reads back what they annotated.
+ *
+ * Nothing a target throws may unwind into pvsim's C frames: a SystemC
+ * error (wait() called from b_transport, which runs inside the kernel
+ * adapter's method, is one) becomes SIM_ETARGET, the run stops with it
+ * and says so, and the process carries on.
  */
 #include <cstdint>
 #include <new>
@@ -116,9 +121,15 @@ extern "C" int tlm_bridge_transport(tlm_bridge *b, int is_write, uint64_t addr, 
     gp.set_dmi_allowed(false);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    b->module->socket->b_transport(gp, delay);
+    try {
+        b->module->socket->b_transport(gp, delay);
+    } catch (const std::bad_alloc &) {
+        return SIM_ENOMEM;
+    } catch (...) {
+        return SIM_ETARGET;
+    }
     if (gp.is_response_error())
-        return SIM_EINVAL;
+        return SIM_ERESPONSE;
     *delay_cycles = delay.value();
     return 0;
 }

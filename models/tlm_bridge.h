@@ -44,8 +44,10 @@ void tlm_bridge_free(tlm_bridge *b);
 
 /* One transaction: a write (else a read) of `len` bytes at `addr`, from
  * or into the bridge's scratch buffer, with a zero delay to start from.
- * 0 and *delay_cycles set to the annotated delay, or SIM_EINVAL when the
- * target answers other than TLM_OK_RESPONSE, SIM_ENOMEM. */
+ * 0 and *delay_cycles set to the annotated delay; SIM_EINVAL when `len`
+ * does not fit a payload (32 bits); SIM_ERESPONSE when the target answers
+ * other than TLM_OK_RESPONSE; SIM_ETARGET when it throws (a SystemC error,
+ * such as a wait() in b_transport); SIM_ENOMEM. */
 int tlm_bridge_transport(tlm_bridge *b, int is_write, uint64_t addr, uint64_t len,
                          uint64_t *delay_cycles);
 

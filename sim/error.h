@@ -20,7 +20,10 @@
     X(ENOSPACE, "no free run of the size asked for")                      \
     X(EINTR, "interrupted")                                               \
     X(ENOTBUILT, "not built into this pvsim")                             \
-    X(EONCE, "SystemC allows one simulation per process")
+    X(EONCE, "SystemC allows one simulation per process")                 \
+    X(ERESPONSE, "the TLM-2.0 target answered with an error response")    \
+    X(ETARGET, "the TLM-2.0 target raised a SystemC error (a wait() in "  \
+               "b_transport? targets must be loosely timed)")
 
 typedef enum sim_status {
     SIM_OK = 0,
