@@ -555,11 +555,13 @@ static int simulate(const run_opts *r, const system_config *cfg, cli_progress *p
                     json_t **results, char *err, size_t errlen)
 {
     int workers = workers_for(r, cfg);
-    /* SystemC runs one simulation per process: a process per job. */
+    /* SystemC runs one simulation per process: a process per job, on the
+     * pool, whose stop flag Ctrl-C sets (system_run_on_backend would only
+     * hear of it when a job ends). */
     int fresh = cfg->backend != SIM_BACKEND_NATIVE;
     cli_catch_interrupt();
-    if (workers <= 1)
-        return system_run_on_backend(cfg, cli_run_progress, prog, results, NULL, err, errlen);
+    if (workers <= 1 && !fresh)
+        return system_run(cfg, cli_run_progress, prog, results, err, errlen);
     system_parallel par = {workers, fresh, cli_interrupt_flag(), show_jobs, prog, NULL};
     return system_run_parallel(cfg, &par, results, err, errlen);
 }

@@ -156,6 +156,11 @@ static int run_all(parallel_run *pr, const system_parallel *o, const swp_jobs *j
 int system_run_parallel(const system_config *cfg, const system_parallel *o, json_t **results,
                         char *err, size_t errlen)
 {
+    if (cfg->trace) {
+        snprintf(err, errlen, "traces are recorded in pvsim's own process, so not %s",
+                 cfg->backend == SIM_BACKEND_NATIVE ? "with workers" : "with backend systemc");
+        return SIM_EINVAL;
+    }
     size_t n = system_jobs(cfg);
     parallel_run pr = {cfg, system_runner_new(cfg), calloc(n, sizeof(json_t *)), o->timing};
     if (o->timing)
@@ -210,11 +215,6 @@ int system_run_on_backend(const system_config *cfg, system_progress_fn progress,
 {
     if (cfg->backend == SIM_BACKEND_NATIVE)
         return system_run_timed(cfg, progress, ctx, results, timing, err, errlen);
-    if (cfg->trace) {
-        snprintf(err, errlen, "traces are recorded in pvsim's own process, so not with "
-                 "backend systemc");
-        return SIM_EINVAL;
-    }
     job_progress jp = {cfg, progress, ctx, 0};
     system_parallel par = {.workers = 1, .fresh = 1, .stop = &jp.stop,
                            .progress = progress ? job_answered : NULL, .ctx = &jp,

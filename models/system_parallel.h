@@ -50,8 +50,9 @@ typedef struct system_parallel {
 
 /*
  * system_run() with its jobs on `o->workers` workers: a new results
- * document in *results, the same bytes once dumped. Not for a config that
- * records (cfg->trace): its recorder lives in this process. Returns 0;
+ * document in *results, the same bytes once dumped. A config that records
+ * (cfg->trace) is refused with SIM_EINVAL: its recorder lives in this
+ * process. Returns 0;
  * SIM_EINTR when o->stop ended the run (the workers are stopped; `err`
  * says how far it got); SIM_EINVAL when a job failed or its worker died:
  * the first to do so ends the run, and `err` names its variant and
@@ -67,8 +68,9 @@ int system_run_parallel(const system_config *cfg, const system_parallel *o, json
  * process. A SystemC kernel cannot restart time, so there each job runs in
  * a process of its own, one at a time (system_run_parallel with `fresh`):
  * `progress` then hears of each job as it ends, a non-zero answer stops
- * the run before the next job, and `timing` sums what the job processes
- * measured. Recording (cfg->trace) needs the native backend: SIM_EINVAL.
+ * the run before the next job (system_run_parallel's `stop` flag can
+ * stop it sooner), and `timing` sums what the job processes measured.
+ * Recording (cfg->trace) needs the native backend: SIM_EINVAL.
  */
 int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
                           json_t **results, system_timing *timing, char *err, size_t errlen);

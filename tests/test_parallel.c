@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "models/system_parallel.h"
+#include "sim/trace.h"
 #include "run.h"
 
 /* Three variants over exponential think times, so the replications'
@@ -190,5 +191,28 @@ Test(parallel, a_backend_of_one_run_per_process_runs_jobs_apart)
         cr_assert_str_eq(err, "interrupted with 1 of 6 jobs done");
     }
     free(want);
+    system_config_free(&cfg);
+}
+
+/* A recorder lives in this process, so a run that records is refused on
+ * workers and off the native backend, before anything runs. */
+Test(parallel, a_recording_run_stays_in_this_process)
+{
+    system_config cfg;
+    load_or_fail(&cfg);
+    cfg.trace = trc_new(TRC_SPANS, NULL);
+    cr_assert_not_null(cfg.trace);
+    char err[512];
+    json_t *r = NULL;
+    system_parallel o = {.workers = 2};
+    cr_assert_eq(system_run_parallel(&cfg, &o, &r, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "traces are recorded in pvsim's own process, so not with workers");
+    cfg.backend = SIM_BACKEND_SYSTEMC;
+    cr_assert_eq(system_run_on_backend(&cfg, NULL, NULL, &r, NULL, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err,
+                     "traces are recorded in pvsim's own process, so not with backend systemc");
+    cr_assert_null(r);
+    trc_free(cfg.trace);
+    cfg.trace = NULL;
     system_config_free(&cfg);
 }
