@@ -261,15 +261,9 @@ HOT sim_time slot_time(const sim_kernel *k, uint32_t s)
     return k->now + ((s - (uint32_t)k->now) & WHEEL_MASK);
 }
 
-/* Appends record `i`, due at `when`, to its slot, or inserts it after the
- * last event of its band when the tail's band is later (a FIRST event at a
- * time that already has NORMAL ones).
- *
- * Near one event per slot, "is this slot empty?" is a coin flip that the
- * branch predictor loses about half the time, at ~15 cycles a miss, so the
- * append selects with masks instead of branching: an empty slot's tail
- * reads as the SENTINEL record (band 0), the link to write is chosen
- * arithmetically, and marking the bitmap is idempotent. */
+/* Inserts record `i` into the non-empty list of `sl` after the last event
+ * of its band, whose tail is of a later band (a FIRST event at a time that
+ * already has NORMAL ones). */
 RARE void insert_before_later_band(sim_kernel *k, slot *sl, uint32_t i)
 {
     uint32_t band = BAND_OF(k->nodes[i].meta);
@@ -280,6 +274,15 @@ RARE void insert_before_later_band(sim_kernel *k, slot *sl, uint32_t i)
     *link = i;
 }
 
+/* Appends record `i`, due at `when`, to its slot, or inserts it after the
+ * last event of its band when the tail's band is later (a FIRST event at a
+ * time that already has NORMAL ones).
+ *
+ * Near one event per slot, "is this slot empty?" is a coin flip that the
+ * branch predictor loses about half the time, at ~15 cycles a miss, so the
+ * append selects with masks instead of branching: an empty slot's tail
+ * reads as the SENTINEL record (band 0), the link to write is chosen
+ * arithmetically, and marking the bitmap is idempotent. */
 HOT void wheel_insert(sim_kernel *k, uint32_t i, sim_time when)
 {
     node *n = &k->nodes[i];
@@ -537,7 +540,7 @@ RARE int schedule_slow(sim_kernel *k, sim_time when, sim_band band,
 
 /* The native schedule: `when` >= now. The usual case (valid arguments, a
  * free record, due inside the wheel's window) calls nothing, so the public
- * functions stay leaves that save no registers. */
+ * functions save few registers. */
 HOT int schedule_native(sim_kernel *k, sim_time when, sim_band band,
                         sim_handler fn, void *ctx, uint64_t arg, sim_event_id *id)
 {
