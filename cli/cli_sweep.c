@@ -112,7 +112,8 @@ static void model_free(void *cfg)
     free(cfg);
 }
 
-static const swp_model system_model = {&system_schema, model_load, model_run, model_free};
+static const swp_model system_model = {&system_schema, model_load, model_run, model_free,
+                                       system_write_canonical_extra};
 
 /* ---- arguments --------------------------------------------------------------- */
 

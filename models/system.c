@@ -225,6 +225,12 @@ static void resolve_costs(system_config *cfg, const scn_doc *doc)
     }
 }
 
+void system_write_canonical_extra(const void *cfg, FILE *f)
+{
+    const system_config *c = cfg;
+    fprintf(f, "costs.known=%#llx\n", (unsigned long long)c->costs.known);
+}
+
 int system_uses_device(const system_config *cfg)
 {
     for (size_t i = 0; i < cfg->nguests; i++)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "models/fabric.h"
 #include "models/guest.h"
@@ -113,6 +114,12 @@ extern const char system_default_scenario[];
  * Free `cfg` with system_config_free() whatever the outcome. */
 int system_load(const scn_source *src, system_config *cfg, scn_errors *errs);
 void system_config_free(system_config *cfg);
+
+/* What a system_config's canonical text (scn_write_canonical, which sweep
+ * keys hash) leaves out but its results depend on: which costs are known
+ * (a cost given as 0 is written 0 in the results, one left unset null).
+ * `cfg` is a system_config; for swp_model.canonical_extra. */
+void system_write_canonical_extra(const void *cfg, FILE *f);
 
 /* How far a run is. */
 typedef struct system_progress {

@@ -131,6 +131,8 @@ static int config_hash(const swp_sweep *s, const void *cfg, char out[SWP_HASH_HE
     fprintf(f, "%s\npvsim %s\nsources %s\n", SWP_POINT_SCHEMA, PVSIM_VERSION,
             sources_of(s));
     int rc = scn_write_canonical(s->model->schema, cfg, f);
+    if (s->model->canonical_extra)
+        s->model->canonical_extra(cfg, f);
     if (fclose(f) != 0 || !text)
         rc = SIM_ENOMEM;
     if (rc == 0)

@@ -42,6 +42,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sim/sweep.h"
 
@@ -61,6 +62,11 @@ typedef struct swp_model {
      * a sentence in err. */
     int (*run)(const void *cfg, json_t **results, char *err, size_t errlen);
     void (*free)(void *cfg);         /* accepts NULL */
+    /* Writes, after the schema's canonical text, what the schema's fields
+     * leave out but results depend on (pvsim: which costs are known, so a
+     * cost given as 0 and one left unset, which results write as 0 and
+     * null, never share a point); NULL: nothing. */
+    void (*canonical_extra)(const void *cfg, FILE *f);
 } swp_model;
 
 typedef struct swp_point {

@@ -973,6 +973,23 @@ case_sweep_resume() {
   contains "$work/out" "ran 0 in"
 }
 
+# A cost given as 0 and one left unset hash apart: the results write them
+# as 0 and null, so --resume must not take one's point for the other's.
+case_sweep_known_costs() {
+  local args=(scenarios/loopback.yaml --set run.duration=1ms --set run.warmup=0
+    --sweep device.workers=1 --quiet)
+  expect_status 0 "$pvsim" sweep "${args[@]}" --out "$work/unset"
+  expect_status 0 "$pvsim" sweep "${args[@]}" --set costs.ipi_send=0 --out "$work/zero"
+  python3 - "$work/unset" "$work/zero" <<'PY' || fail "a cost given as 0 shared a key with an unset one"
+import glob, json, sys
+unset, zero = ([json.load(open(f)) for f in glob.glob(d + "/points/*.json")] for d in sys.argv[1:])
+[u], [z] = unset, zero
+assert u["config_hash"] != z["config_hash"], u["config_hash"]
+assert u["results"]["costs_cycles"]["ipi_send"] is None
+assert z["results"]["costs_cycles"]["ipi_send"] == 0
+PY
+}
+
 # A sweep claims its directory: a second one at the same time is refused,
 # the CSV of the sweep before is gone as soon as a new one starts (so a
 # killed sweep leaves none), and the lock of a killed sweep blocks nothing.
