@@ -94,7 +94,9 @@ unsigned guest_page_order(const guest_memory_config *m)
 }
 
 struct guest {
-    guest_env env;
+    guest_env env;                  /* env.instance: `name` */
+    char *name;                     /* the instance's, owned: it outlives
+                                       the transport that keeps a pointer */
     guest_stats *stats;
     vcpu **vcpus;                   /* cfg->vcpus of them */
     sim_rng rng;                    /* the workload's think times */
@@ -241,8 +243,7 @@ static vcpu *make_vcpu(const guest_env *env, guest_stats *stats)
 
 /* ---- recording (pvsim run --trace, --requests) ------------------------- */
 
-/* Names the vCPUs' tracks after the instance (env->instance lives only
- * while guest_new runs) and labels the instance's rows. */
+/* Names the vCPUs' tracks after the instance and labels its rows. */
 static void trace_guest(guest *g, const guest_env *env)
 {
     trc_recorder *t = env->trace;
@@ -292,6 +293,13 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
     if (!g)
         return NULL;
     g->env = *env;
+    g->name = strdup(env->instance);
+    if (!g->name) {
+        free(g);
+        return NULL;
+    }
+    g->env.instance = g->name;
+    env = &g->env;
     g->stats = env->stats;
     g->tops = transport_of(env->cfg->transport);
     const guest_config *cfg = env->cfg;
@@ -326,7 +334,6 @@ guest *guest_new(const guest_env *env, scheme_cost *setup, int *rc)
         g->slots[i].transport = g->transport;
     }
     trace_guest(g, env);
-    g->env.instance = NULL;         /* the caller's buffer dies after this */
     return g;
 }
 
@@ -346,6 +353,7 @@ void guest_free(guest *g)
     free(g->slots);
     free(g->idle);
     sim_ring_fini(&g->backlog);
+    free(g->name);
     free(g);
 }
 

@@ -122,7 +122,7 @@ typedef struct guest_hooks {
 } guest_hooks;
 
 /* What a guest instance is built from; everything outlives the guest but
- * `instance`. */
+ * `instance`, which the guest copies. */
 typedef struct guest_env {
     sim_kernel *k;
     const guest_config *cfg;
@@ -138,7 +138,7 @@ typedef struct guest_env {
     uint64_t seed;
     const char *instance;           /* names the streams and tracks; read
                                        only while guest_new() runs (the
-                                       caller's buffer) */
+                                       guest keeps a copy) */
     const scheme_ops *scheme;
     const scheme_config *scheme_cfg;
     const scheme_costs *scheme_costs;

@@ -200,8 +200,9 @@ typedef struct transport_env {
     transport_stats *stats;         /* the class's */
     transport_guest guest;
     uint64_t seed;
-    const char *instance;           /* names the transport's streams; read
-                                       only while it is built */
+    const char *instance;           /* names the transport's streams; the
+                                       guest's copy, which outlives the
+                                       transport */
     uint64_t warmup;                /* cycles before statistics count */
     uint64_t retry;                 /* run.retry: a driver's wait before it
                                        tries again */
