@@ -58,7 +58,8 @@ typedef struct scheme_cost {
     uint64_t copy_cycles;       /* guest vCPU: copying the data */
     uint64_t host_cycles;       /* host: resolving the buffer */
     uint64_t register_cycles;   /* host: looking up and pinning the pages
-                                   of registered buffers (page-list) */
+                                   of registered buffers (page-list), in
+                                   the registration exits' handlers */
     uint32_t kicks;             /* notifications (exits) needed */
     uint32_t extra_exits;       /* hypercall exits besides the kicks
                                    (registrations), which the guest takes */

@@ -3,8 +3,9 @@
  * of the shared device, and an interrupt (docs/fabric.md).
  *
  * A request's life: the scheme describes the buffer; the vCPU copies
- * what must be copied, takes a hypercall exit per registration, and kicks
- * once per part; the last kick's signal (the ioeventfd, or the end of the
+ * what must be copied, takes a hypercall exit per registration (whose
+ * handler looks up and pins the pages, in the vCPU's thread, as KVM runs
+ * hypercall handlers), and kicks once per part; the last kick's signal (the ioeventfd, or the end of the
  * userspace round trip) hands the request to the device while the vCPU
  * re-enters. The device's worker resolves the buffer (the scheme's host
  * side), serves the request and writes the irqfd (eventfd_signal); the
@@ -69,6 +70,28 @@ static void finish(transport *t, sim_time now)
 static void kicked(sim_kernel *k, void *ctx, uint64_t slot);
 static void device_done(sim_kernel *k, pv_io *io);
 
+/* A registration hypercall's handler: the host's lookups and pins, busy
+ * on the vCPU that exited. */
+static vcpu_work pin_pages(sim_kernel *k, void *ctx, uint64_t cycles)
+{
+    (void)k, (void)ctx;
+    return (vcpu_work){.busy = cycles};
+}
+
+/* The registrations' exits, their lookups and pins split between them
+ * (each registers one buffer of the same pages, so evenly). */
+static void register_buffers(doorbell *d, io_request *r, uint64_t *sched)
+{
+    const vcpu_call none = {0};
+    uint32_t n = r->cost.extra_exits;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t pins = r->cost.register_cycles / n +
+                        (i + 1 == n ? r->cost.register_cycles % n : 0);
+        vcpu_exit_device(r->cpu, FABRIC_PATH_HYPERCALL, (vcpu_device){pin_pages, d, pins}, none,
+                         none, NULL, sched);
+    }
+}
+
 static void send(transport *t, io_request *r)
 {
     doorbell *d = (doorbell *)t;
@@ -82,8 +105,7 @@ static void send(transport *t, io_request *r)
     uint64_t *sched = &r->io.sched_cycles;
     if (r->cost.copy_cycles)
         vcpu_guest_named(r->cpu, "copy", r->cost.copy_cycles, none, sched);
-    for (uint32_t i = 0; i < r->cost.extra_exits; i++)
-        vcpu_exit(r->cpu, FABRIC_PATH_HYPERCALL, none, none, NULL, sched);
+    register_buffers(d, r, sched);
     for (uint32_t i = 0; i < kicks; i++)
         vcpu_exit(r->cpu, d->kick_path, i + 1 == kicks ? submit : none, none, NULL, sched);
     if (kicks == 0)                 /* a polled ring: the backend sees it now */
@@ -99,15 +121,15 @@ static void kicked(sim_kernel *k, void *ctx, uint64_t slot)
     d->env.guest.resolve(d->env.guest.ctx, r);
     r->io.parts = r->cost.kicks;
     r->io.read = r->read;
-    r->io.host_cycles = r->cost.host_cycles + r->cost.register_cycles;
+    r->io.host_cycles = r->cost.host_cycles;
     int rc = d->env.dev.submit(d->env.dev.self, &r->io);
     if (rc)
         sim_fail(k, rc);
 }
 
 /* Where the request's cycles went: the kicks up to the last one's signal,
- * the registrations' exits, the worker's translation and service, the
- * irqfd write and the interrupt's path. */
+ * the registrations' exits with their pinning, the worker's translation
+ * and service, the irqfd write and the interrupt's path. */
 static void account(const doorbell *d, io_request *r)
 {
     const scheme_cost *c = &r->cost;
@@ -115,7 +137,7 @@ static void account(const doorbell *d, io_request *r)
     p->notify = c->kicks && d->kick_path >= 0
                     ? (uint64_t)(c->kicks - 1) * d->kick_whole + d->kick_to_signal
                     : 0;
-    p->exit = (uint64_t)c->extra_exits * d->registration;
+    p->exit = (uint64_t)c->extra_exits * d->registration + c->register_cycles;
     p->translate = r->io.host_cycles;
     p->copy = c->copy_cycles;
     p->device = r->io.device_cycles - r->io.host_cycles;

@@ -380,3 +380,29 @@ Test(fabric, a_slot_per_vcpu_takes_its_exits_in_parallel)
     json_decref(two);
     json_decref(one);
 }
+
+/* A page-list registration is a hypercall whose handler looks up and pins
+ * every page, in the vCPU's thread as KVM runs it: the request's `exit`
+ * part holds each registration's whole exit (1000 + 100 + 800) plus 16
+ * pages x (10 + 20), and the device's worker translates nothing. */
+Test(fabric, registration_pins_in_the_hypercall_on_the_vcpu)
+{
+    const char *text =
+        "name: pins\n" COSTS
+        "run: {duration: 4000000, warmup: 100000}\n"
+        "guests: [{name: g, workload: {depth: 1, size: 64KiB},\n"
+        "          memory: {size: 64MiB, remap_rate: 200000}}]\n"
+        "device: {workers: 1, fixed: 1000, per_byte: 0}\n"
+        "variants:\n"
+        "  - {scheme: page-list, max_registered: 64, in_registered: 1.0,\n"
+        "     fabric: {vcpu_idle: poll, backend: poll, completion: poll}}\n";
+    const char *sets[] = {"costs.pin_per_page=20"};
+    json_t *r = run_text(text, sets, 1);
+    double requests = num(r, 0, "classes.0.metrics.requests");
+    double registrations = num(r, 0, "classes.0.metrics.scheme.registrations");
+    cr_assert_gt(registrations, 0, "the remaps forced no re-registration");
+    cr_assert_float_eq(num(r, 0, "classes.0.metrics.breakdown_cycles.exit") * requests,
+                       registrations * (1900 + 16 * (10 + 20)), 1e-6);
+    cr_assert_float_eq(num(r, 0, "classes.0.metrics.breakdown_cycles.translate"), 0.0, 1e-12);
+    json_decref(r);
+}
