@@ -18,7 +18,7 @@
 static const char run_usage[] =
     "usage: pvsim run [FILE] [--out DIR] [--seed N] [--replications N]\n"
     "                 [--set PATH=VALUE]... [--jobs N] [--quiet]\n"
-    "                 [--backend native|systemc]\n"
+    "                 [--backend native|systemc] [--variant NAME]\n"
     "                 [--trace FILE.json] [--vcd FILE.vcd] [--requests FILE.csv]\n"
     "                 [--trace-limit N | --trace-limit FROM..TO]\n"
     "\n"
@@ -40,10 +40,15 @@ static const char run_usage[] =
     "                        worker processes (1 to 1024; default: the number\n"
     "                        of CPUs); the JSON is the same bytes whatever N.\n"
     "                        -j 1, and any recording option, run in pvsim\n"
-    "                        itself (but with backend systemc)\n"
+    "                        itself (with backend systemc, a process per\n"
+    "                        variant run, as SystemC runs one per process)\n"
     "      --backend NAME    the event kernel: native (default) or systemc, when\n"
     "                        built with it (overrides `backend:`); the results\n"
     "                        are the same bytes (docs/systemc.md)\n"
+    "      --variant NAME    run only the variant of that name; the results\n"
+    "                        then hold that one. With backend systemc a\n"
+    "                        recording option needs one variant and one\n"
+    "                        replication, which run in pvsim itself\n"
     "  -q, --quiet           print nothing but errors\n"
     "      --trace FILE      write a timeline as Chrome / Perfetto trace events\n"
     "                        JSON (open it at ui.perfetto.dev)\n"
@@ -63,6 +68,7 @@ static const char run_usage[] =
     "  pvsim run scenarios/loopback.yaml --seed 42 --set device.workers=4\n"
     "  pvsim run scenarios/schemes.yaml --replications 10\n"
     "  pvsim run scenarios/schemes.yaml -j 2\n"
+    "  pvsim run scenarios/schemes.yaml --variant sg --set run.duration=2ms\n"
     "  pvsim run scenarios/ivshmem-pingpong.yaml --trace pingpong.json \\\n"
     "      --vcd pingpong.vcd --requests pingpong.csv --trace-limit 1ms..1050us\n";
 
@@ -411,13 +417,15 @@ static int write_results(const char *dir, const system_config *cfg, const json_t
 /* What `run` takes beyond what `check` does. */
 typedef struct run_opts {
     const char *out_dir;
+    const char *variant;            /* NULL: every variant */
     int quiet;
     uint64_t jobs;                  /* 0: one per CPU */
     cli_trace_opts trace;
 } run_opts;
 
 /* Long options without a short form. */
-enum { OPT_REPLICATIONS = 256, OPT_BACKEND, OPT_TRACE, OPT_VCD, OPT_REQUESTS, OPT_TRACE_LIMIT };
+enum { OPT_REPLICATIONS = 256, OPT_BACKEND, OPT_VARIANT, OPT_TRACE, OPT_VCD, OPT_REQUESTS,
+       OPT_TRACE_LIMIT };
 
 /* A recording option into `t` (NULL for `check`, which records nothing):
  * 0, 1 when `c` is none of them, -1 after saying why. */
@@ -463,6 +471,7 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o, run_opts
         {"set", required_argument, NULL, 'S'},
         {"replications", required_argument, NULL, OPT_REPLICATIONS},
         {"backend", required_argument, NULL, OPT_BACKEND},
+        {"variant", required_argument, NULL, OPT_VARIANT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -503,6 +512,11 @@ static int parse_scenario_args(int argc, char **argv, scenario_opts *o, run_opts
             if (!r)
                 goto bad;
             r->quiet = 1;
+            break;
+        case OPT_VARIANT:
+            if (!r)
+                goto bad;
+            r->variant = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -562,8 +576,34 @@ static int simulate(const run_opts *r, const system_config *cfg, cli_progress *p
     cli_catch_interrupt();
     if (workers <= 1 && !fresh)
         return system_run(cfg, cli_run_progress, prog, results, err, errlen);
+    if (cfg->trace)                 /* in this process, or a clear refusal */
+        return system_run_on_backend(cfg, cli_run_progress, prog, results, NULL, err, errlen);
     system_parallel par = {workers, fresh, cli_interrupt_flag(), show_jobs, prog, NULL};
     return system_run_parallel(cfg, &par, results, err, errlen);
+}
+
+/* `loaded` as a run of `variant` alone (NULL: all of them) into `*out`,
+ * which shares everything with `loaded` (free that one only); 0, or -1
+ * after naming the variants there are. */
+static int pick_variant(const system_config *loaded, const char *variant, const char *file,
+                        system_config *out)
+{
+    *out = *loaded;
+    if (!variant)
+        return 0;
+    for (size_t i = 0; i < loaded->nvariants; i++) {
+        if (strcmp(system_variant_name(&loaded->variants[i]), variant) == 0) {
+            out->variants = &loaded->variants[i];
+            out->nvariants = 1;
+            return 0;
+        }
+    }
+    fprintf(stderr, "pvsim run: --variant: %s has no variant '%s'; it has:",
+            file ? file : "the built-in scenario", variant);
+    for (size_t i = 0; i < loaded->nvariants; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", system_variant_name(&loaded->variants[i]));
+    fputc('\n', stderr);
+    return -1;
 }
 
 int cli_run(int argc, char **argv)
@@ -573,11 +613,22 @@ int cli_run(int argc, char **argv)
     int rc = parse_scenario_args(argc, argv, &o, &r, run_usage);
     if (rc)
         return rc < 0 ? 0 : rc;
-    system_config cfg;
+    system_config loaded, cfg;
     trc_recorder *rec = NULL;
-    rc = cli_load_scenario(&o, &cfg) != 0 ? EXIT_USAGE : cli_trace_begin(&r.trace, &cfg, &rec);
+    rc = cli_load_scenario(&o, &loaded) != 0          ? EXIT_USAGE
+         : pick_variant(&loaded, r.variant, o.file, &cfg) ? EXIT_USAGE
+                                                           : cli_trace_begin(&r.trace, &cfg, &rec);
+    if (rc == 0 && rec && cfg.backend != SIM_BACKEND_NATIVE && system_jobs(&cfg) > 1) {
+        int many_variants = cfg.nvariants > 1, many_reps = system_jobs(&cfg) > cfg.nvariants;
+        fprintf(stderr, "pvsim run: recording with backend systemc takes a run of one variant "
+                "and one replication, which runs in pvsim itself (SystemC runs one "
+                "simulation per process): add %s%s%s\n", many_variants ? "--variant NAME" : "",
+                many_variants && many_reps ? " and " : "", many_reps ? "--replications 1" : "");
+        rc = EXIT_USAGE;
+    }
     if (rc) {
-        system_config_free(&cfg);
+        trc_free(rec);
+        system_config_free(&loaded);
         return rc;
     }
     cfg.trace = rec;
@@ -604,7 +655,7 @@ int cli_run(int argc, char **argv)
     }
     json_decref(results);
     trc_free(rec);
-    system_config_free(&cfg);
+    system_config_free(&loaded);
     return rc;
 }
 

@@ -158,7 +158,10 @@ int system_run_parallel(const system_config *cfg, const system_parallel *o, json
 {
     if (cfg->trace) {
         snprintf(err, errlen, "traces are recorded in pvsim's own process, so not %s",
-                 cfg->backend == SIM_BACKEND_NATIVE ? "with workers" : "with backend systemc");
+                 cfg->backend == SIM_BACKEND_NATIVE
+                     ? "with workers"
+                     : "with backend systemc but for a run of one variant and one "
+                       "replication");
         return SIM_EINVAL;
     }
     size_t n = system_jobs(cfg);
@@ -213,7 +216,9 @@ static void job_answered(void *ctx, size_t done, size_t total)
 int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
                           json_t **results, system_timing *timing, char *err, size_t errlen)
 {
-    if (cfg->backend == SIM_BACKEND_NATIVE)
+    /* A recording run of one job holds the one simulation this process
+     * may run, and records here. */
+    if (cfg->backend == SIM_BACKEND_NATIVE || (cfg->trace && system_jobs(cfg) == 1))
         return system_run_timed(cfg, progress, ctx, results, timing, err, errlen);
     job_progress jp = {cfg, progress, ctx, 0};
     system_parallel par = {.workers = 1, .fresh = 1, .stop = &jp.stop,

@@ -70,7 +70,9 @@ int system_run_parallel(const system_config *cfg, const system_parallel *o, json
  * `progress` then hears of each job as it ends, a non-zero answer stops
  * the run before the next job (system_run_parallel's `stop` flag can
  * stop it sooner), and `timing` sums what the job processes measured.
- * Recording (cfg->trace) needs the native backend: SIM_EINVAL.
+ * Recording (cfg->trace) needs the native backend, or a run of one job
+ * (one variant, one replication), which then runs in this process:
+ * otherwise SIM_EINVAL.
  */
 int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
                           json_t **results, system_timing *timing, char *err, size_t errlen);

@@ -118,6 +118,47 @@ YAML
 # run -j N: the JSON is the same bytes at any N, with replications too; a
 # worker that dies fails the run, naming its variant, and Ctrl-C stops the
 # workers; neither writes anything. Bad counts are refused.
+# --variant runs one variant of a scenario: the results hold it alone, the
+# same object as in the run of all of them; an unknown name lists the
+# scenario's names.
+case_run_variant() {
+  local short=(scenarios/schemes.yaml --quiet --set run.duration=1ms --set run.warmup=0.2ms)
+  expect_status 0 "$pvsim" run "${short[@]}" --out "$work/all"
+  expect_status 0 "$pvsim" run "${short[@]}" --variant phys-split --out "$work/one"
+  python3 - "$work/all/schemes.json" "$work/one/schemes.json" <<'PY' || fail "--variant results"
+import json, sys
+full, one = (json.load(open(f)) for f in sys.argv[1:])
+[v] = one["variants"]
+assert v["name"] == "phys-split", v["name"]
+assert v == [w for w in full["variants"] if w["name"] == "phys-split"][0]
+PY
+  expect_status 2 "$pvsim" run "${short[@]}" --variant nope
+  contains "$work/err" "has no variant 'nope'; it has: linear, linear-256, page-list, physical, phys-split, sg"
+  expect_status 2 "$pvsim" check scenarios/schemes.yaml --variant sg
+}
+
+# With backend systemc a run of one variant and one replication records in
+# pvsim itself: the files are the native run's bytes, a TLM device's run
+# records too, and a run of several is refused with what to add.
+case_systemc_traces() {
+  local short=(scenarios/loopback.yaml --quiet --set run.duration=2ms --set run.warmup=0.5ms) b
+  for b in native systemc; do
+    expect_status 0 "$pvsim" run "${short[@]}" --backend "$b" --out "$work/$b" \
+      --trace "$work/$b.json" --vcd "$work/$b.vcd" --requests "$work/$b.csv"
+  done
+  for f in native.json native.vcd native.csv native/loopback.json; do
+    cmp "$work/$f" "$work/${f/native/systemc}" || fail "systemc recorded other bytes: $f"
+  done
+  expect_status 0 "$pvsim" run "${short[@]}" --backend systemc --set device.model=tlm \
+    --out "$work/tlm" --trace "$work/tlm.json"
+  contains "$work/tlm.json" '"name":"serve"'
+  expect_status 2 "$pvsim" run scenarios/schemes.yaml --backend systemc --trace "$work/x.json"
+  contains "$work/err" "recording with backend systemc takes a run of one variant and one replication"
+  contains "$work/err" "add --variant NAME"
+  expect_status 2 "$pvsim" run "${short[@]}" --backend systemc --replications 2 --trace "$work/x.json"
+  contains "$work/err" "add --replications 1"
+}
+
 case_run_jobs() {
   local short=(scenarios/load-latency.yaml --quiet --set run.duration=2ms --set run.warmup=0.5ms) j
   for j in 1 2 3; do

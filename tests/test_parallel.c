@@ -209,8 +209,8 @@ Test(parallel, a_recording_run_stays_in_this_process)
     cr_assert_str_eq(err, "traces are recorded in pvsim's own process, so not with workers");
     cfg.backend = SIM_BACKEND_SYSTEMC;
     cr_assert_eq(system_run_on_backend(&cfg, NULL, NULL, &r, NULL, err, sizeof err), SIM_EINVAL);
-    cr_assert_str_eq(err,
-                     "traces are recorded in pvsim's own process, so not with backend systemc");
+    cr_assert_str_eq(err, "traces are recorded in pvsim's own process, so not with backend "
+                          "systemc but for a run of one variant and one replication");
     cr_assert_null(r);
     trc_free(cfg.trace);
     cfg.trace = NULL;
