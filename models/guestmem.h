@@ -30,7 +30,8 @@
 #define GM_FRAME_SHIFT 12               /* 4 KiB frames */
 #define GM_MAX_ORDER 18                 /* 1 GiB blocks */
 #define GM_PAGEBLOCK_ORDER 9            /* 2 MiB */
-#define GM_MAX_FRAMES (1ull << 28)      /* 1 TiB: frames fit 32-bit entries */
+#define GM_MAX_FRAMES (1ull << 27)      /* 512 GiB: a frame and a block's
+                                           place fit 8-byte entries */
 
 typedef struct guestmem guestmem;
 

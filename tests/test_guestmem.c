@@ -322,6 +322,19 @@ Test(guestmem, a_shared_copy_behaves_like_a_clone_and_leaves_its_base_alone)
     guestmem_get_stats(c, &st_c);
     guestmem_get_stats(s, &st_s);
     cr_assert_eq(memcmp(&st_c, &st_s, sizeof st_c), 0);
+    /* Giving every block back merges them into the base's blocks again,
+     * through the TOMBs and overrides the steps left. */
+    guestmem *c2 = guestmem_clone(c), *s2 = guestmem_clone(s);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(guestmem_release(c2, h[i].frame, h[i].order), 0);
+        cr_assert_eq(guestmem_release(s2, h[i].frame, h[i].order), 0);
+    }
+    guestmem_get_stats(c2, &st_c);
+    guestmem_get_stats(s2, &st_s);
+    cr_assert_eq(memcmp(&st_c, &st_s, sizeof st_c), 0);
+    cr_assert_eq(memcmp(&st_c, &before, sizeof st_c), 0, "not the base's blocks again");
+    guestmem_free_all(c2);
+    guestmem_free_all(s2);
     guestmem *again = guestmem_clone(s);        /* reads the same base */
     uint64_t fa, fs;
     cr_assert_eq(guestmem_alloc(again, 3, &fa), guestmem_alloc(s, 3, &fs));
