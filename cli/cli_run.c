@@ -39,16 +39,15 @@ static const char run_usage[] =
     "  -j, --jobs N          run the variants (of every replication) on N\n"
     "                        worker processes (1 to 1024; default: the number\n"
     "                        of CPUs); the JSON is the same bytes whatever N.\n"
-    "                        -j 1, and any recording option, run in pvsim\n"
-    "                        itself (with backend systemc, a process per\n"
-    "                        variant run, as SystemC runs one per process)\n"
+    "                        -j 1, and any recording option, run one variant\n"
+    "                        run at a time (with backend systemc, each in a\n"
+    "                        process of its own, as SystemC runs one per\n"
+    "                        process)\n"
     "      --backend NAME    the event kernel: native (default) or systemc, when\n"
     "                        built with it (overrides `backend:`); the results\n"
     "                        are the same bytes (docs/systemc.md)\n"
     "      --variant NAME    run only the variant of that name; the results\n"
-    "                        then hold that one. With backend systemc a\n"
-    "                        recording option needs one variant and one\n"
-    "                        replication, which run in pvsim itself\n"
+    "                        then hold that one\n"
     "  -q, --quiet           print nothing but errors\n"
     "      --trace FILE      write a timeline as Chrome / Perfetto trace events\n"
     "                        JSON (open it at ui.perfetto.dev)\n"
@@ -576,8 +575,6 @@ static int simulate(const run_opts *r, const system_config *cfg, cli_progress *p
     cli_catch_interrupt();
     if (workers <= 1 && !fresh)
         return system_run(cfg, cli_run_progress, prog, results, err, errlen);
-    if (cfg->trace)                 /* in this process, or a clear refusal */
-        return system_run_on_backend(cfg, cli_run_progress, prog, results, NULL, err, errlen);
     system_parallel par = {workers, fresh, cli_interrupt_flag(), show_jobs, prog, NULL};
     return system_run_parallel(cfg, &par, results, err, errlen);
 }
@@ -618,14 +615,6 @@ int cli_run(int argc, char **argv)
     rc = cli_load_scenario(&o, &loaded) != 0          ? EXIT_USAGE
          : pick_variant(&loaded, r.variant, o.file, &cfg) ? EXIT_USAGE
                                                            : cli_trace_begin(&r.trace, &cfg, &rec);
-    if (rc == 0 && rec && cfg.backend != SIM_BACKEND_NATIVE && system_jobs(&cfg) > 1) {
-        int many_variants = cfg.nvariants > 1, many_reps = system_jobs(&cfg) > cfg.nvariants;
-        fprintf(stderr, "pvsim run: recording with backend systemc takes a run of one variant "
-                "and one replication, which runs in pvsim itself (SystemC runs one "
-                "simulation per process): add %s%s%s\n", many_variants ? "--variant NAME" : "",
-                many_variants && many_reps ? " and " : "", many_reps ? "--replications 1" : "");
-        rc = EXIT_USAGE;
-    }
     if (rc) {
         trc_free(rec);
         system_config_free(&loaded);

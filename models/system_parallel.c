@@ -7,13 +7,21 @@
  * turns back into the same double), so merging replications in the master
  * gives the bytes of merging them in one process. A timed run wraps it
  * as {"timing": [set-up s, loop s, results s, events], "variant": ...}.
+ *
+ * A recording run (cfg->trace) takes one worker. In this process the jobs
+ * record straight into the recorder; in fresh processes each job writes
+ * what it recorded to a file the master names (trc_delta_write), and the
+ * master appends it before it forks the next job, so the recorder ends as
+ * one process's would.
  */
 #include "models/system_parallel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "sim/sweep_pool.h"
+#include "sim/trace.h"
 #include "sim/wallclock.h"
 
 /* What the workers share (copied by fork) and the master fills. */
@@ -22,7 +30,36 @@ typedef struct parallel_run {
     system_runner *runner;          /* each process's own after the fork */
     json_t **answers;               /* by job; the master's */
     system_timing *timing;          /* the master's sum, or NULL: untimed */
+    const char *trace_path;         /* fresh processes recording: where a
+                                       job leaves its recording; else NULL */
 } parallel_run;
+
+/* Worker side: what this job recorded since `mark`, for the master. */
+static int send_recording(const parallel_run *pr, const trc_mark *mark, char *err,
+                          size_t errlen)
+{
+    FILE *f = fopen(pr->trace_path, "wb");
+    int rc = f ? trc_delta_write(pr->cfg->trace, mark, f) : SIM_EIO;
+    if (f && fclose(f) != 0)
+        rc = SIM_EIO;
+    if (rc)
+        snprintf(err, errlen, "writing the recording to %s: %s", pr->trace_path,
+                 sim_strerror(rc));
+    return rc;
+}
+
+/* Master side: appends job `job`'s recording. */
+static int take_recording(parallel_run *pr, size_t job, char *err, size_t errlen)
+{
+    FILE *f = fopen(pr->trace_path, "rb");
+    int rc = f ? trc_delta_read(pr->cfg->trace, f) : SIM_EIO;
+    if (f)
+        fclose(f);
+    if (rc)
+        snprintf(err, errlen, "job %zu: reading its recording from %s: %s", job,
+                 pr->trace_path, sim_strerror(rc));
+    return rc;
+}
 
 /* `variant` (taken) with the wall time its job took, from `before` to
  * the runner's timing now; NULL when memory is short. */
@@ -61,9 +98,16 @@ static int run_job(const void *ctx, size_t job, char **text, char *err, size_t e
     const parallel_run *pr = ctx;
     json_t *variant = NULL;
     system_timing before = *system_runner_timing(pr->runner);
+    trc_mark mark;
+    if (pr->trace_path)
+        trc_mark_now(pr->cfg->trace, &mark);
     int rc = system_run_job(pr->runner, job, NULL, NULL, &variant, err, errlen);
-    if (rc)
+    if (rc == 0 && pr->trace_path)
+        rc = send_recording(pr, &mark, err, errlen);
+    if (rc) {
+        json_decref(variant);
         return rc;
+    }
     if (pr->timing)
         variant = with_timing(pr, &before, variant);
     *text = variant ? json_dumps(variant, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -89,7 +133,7 @@ static int take_job(void *ctx, size_t job, const char *text, char *err, size_t e
         snprintf(err, errlen, "job %zu: an answer without its timing", job);
         return SIM_EIO;
     }
-    return 0;
+    return pr->trace_path ? take_recording(pr, job, err, errlen) : 0;
 }
 
 /* A job's group: its replication, whose aged memory a worker keeps. */
@@ -153,19 +197,41 @@ static int run_all(parallel_run *pr, const system_parallel *o, const swp_jobs *j
     return rc;
 }
 
+/* An empty file of this process's for the jobs' recordings, in $TMPDIR
+ * or /tmp, its name in `path`; -1 (with the directory in `path`) when
+ * none can be made. */
+static int make_trace_file(char *path, size_t len)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    snprintf(path, len, "%s/pvsim-recording-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(path, len, "%s", dir);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int system_run_parallel(const system_config *cfg, const system_parallel *o, json_t **results,
                         char *err, size_t errlen)
 {
-    if (cfg->trace) {
-        snprintf(err, errlen, "traces are recorded in pvsim's own process, so not %s",
-                 cfg->backend == SIM_BACKEND_NATIVE
-                     ? "with workers"
-                     : "with backend systemc but for a run of one variant and one "
-                       "replication");
+    if (cfg->trace && o->workers > 1) {
+        snprintf(err, errlen, "a recording run takes one worker: jobs record one after "
+                 "another");
         return SIM_EINVAL;
     }
+    char trace_path[4096] = "";
+    if (cfg->trace && o->fresh && make_trace_file(trace_path, sizeof trace_path) != 0) {
+        snprintf(err, errlen, "cannot make a file for the jobs' recordings in %s",
+                 trace_path);
+        return SIM_EIO;
+    }
     size_t n = system_jobs(cfg);
-    parallel_run pr = {cfg, system_runner_new(cfg), calloc(n, sizeof(json_t *)), o->timing};
+    parallel_run pr = {cfg, system_runner_new(cfg), calloc(n, sizeof(json_t *)), o->timing,
+                       *trace_path ? trace_path : NULL};
     if (o->timing)
         *o->timing = (system_timing){0};
     int rc = pr.runner && pr.answers ? 0 : SIM_ENOMEM;
@@ -187,6 +253,8 @@ int system_run_parallel(const system_config *cfg, const system_parallel *o, json
     for (size_t i = 0; pr.answers && i < n; i++)
         json_decref(pr.answers[i]);
     free(pr.answers);
+    if (*trace_path)
+        unlink(trace_path);
     return rc;
 }
 

@@ -51,8 +51,9 @@ typedef struct system_parallel {
 /*
  * system_run() with its jobs on `o->workers` workers: a new results
  * document in *results, the same bytes once dumped. A config that records
- * (cfg->trace) is refused with SIM_EINVAL: its recorder lives in this
- * process. Returns 0;
+ * (cfg->trace) takes one worker (SIM_EINVAL otherwise): jobs in fresh
+ * processes send their recordings back one after another, and the
+ * recorder ends as one process's would. Returns 0;
  * SIM_EINTR when o->stop ended the run (the workers are stopped; `err`
  * says how far it got); SIM_EINVAL when a job failed or its worker died:
  * the first to do so ends the run, and `err` names its variant and
@@ -70,9 +71,9 @@ int system_run_parallel(const system_config *cfg, const system_parallel *o, json
  * `progress` then hears of each job as it ends, a non-zero answer stops
  * the run before the next job (system_run_parallel's `stop` flag can
  * stop it sooner), and `timing` sums what the job processes measured.
- * Recording (cfg->trace) needs the native backend, or a run of one job
- * (one variant, one replication), which then runs in this process:
- * otherwise SIM_EINVAL.
+ * Recording (cfg->trace) works on either: a SystemC run of one job runs
+ * in this process, and the jobs of a longer one send their recordings
+ * back.
  */
 int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
                           json_t **results, system_timing *timing, char *err, size_t errlen);

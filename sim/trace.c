@@ -381,3 +381,264 @@ void trc_get_counts(const trc_recorder *t, trc_counts *out)
                                         v->cut[KIND_ROW]);
     }
 }
+
+/* ---- recording in a forked process ----------------------------------------- */
+
+#define DELTA_MAGIC "pvsim-trace-delta/1"
+
+/* The stores in a fixed order, for marks. */
+static void stores(const trc_recorder *t, const vec *out[8])
+{
+    const vec *all[8] = {&t->variants, &t->labels, &t->processes, &t->tracks,
+                         &t->signals, &t->slices, &t->changes, &t->rows};
+    memcpy(out, all, sizeof all);
+}
+
+void trc_mark_now(const trc_recorder *t, trc_mark *out)
+{
+    const vec *all[8];
+    stores(t, all);
+    for (int i = 0; i < 8; i++)
+        out->len[i] = all[i]->len;
+}
+
+static void put_bytes(FILE *f, const void *p, size_t n)
+{
+    fwrite(p, 1, n, f);
+}
+
+#define PUT(f, x) put_bytes((f), &(x), sizeof(x))
+
+static void put_string(FILE *f, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    PUT(f, n);
+    put_bytes(f, s, n);
+}
+
+static void put_pointer(FILE *f, const void *p)
+{
+    uintptr_t v = (uintptr_t)p;
+    PUT(f, v);
+}
+
+/* Items [from, to) of `v`, whose records hold no pointers, as bytes. */
+static void put_plain(FILE *f, const vec *v, uint32_t from)
+{
+    put_bytes(f, (const char *)v->items + (size_t)from * v->size,
+              (size_t)(v->len - from) * v->size);
+}
+
+int trc_delta_write(const trc_recorder *t, const trc_mark *since, FILE *f)
+{
+    trc_mark now;
+    trc_mark_now(t, &now);
+    put_bytes(f, DELTA_MAGIC, sizeof DELTA_MAGIC);
+    PUT(f, *since);
+    PUT(f, now);
+    PUT(f, t->status);
+    PUT(f, t->next_flow);
+    put_pointer(f, t->text_cols);
+    put_pointer(f, t->num_cols);
+    PUT(f, t->ntext);
+    PUT(f, t->nnum);
+    for (uint32_t i = since->len[0]; i < now.len[0]; i++) {
+        const variant_rec *v = VEC_AT(t->variants, variant_rec, i);
+        put_string(f, v->name);
+        PUT(f, v->clock_hz);
+        PUT(f, v->first_change);
+        PUT(f, v->kept);
+        PUT(f, v->cut);
+        PUT(f, v->cut_at);
+    }
+    for (uint32_t i = since->len[1]; i < now.len[1]; i++) {
+        const label_rec *l = VEC_AT(t->labels, label_rec, i);
+        put_string(f, l->name);
+        put_pointer(f, l->cat);
+        put_pointer(f, l->arg);
+    }
+    for (uint32_t i = since->len[2]; i < now.len[2]; i++) {
+        const process_rec *p = VEC_AT(t->processes, process_rec, i);
+        PUT(f, p->variant);
+        put_string(f, p->name);
+    }
+    for (uint32_t i = since->len[3]; i < now.len[3]; i++) {
+        const track_rec *r = VEC_AT(t->tracks, track_rec, i);
+        PUT(f, r->process);
+        put_string(f, r->name);
+    }
+    for (uint32_t i = since->len[4]; i < now.len[4]; i++) {
+        const signal_rec *s = VEC_AT(t->signals, signal_rec, i);
+        PUT(f, s->variant);
+        put_string(f, s->group);
+        put_string(f, s->unit);
+        put_string(f, s->name);
+        PUT(f, s->width);
+        put_pointer(f, s->states);
+        PUT(f, s->current);
+        PUT(f, s->at_from);
+    }
+    put_plain(f, &t->slices, since->len[5]);
+    put_plain(f, &t->changes, since->len[6]);
+    put_plain(f, &t->rows, since->len[7]);
+    return fflush(f) == 0 && !ferror(f) ? 0 : SIM_EIO;
+}
+
+/* Reading: every get sets `*ok` to 0 on a short read and leaves its
+ * target zeroed, so one check at the end says whether the file was
+ * whole. */
+static void get_bytes(FILE *f, void *p, size_t n, int *ok)
+{
+    if (fread(p, 1, n, f) != n) {
+        memset(p, 0, n);
+        *ok = 0;
+    }
+}
+
+#define GET(f, x, ok) get_bytes((f), &(x), sizeof(x), (ok))
+
+/* A string of at most 1 MiB, or NULL (short read, or no memory). */
+static char *get_string(FILE *f, int *ok)
+{
+    uint32_t n = 0;
+    GET(f, n, ok);
+    char *s = *ok && n < (1u << 20) ? malloc((size_t)n + 1) : NULL;
+    if (!s) {
+        *ok = 0;
+        return NULL;
+    }
+    get_bytes(f, s, n, ok);
+    s[n] = '\0';
+    return s;
+}
+
+static const void *get_pointer(FILE *f, int *ok)
+{
+    uintptr_t v = 0;
+    GET(f, v, ok);
+    return (const void *)v;
+}
+
+/* Appends `n` plain records read from `f` to `v`. */
+static int get_plain(FILE *f, vec *v, uint32_t n, int *ok)
+{
+    for (uint32_t i = 0; i < n && *ok; i++) {
+        void *item = vec_push(v);
+        if (!item)
+            return SIM_ENOMEM;
+        get_bytes(f, item, v->size, ok);
+    }
+    return 0;
+}
+
+/* The named records of a delta, appended. */
+static int get_named(trc_recorder *t, FILE *f, const trc_mark *since, const trc_mark *now,
+                     int *ok)
+{
+    for (uint32_t i = since->len[0]; i < now->len[0] && *ok; i++) {
+        char *name = get_string(f, ok);
+        variant_rec *v = name ? vec_push(&t->variants) : NULL;
+        if (!v) {
+            free(name);
+            return *ok ? SIM_ENOMEM : 0;
+        }
+        v->name = name;
+        GET(f, v->clock_hz, ok);
+        GET(f, v->first_change, ok);
+        GET(f, v->kept, ok);
+        GET(f, v->cut, ok);
+        GET(f, v->cut_at, ok);
+    }
+    for (uint32_t i = since->len[1]; i < now->len[1] && *ok; i++) {
+        char *name = get_string(f, ok);
+        label_rec *l = name && grow_hash(t) == 0 ? vec_push(&t->labels) : NULL;
+        if (!l) {
+            free(name);
+            return *ok ? SIM_ENOMEM : 0;
+        }
+        const char *cat = get_pointer(f, ok), *arg = get_pointer(f, ok);
+        *l = (label_rec){.name = name, .cat = cat, .arg = arg};
+        *hash_slot(t, name, cat, arg) = t->labels.len - 1;
+    }
+    for (uint32_t i = since->len[2]; i < now->len[2] && *ok; i++) {
+        uint32_t variant = 0;
+        GET(f, variant, ok);
+        char *name = get_string(f, ok);
+        process_rec *p = name ? vec_push(&t->processes) : NULL;
+        if (!p) {
+            free(name);
+            return *ok ? SIM_ENOMEM : 0;
+        }
+        *p = (process_rec){.variant = variant, .name = name};
+    }
+    for (uint32_t i = since->len[3]; i < now->len[3] && *ok; i++) {
+        uint32_t process = 0;
+        GET(f, process, ok);
+        char *name = get_string(f, ok);
+        track_rec *r = name ? vec_push(&t->tracks) : NULL;
+        if (!r) {
+            free(name);
+            return *ok ? SIM_ENOMEM : 0;
+        }
+        *r = (track_rec){.process = process, .name = name};
+    }
+    for (uint32_t i = since->len[4]; i < now->len[4] && *ok; i++) {
+        uint32_t variant = 0;
+        GET(f, variant, ok);
+        char *g = get_string(f, ok), *u = get_string(f, ok), *n = get_string(f, ok);
+        signal_rec *s = g && u && n ? vec_push(&t->signals) : NULL;
+        if (!s) {
+            free(g);
+            free(u);
+            free(n);
+            return *ok ? SIM_ENOMEM : 0;
+        }
+        *s = (signal_rec){.variant = variant, .group = g, .unit = u, .name = n};
+        GET(f, s->width, ok);
+        s->states = get_pointer(f, ok);
+        GET(f, s->current, ok);
+        GET(f, s->at_from, ok);
+    }
+    return 0;
+}
+
+int trc_delta_read(trc_recorder *t, FILE *f)
+{
+    char magic[sizeof DELTA_MAGIC];
+    trc_mark since, now, here;
+    int ok = 1, status = 0;
+    uint64_t next_flow = 0;
+    unsigned ntext = 0, nnum = 0;
+    get_bytes(f, magic, sizeof magic, &ok);
+    GET(f, since, &ok);
+    GET(f, now, &ok);
+    GET(f, status, &ok);
+    GET(f, next_flow, &ok);
+    const char *const *text = get_pointer(f, &ok), *const *num = get_pointer(f, &ok);
+    GET(f, ntext, &ok);
+    GET(f, nnum, &ok);
+    trc_mark_now(t, &here);
+    if (!ok || memcmp(magic, DELTA_MAGIC, sizeof magic) != 0 ||
+        memcmp(&since, &here, sizeof here) != 0)
+        return SIM_EIO;
+    for (int i = 0; i < 8; i++)
+        if (now.len[i] < since.len[i])
+            return SIM_EIO;
+    int rc = (text || num) ? trc_columns(t, text, ntext, num, nnum) : 0;
+    if (rc == 0)
+        rc = get_named(t, f, &since, &now, &ok);
+    if (rc == 0)
+        rc = get_plain(f, &t->slices, now.len[5] - since.len[5], &ok);
+    if (rc == 0)
+        rc = get_plain(f, &t->changes, now.len[6] - since.len[6], &ok);
+    if (rc == 0)
+        rc = get_plain(f, &t->rows, now.len[7] - since.len[7], &ok);
+    if (rc == 0 && !ok)
+        rc = SIM_EIO;
+    t->next_flow = next_flow;
+    if (rc == 0 && status)
+        rc = status;
+    if (rc)
+        t->status = rc;
+    return rc;
+}

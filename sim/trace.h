@@ -134,4 +134,27 @@ typedef struct trc_counts {
 
 void trc_get_counts(const trc_recorder *t, trc_counts *out);
 
+/*
+ * Recording in a forked process (a SystemC job runs in a process of its
+ * own). The child, forked while the parent's recorder stood still, takes
+ * a mark, records on, and writes what it added since the mark to a file;
+ * the parent appends that to its own recorder, which then holds what it
+ * would hold had the child's recording happened in it: the ids the child
+ * handed out are the parent's next ones. Jobs recorded this way must run
+ * one after another, each forked after the one before was appended.
+ * Static strings (label categories, signal states, column names) travel
+ * as addresses, valid in a child forked from the same program.
+ */
+typedef struct trc_mark {
+    uint32_t len[8];                /* each store's length at the mark */
+} trc_mark;
+
+void trc_mark_now(const trc_recorder *t, trc_mark *out);
+/* 0, or SIM_EIO when a write failed. */
+int trc_delta_write(const trc_recorder *t, const trc_mark *since, FILE *f);
+/* 0; SIM_EIO when the file is unreadable or was marked on another state
+ * than `t`'s (a job out of order); SIM_ENOMEM. On failure `t` may hold
+ * part of it and its status says so. */
+int trc_delta_read(trc_recorder *t, FILE *f);
+
 #endif

@@ -1,15 +1,19 @@
 /*
  * test_trace.c -- the recorder and its writers: slices with flows, signals
  * and rows as the three files hold them (the JSON read back with Jansson),
- * the count limit and the window with their notes, and the same bytes for
- * the same records.
+ * the count limit and the window with their notes, the same bytes for
+ * the same records, and recordings made in forked children appended as
+ * one process's.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "sim/error.h"
 #include "sim/trace.h"
 #include "tests/trace_text.h"
 
@@ -230,4 +234,122 @@ Test(trace, the_same_records_give_the_same_bytes)
     free(vb);
     trc_free(a);
     trc_free(b);
+}
+
+/* ---- recording in a forked process ---------------------------------------- */
+
+static const char *const row_text[] = {"guest"};
+static const char *const row_num[] = {"issue", "done"};
+
+/* One variant's worth of every kind: a label shared with the variant
+ * before (interned once), a track, a flow, a signal and rows. */
+static void record_variant(trc_recorder *t, const char *name, uint64_t base)
+{
+    cr_assert_eq(trc_variant(t, name, 1000000000u), 0);
+    trc_id shared = trc_label(t, "work", "host", "n");
+    trc_id own = trc_label(t, name, NULL, NULL);
+    trc_id track = trc_track(t, "cores", "core 0");
+    uint64_t flow = trc_flow_new(t);
+    trc_slice_flow(t, track, base, base + 10, shared, 1, flow, TRC_FLOW_OUT);
+    trc_slice_flow(t, track, base + 20, base + 30, own, 2, flow, TRC_FLOW_IN);
+    trc_id mode = trc_signal(t, "vcpus", name, "mode", 2, modes, 0);
+    trc_set(t, mode, base + 5, 1);
+    trc_set(t, mode, base + 25, 2);
+    cr_assert_eq(trc_columns(t, row_text, 1, row_num, 2), 0);
+    trc_row(t, base + 30, &own, (uint64_t[]){base, base + 30});
+}
+
+static trc_recorder *new_all(void)
+{
+    trc_recorder *t = trc_new(TRC_SPANS | TRC_SIGNALS | TRC_ROWS, NULL);
+    cr_assert_not_null(t);
+    return t;
+}
+
+/* The three files of `t`, one after another. */
+static char *all_files(const trc_recorder *t)
+{
+    char *j = written(t, trc_write_json), *v = written(t, trc_write_vcd),
+         *c = written(t, trc_write_csv);
+    size_t n = strlen(j) + strlen(v) + strlen(c) + 1;
+    char *s = malloc(n);
+    cr_assert_not_null(s);
+    snprintf(s, n, "%s%s%s", j, v, c);
+    free(j);
+    free(v);
+    free(c);
+    return s;
+}
+
+/* Variant `name` recorded by a forked child into `path`, as a SystemC
+ * job does, and appended to `t`. */
+static int record_in_child(trc_recorder *t, const char *name, uint64_t base, const char *path)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        trc_mark mark;
+        trc_mark_now(t, &mark);
+        record_variant(t, name, base);
+        FILE *f = fopen(path, "wb");
+        _exit(f && trc_delta_write(t, &mark, f) == 0 && fclose(f) == 0 ? 0 : 1);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    int rc = trc_delta_read(t, f);
+    fclose(f);
+    return rc;
+}
+
+/* Variants recorded in children, one after another, give the files of
+ * one process recording them all; a recording marked on another state,
+ * or cut short, is refused. */
+Test(trace, recordings_from_forked_children_append_as_one_process)
+{
+    char path[] = "/tmp/pvsim-test-trace-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    trc_recorder *one = new_all(), *parts = new_all();
+    record_variant(one, "a", 100);
+    record_variant(one, "b", 200);
+    record_variant(one, "c", 300);
+    record_variant(parts, "a", 100);                    /* the parent's own */
+    cr_assert_eq(record_in_child(parts, "b", 200, path), 0);
+    cr_assert_eq(record_in_child(parts, "c", 300, path), 0);
+    char *want = all_files(one), *got = all_files(parts);
+    cr_assert_str_eq(got, want);
+    free(want);
+    free(got);
+    /* The last recording again: marked on a state `parts` has left. */
+    FILE *f = fopen(path, "rb");
+    cr_assert_eq(trc_delta_read(parts, f), SIM_EIO);
+    fclose(f);
+    /* A recording cut short. */
+    trc_recorder *cut = new_all();
+    record_variant(cut, "a", 100);
+    trc_mark mark;
+    trc_mark_now(cut, &mark);
+    record_variant(cut, "b", 200);
+    char *buf = NULL;
+    size_t len = 0;
+    f = open_memstream(&buf, &len);
+    cr_assert_eq(trc_delta_write(cut, &mark, f), 0);
+    fclose(f);
+    trc_recorder *short_read = new_all();
+    record_variant(short_read, "a", 100);
+    f = fmemopen(buf, len - 8, "rb");
+    cr_assert_eq(trc_delta_read(short_read, f), SIM_EIO);
+    cr_assert_eq(trc_status(short_read), SIM_EIO);
+    fclose(f);
+    free(buf);
+    trc_free(short_read);
+    trc_free(cut);
+    trc_free(parts);
+    trc_free(one);
+    unlink(path);
 }
