@@ -404,7 +404,8 @@ void trc_mark_now(const trc_recorder *t, trc_mark *out)
 
 static void put_bytes(FILE *f, const void *p, size_t n)
 {
-    fwrite(p, 1, n, f);
+    if (n)                          /* an empty store has no items at all */
+        fwrite(p, 1, n, f);
 }
 
 #define PUT(f, x) put_bytes((f), &(x), sizeof(x))
