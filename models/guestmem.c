@@ -14,11 +14,13 @@
  * is gone. Each own entry also says whether the base has an entry for its
  * frame (`shadows`), so taking a free block never looks in the base again
  * to choose between a TOMB and a plain delete: with a thousand guests,
- * that second look at a cold table was a tenth of a run. A run of a variant touches a few hundred blocks of an aged
- * memory that holds tens of thousands, so copying the base's table for
- * every variant cost more than simulating it (docs/performance.md). The
- * per-order arrays are copied: their order decides which block an
- * allocation takes, and they are an eighth of the table's size.
+ * that second look at a cold table was a tenth of a run.
+ *
+ * A run of a variant touches a few hundred blocks of an aged memory that
+ * holds tens of thousands, so copying the base's table for every variant
+ * cost more than simulating it (docs/performance.md). The per-order
+ * arrays are copied: their order decides which block an allocation
+ * takes, and they are an eighth of the table's size.
  */
 #include "models/guestmem.h"
 
