@@ -63,6 +63,8 @@ static const char all_usage[] =
     "  -l, --large FILE    the large case (default bench/large.yaml; '' skips it)\n"
     "  -S, --no-systemc    native runs only (the SystemC runs take most of the time)\n"
     "\n"
+    "On a terminal a progress bar on stderr shows the runs done of all.\n"
+    "\n"
     "examples:\n"
     "  pvsim bench all\n"
     "  pvsim bench all --runs 5 --large ''\n";
@@ -255,14 +257,28 @@ typedef struct bench_opts {
     int runs;
     int systemc;                    /* also time the SystemC backend */
     uint64_t events;                /* of each hold-model run */
+    cli_progress progress;          /* on stderr: runs done of all */
+    size_t done, total;
 } bench_opts;
+
+/* One more run done, of case `name` on `backend`. */
+static void ran_one(bench_opts *o, const char *name, sim_backend_kind backend)
+{
+    o->done++;
+    snprintf(o->progress.detail, sizeof o->progress.detail, " (%.36s, %s)", name,
+             backend == SIM_BACKEND_NATIVE ? "native" : "systemc");
+    cli_progress_show(&o->progress, (double)o->done / (double)o->total);
+}
 
 /* Runs one case `runs` times on `backend` into `m`; -1 when a run failed. */
 static int run_case(const char *name, sim_backend_kind backend, const char *file,
-                    uint32_t pending, const bench_opts *o, measure *m)
+                    uint32_t pending, bench_opts *o, measure *m)
 {
     for (int i = 0; i < o->runs; i++) {
-        if (run_child(backend, file, pending, o->events, &m[i]) != 0) {
+        int failed = run_child(backend, file, pending, o->events, &m[i]) != 0;
+        ran_one(o, name, backend);
+        if (failed) {
+            cli_progress_end(&o->progress);
             fprintf(stderr, "pvsim bench: %s: %s run %d failed\n", name,
                     backend == SIM_BACKEND_NATIVE ? "native" : "systemc", i + 1);
             return -1;
@@ -273,32 +289,26 @@ static int run_case(const char *name, sim_backend_kind backend, const char *file
 
 /* Runs one case on each backend and prints its row; -1 when a run failed. */
 static int bench_case(const char *name, const char *file, uint32_t pending,
-                      const bench_opts *o)
+                      bench_opts *o)
 {
     measure m[MAX_RUNS], sc[MAX_RUNS];
     if (run_case(name, SIM_BACKEND_NATIVE, file, pending, o, m) != 0)
         return -1;
     if (o->systemc && run_case(name, SIM_BACKEND_SYSTEMC, file, pending, o, sc) != 0)
         return -1;
+    cli_progress_end(&o->progress);     /* the row goes where the bar was */
     print_case(name, m, o->systemc ? sc : NULL, o->runs);
     return 0;
 }
 
-static int bench_scenarios(const char *dir, const bench_opts *o)
+static int bench_scenarios(const char *dir, char **names, size_t n, bench_opts *o)
 {
-    char **names;
-    size_t n;
-    if (cli_list_files(dir, ".yaml", &names, &n) != 0) {
-        fprintf(stderr, "pvsim bench: %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         rc = bench_case(names[i], path, 0, o);
     }
-    cli_free_names(names, n);
     return rc;
 }
 
@@ -339,9 +349,18 @@ int cli_bench_all(int argc, char **argv)
                 MAX_RUNS, all_usage);
         return EXIT_USAGE;
     }
-    bench_opts o = {(int)runs, systemc, events};
-    print_header(o.runs, o.systemc);
+    char **names;
+    size_t n;
+    if (cli_list_files(dir, ".yaml", &names, &n) != 0) {
+        fprintf(stderr, "pvsim bench: %s: %s\n", dir, strerror(errno));
+        return EXIT_RUN_FAILED;
+    }
     static const uint32_t pending[] = {16, 1024, 65536};
+    size_t cases = sizeof pending / sizeof pending[0] + n + (*large ? 1 : 0);
+    bench_opts o = {(int)runs, systemc, events};
+    o.total = cases * (size_t)runs * (systemc ? 2 : 1);
+    cli_progress_start(&o.progress, "of the runs done");
+    print_header(o.runs, o.systemc);
     int rc = 0;
     for (size_t i = 0; i < sizeof pending / sizeof pending[0] && rc == 0; i++) {
         char name[48];
@@ -349,8 +368,10 @@ int cli_bench_all(int argc, char **argv)
         rc = bench_case(name, NULL, pending[i], &o);
     }
     if (rc == 0)
-        rc = bench_scenarios(dir, &o);
+        rc = bench_scenarios(dir, names, n, &o);
+    cli_free_names(names, n);
     if (rc == 0 && *large)
         rc = bench_case(large, large, 0, &o);
+    cli_progress_end(&o.progress);
     return rc ? EXIT_RUN_FAILED : 0;
 }
