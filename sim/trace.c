@@ -498,16 +498,19 @@ static void get_bytes(FILE *f, void *p, size_t n, int *ok)
 
 #define GET(f, x, ok) get_bytes((f), &(x), sizeof(x), (ok))
 
-/* A string of at most 1 MiB, or NULL (short read, or no memory). */
+/* A string of at most 1 MiB, or NULL: with `*ok` cleared when the file
+ * is short or the length absurd, with `*ok` kept when memory is short. */
 static char *get_string(FILE *f, int *ok)
 {
     uint32_t n = 0;
     GET(f, n, ok);
-    char *s = *ok && n < (1u << 20) ? malloc((size_t)n + 1) : NULL;
-    if (!s) {
+    if (!*ok || n >= (1u << 20)) {
         *ok = 0;
         return NULL;
     }
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
     get_bytes(f, s, n, ok);
     s[n] = '\0';
     return s;
@@ -532,7 +535,9 @@ static int get_plain(FILE *f, vec *v, uint32_t n, int *ok)
     return 0;
 }
 
-/* The named records of a delta, appended. */
+/* The named records of a delta, appended. A record that cannot be made
+ * returns SIM_ENOMEM while the file still reads whole (`*ok`), and 0 after
+ * a short read, which trc_delta_read reports as SIM_EIO. */
 static int get_named(trc_recorder *t, FILE *f, const trc_mark *since, const trc_mark *now,
                      int *ok)
 {
