@@ -284,9 +284,7 @@ static void job_answered(void *ctx, size_t done, size_t total)
 int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
                           json_t **results, system_timing *timing, char *err, size_t errlen)
 {
-    /* A recording run of one job holds the one simulation this process
-     * may run, and records here. */
-    if (cfg->backend == SIM_BACKEND_NATIVE || (cfg->trace && system_jobs(cfg) == 1))
+    if (cfg->backend == SIM_BACKEND_NATIVE)
         return system_run_timed(cfg, progress, ctx, results, timing, err, errlen);
     job_progress jp = {cfg, progress, ctx, 0};
     system_parallel par = {.workers = 1, .fresh = 1, .stop = &jp.stop,

@@ -71,9 +71,8 @@ int system_run_parallel(const system_config *cfg, const system_parallel *o, json
  * `progress` then hears of each job as it ends, a non-zero answer stops
  * the run before the next job (system_run_parallel's `stop` flag can
  * stop it sooner), and `timing` sums what the job processes measured.
- * Recording (cfg->trace) works on either: a SystemC run of one job runs
- * in this process, and the jobs of a longer one send their recordings
- * back.
+ * Recording (cfg->trace) works on either: on SystemC each job's process
+ * sends its recording back.
  */
 int system_run_on_backend(const system_config *cfg, system_progress_fn progress, void *ctx,
                           json_t **results, system_timing *timing, char *err, size_t errlen);
