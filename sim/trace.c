@@ -49,6 +49,17 @@ static char *copy(const char *s)
 
 /* ---- the recorder ------------------------------------------------------ */
 
+enum { STORES = 8 };
+_Static_assert(sizeof(trc_mark) == STORES * sizeof(uint32_t), "a mark holds every store");
+
+/* Every store in a fixed order: for freeing, and for marks (trc_mark). */
+static void stores(const trc_recorder *t, const vec *out[STORES])
+{
+    const vec *all[STORES] = {&t->variants, &t->labels, &t->processes, &t->tracks,
+                              &t->signals, &t->slices, &t->changes, &t->rows};
+    memcpy(out, all, sizeof all);
+}
+
 trc_recorder *trc_new(unsigned what, const trc_limit *limit)
 {
     trc_recorder *t = calloc(1, sizeof *t);
@@ -94,9 +105,9 @@ void trc_free(trc_recorder *t)
         free(s->unit);
         free(s->name);
     }
-    vec *all[] = {&t->variants, &t->labels, &t->processes, &t->tracks, &t->signals,
-                  &t->slices, &t->changes, &t->rows};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    const vec *all[STORES];
+    stores(t, all);
+    for (int i = 0; i < STORES; i++)
         free(all[i]->items);
     free(t->label_hash);
     free(t);
@@ -386,19 +397,11 @@ void trc_get_counts(const trc_recorder *t, trc_counts *out)
 
 #define DELTA_MAGIC "pvsim-trace-delta/1"
 
-/* The stores in a fixed order, for marks. */
-static void stores(const trc_recorder *t, const vec *out[8])
-{
-    const vec *all[8] = {&t->variants, &t->labels, &t->processes, &t->tracks,
-                         &t->signals, &t->slices, &t->changes, &t->rows};
-    memcpy(out, all, sizeof all);
-}
-
 void trc_mark_now(const trc_recorder *t, trc_mark *out)
 {
-    const vec *all[8];
+    const vec *all[STORES];
     stores(t, all);
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < STORES; i++)
         out->len[i] = all[i]->len;
 }
 
@@ -627,7 +630,7 @@ int trc_delta_read(trc_recorder *t, FILE *f)
     if (!ok || memcmp(magic, DELTA_MAGIC, sizeof magic) != 0 ||
         memcmp(&since, &here, sizeof here) != 0)
         return SIM_EIO;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < STORES; i++)
         if (now.len[i] < since.len[i])
             return SIM_EIO;
     int rc = (text || num) ? trc_columns(t, text, ntext, num, nnum) : 0;
