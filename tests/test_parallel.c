@@ -14,6 +14,7 @@
 #include "models/system_parallel.h"
 #include "sim/trace.h"
 #include "run.h"
+#include "tests/trace_text.h"
 
 /* Three variants over exponential think times, so the replications'
  * numbers differ and their merge has intervals. */
@@ -144,20 +145,6 @@ Test(parallel, timing_travels_back_with_the_answers)
     system_config_free(&cfg);
 }
 
-/* The recorder's three files, one after another. */
-static char *recorded(const trc_recorder *t)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_not_null(f);
-    cr_assert_eq(trc_write_json(t, f), 0);
-    cr_assert_eq(trc_write_vcd(t, f), 0);
-    cr_assert_eq(trc_write_csv(t, f), 0);
-    fclose(f);
-    return buf;
-}
-
 typedef struct heard {
     int calls;
     double last_fraction;
@@ -224,7 +211,7 @@ Test(parallel, a_recording_run_records_as_one_process_would)
     cr_assert_eq(system_run_parallel(&cfg, &o, &r, err, sizeof err), SIM_EINVAL);
     cr_assert_str_eq(err, "a recording run takes one worker: jobs record one after another");
     cr_assert_eq(system_run(&cfg, NULL, NULL, &r, err, sizeof err), 0, "%s", err);
-    char *want = recorded(cfg.trace), *doc = bytes_of(r);
+    char *want = all_written(cfg.trace), *doc = bytes_of(r);
     trc_free(cfg.trace);
     if (sim_kernel_backend_built(SIM_BACKEND_SYSTEMC)) {
         cfg.trace = trc_new(TRC_SPANS | TRC_SIGNALS | TRC_ROWS, NULL);
@@ -232,7 +219,7 @@ Test(parallel, a_recording_run_records_as_one_process_would)
         r = NULL;
         cr_assert_eq(system_run_on_backend(&cfg, NULL, NULL, &r, NULL, err, sizeof err), 0,
                      "%s", err);
-        char *got = recorded(cfg.trace), *got_doc = bytes_of(r);
+        char *got = all_written(cfg.trace), *got_doc = bytes_of(r);
         cr_assert_str_eq(got, want);
         cr_assert_str_eq(got_doc, doc);
         free(got);

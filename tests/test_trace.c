@@ -266,21 +266,6 @@ static trc_recorder *new_all(void)
     return t;
 }
 
-/* The three files of `t`, one after another. */
-static char *all_files(const trc_recorder *t)
-{
-    char *j = written(t, trc_write_json), *v = written(t, trc_write_vcd),
-         *c = written(t, trc_write_csv);
-    size_t n = strlen(j) + strlen(v) + strlen(c) + 1;
-    char *s = malloc(n);
-    cr_assert_not_null(s);
-    snprintf(s, n, "%s%s%s", j, v, c);
-    free(j);
-    free(v);
-    free(c);
-    return s;
-}
-
 /* Variant `name` recorded by a forked child into `path`, as a SystemC
  * job does, and appended to `t`. */
 static int record_in_child(trc_recorder *t, const char *name, uint64_t base, const char *path)
@@ -321,7 +306,7 @@ Test(trace, recordings_from_forked_children_append_as_one_process)
     record_variant(parts, "a", 100);                    /* the parent's own */
     cr_assert_eq(record_in_child(parts, "b", 200, path), 0);
     cr_assert_eq(record_in_child(parts, "c", 300, path), 0);
-    char *want = all_files(one), *got = all_files(parts);
+    char *want = all_written(one), *got = all_written(parts);
     cr_assert_str_eq(got, want);
     free(want);
     free(got);
